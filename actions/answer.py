@@ -1,0 +1,39 @@
+"""`action_answer`: every reply the bot sends goes through here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.turn import turn_from_tracker
+from bot.answer_store import AnswerStore
+from bot.dialogue import decide
+from bot.replies import compose_reply
+from bot.safety import SafetyGuard
+from bot.settings import strict_mode
+
+logger = logging.getLogger(__name__)
+
+# Loaded once at start: an invalid store stops the action server from starting,
+# rather than letting it answer badly.
+STORE = AnswerStore.load(strict=strict_mode())
+GUARD = SafetyGuard.load()
+
+
+class ActionAnswer(Action):
+    def name(self) -> Text:
+        return "action_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        decision = decide(STORE, turn_from_tracker(tracker), GUARD)
+        reply = compose_reply(STORE, decision.answer_id, decision.language, decision.region)
+        if decision.guard:
+            logger.info("safety guard: %s -> %s", decision.guard, decision.answer_id)
+        dispatcher.utter_message(**reply.as_message())
+        return [SlotSet("language", decision.language), SlotSet("region", decision.region)]

@@ -1,0 +1,26 @@
+"""Cleaning what a person typed before it reaches the dialogue engine."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# Control characters except tab and newline; they carry no meaning in a chat message.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_TAG = re.compile(r"<[^>]{0,500}>")
+_SPACES = re.compile(r"[ \t]+")
+
+
+def clean_user_text(text: str) -> str:
+    """Plain text from a chat message: NFC, no control characters, no HTML markup.
+
+    Markup is removed rather than escaped because the bot reads meaning, not layout;
+    what is shown back to people is always the bot's own curated text.
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text)
+    text = _TAG.sub(" ", text)
+    text = html.unescape(text)
+    text = _TAG.sub(" ", text)  # markup that was entity-encoded (&lt;script&gt;)
+    return _SPACES.sub(" ", text).strip()

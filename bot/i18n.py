@@ -1,0 +1,67 @@
+"""Interface strings (button titles, reminders, language names) from gettext catalogs.
+
+The catalogs live in `locales/<lang>/LC_MESSAGES/messages.po` and are compiled to `.mo`
+with Babel (`make locales`). Answers themselves live in the answer store, not here.
+"""
+
+from __future__ import annotations
+
+import gettext
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot import LANGUAGES, PROJECT_ROOT
+
+LOCALES_DIR = PROJECT_ROOT / "locales"
+DOMAIN = "messages"
+
+# Message ids of the interface strings the bot itself uses. `make validate` and the
+# tests check that every one is translated in every catalog.
+CLINICIAN_REMINDER = "A licensed clinician decides what is right for you."
+TALK_TO_PERSON = "Talk to a person"
+LANGUAGE_NAMES = {"en": "English", "ar": "Arabic", "ur": "Urdu"}
+USED_MSGIDS = (CLINICIAN_REMINDER, TALK_TO_PERSON, *LANGUAGE_NAMES.values())
+
+
+def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list:
+    """Compile every `messages.po` to `messages.mo` with Babel; returns the files written."""
+    written = []
+    for lang in LANGUAGES:
+        po_path = locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+        with po_path.open("rb") as f:
+            catalog = read_po(f, locale=lang)
+        mo_path = po_path.with_suffix(".mo")
+        with mo_path.open("wb") as f:
+            write_mo(f, catalog)
+        written.append(mo_path)
+    return written
+
+
+@lru_cache(maxsize=None)
+def _translations(lang: str) -> gettext.NullTranslations:
+    mo = LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    po = mo.with_suffix(".po")
+    if not mo.exists() or (po.exists() and po.stat().st_mtime > mo.stat().st_mtime):
+        compile_catalogs()
+    return gettext.translation(DOMAIN, localedir=str(LOCALES_DIR), languages=[lang])
+
+
+def interface_text(lang: str, msgid: str) -> str:
+    """The interface string `msgid` in `lang`."""
+    return _translations(lang).gettext(msgid)
+
+
+def missing_translations(locales_dir: Path = LOCALES_DIR) -> list:
+    """(lang, msgid) pairs the bot uses that a catalog does not translate."""
+    missing = []
+    for lang in LANGUAGES:
+        with (locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as f:
+            catalog = read_po(f, locale=lang)
+        for msgid in USED_MSGIDS:
+            message = catalog.get(msgid)
+            if message is None or not message.string or message.fuzzy:
+                missing.append((lang, msgid))
+    return missing

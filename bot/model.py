@@ -1,0 +1,94 @@
+"""The trained model and whether it is stale.
+
+A model is trained from the NLU examples, rules, stories, domain and pipeline config,
+and from the code of our own NLU components. Their hash is stored beside the model;
+when it still matches, `make run` and `make test` reuse the model instead of retraining.
+Answer texts are read at run time, so editing them never needs a retrain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterable, List, Optional
+
+from bot import PROJECT_ROOT
+
+MODELS_DIR = PROJECT_ROOT / "models"
+MODEL_NAME = "current"
+TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
+TRAINING_INPUTS = (
+    *TRAINING_DATA,
+    "domain.yml",
+    "config.yml",
+    "bot/nlu",
+    "bot/normalize.py",
+    "bot/language.py",
+    "bot/language_markers.yml",
+)
+
+
+def model_path(models_dir: Path = MODELS_DIR) -> Path:
+    return models_dir / f"{MODEL_NAME}.tar.gz"
+
+
+def _files(paths: Iterable[str], root: Path) -> List[Path]:
+    out = []
+    for rel in paths:
+        path = root / rel
+        if path.is_dir():
+            out += [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        elif path.is_file():
+            out.append(path)
+    return sorted(out)
+
+
+def training_hash(root: Path = PROJECT_ROOT) -> str:
+    """A hash of everything the model is trained from, and the Rasa version."""
+    import rasa
+
+    digest = hashlib.sha256(f"rasa {rasa.__version__}\n".encode())
+    for path in _files(TRAINING_INPUTS, root):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _hash_file(models_dir: Path) -> Path:
+    return models_dir / f"{MODEL_NAME}.hash"
+
+
+def is_stale(models_dir: Path = MODELS_DIR, root: Path = PROJECT_ROOT) -> bool:
+    hash_file = _hash_file(models_dir)
+    if not model_path(models_dir).exists() or not hash_file.exists():
+        return True
+    return hash_file.read_text().strip() != training_hash(root)
+
+
+def rasa_env() -> dict:
+    """The environment every Rasa process runs with: no telemetry, quiet TensorFlow."""
+    env = dict(os.environ)
+    env.update({"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))})
+    return env
+
+
+def train(force: bool = False, models_dir: Path = MODELS_DIR, root: Path = PROJECT_ROOT,
+          out: Optional[object] = None) -> Optional[float]:
+    """Train when stale (or forced). Returns the training time in seconds, or None if reused."""
+    if not force and not is_stale(models_dir, root):
+        return None
+    expected = training_hash(root)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "rasa", "train", "--config", str(root / "config.yml"),
+           "--domain", str(root / "domain.yml"), "--out", str(models_dir),
+           "--fixed-model-name", MODEL_NAME, "--data", *[str(root / d) for d in TRAINING_DATA]]
+    started = time.monotonic()
+    subprocess.run(cmd, cwd=root, env=rasa_env(), check=True, stdout=out, stderr=out)
+    elapsed = time.monotonic() - started
+    _hash_file(models_dir).write_text(expected + "\n")
+    return elapsed

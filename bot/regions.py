@@ -1,0 +1,170 @@
+"""The regions the clinic serves: emergency numbers and licensing bodies, as data.
+
+The facts live in `data/answers/regions.yml`, with their sources, so content staff can
+correct them without a code change. This module reads them and decides which region a
+conversation is in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Tuple
+
+from babel import Locale, UnknownLocaleError
+
+from bot import LANGUAGES
+from bot._yaml import YamlFileError, load_yaml_with_lines
+from bot.normalize import normalise_for_matching
+from bot.problems import Problem
+
+_TEXT_FIELDS = ("emergency", "licensing")
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: Mapping[str, str]
+    calling_codes: Tuple[str, ...]
+    places: Tuple[str, ...]
+    emergency: Mapping[str, str]
+    licensing: Mapping[str, str]
+    source: str = ""
+    verify: bool = False
+
+
+@dataclass
+class RegionTable:
+    regions: Dict[str, Region]
+    unknown: Region
+    _places: List[Tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Longest place names first, so "abu dhabi" wins over a shorter match.
+        pairs = {(normalise_for_matching(p), r.code) for r in self.regions.values() for p in r.places}
+        self._places = sorted((p, c) for p, c in pairs if p)
+        self._places.sort(key=lambda pc: -len(pc[0]))
+
+    def get(self, code: Optional[str]) -> Region:
+        """The region for an ISO code, or the general instruction for an unknown one."""
+        if isinstance(code, str) and code.upper() in self.regions:
+            return self.regions[code.upper()]
+        return self.unknown
+
+    def from_phone_number(self, number: str) -> Optional[str]:
+        """The region of an international phone number (+44..., 0092..., 966...)."""
+        digits = re.sub(r"\D", "", number or "")
+        if digits.startswith("00"):
+            digits = digits[2:]
+        best = None
+        for region in self.regions.values():
+            for cc in region.calling_codes:
+                if digits.startswith(cc) and (best is None or len(cc) > len(best[1])):
+                    best = (region.code, cc)
+        return best[0] if best else None
+
+    def from_text(self, text: str) -> Optional[str]:
+        """A region the person names ("I'm in Lahore", "انا في الرياض")."""
+        padded = f" {normalise_for_matching(text or '')} "
+        for place, code in self._places:
+            if f" {place} " in padded or f" ال{place} " in padded or f" في{place} " in padded:
+                return code
+        return None
+
+    def resolve(
+        self,
+        phone_number: Optional[str] = None,
+        page_region: Optional[str] = None,
+        locale: Optional[str] = None,
+        text: Optional[str] = None,
+        current: Optional[str] = None,
+    ) -> Optional[str]:
+        """The conversation's region, strongest evidence first.
+
+        The sender's phone number, then the region the embedding page sets, then the
+        country of the browser locale, then a place the person names, then what the
+        conversation already knew.
+        """
+        if phone_number:
+            found = self.from_phone_number(phone_number)
+            if found:
+                return found
+        if isinstance(page_region, str) and page_region.upper() in self.regions:
+            return page_region.upper()
+        territory = locale_territory(locale)
+        if territory in self.regions:
+            return territory
+        named = self.from_text(text or "")
+        if named:
+            return named
+        return current if isinstance(current, str) and current in self.regions else None
+
+
+def locale_territory(locale: Optional[str]) -> Optional[str]:
+    """The country part of a BCP 47 locale (`ar-SA` -> `SA`), parsed by Babel."""
+    if not locale or not isinstance(locale, str) or len(locale) > 35:
+        return None
+    try:
+        return Locale.parse(locale.strip(), sep="-" if "-" in locale else "_").territory
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+
+
+def _texts(entry: dict, key: str, path: Path, where: str, problems: List[Problem]) -> Dict[str, str]:
+    value = entry.get(key)
+    line = getattr(entry, "key_lines", {}).get(key, getattr(entry, "line", 1))
+    if not isinstance(value, dict):
+        problems.append(Problem(path, line, f"{where}: '{key}' needs en, ar and ur texts"))
+        return {}
+    for lang in LANGUAGES:
+        if not str(value.get(lang) or "").strip():
+            problems.append(Problem(path, line, f"{where}: '{key}' has no {lang} text; add it"))
+    return {lang: str(value.get(lang) or "").strip() for lang in LANGUAGES}
+
+
+def load_regions(path: Path, problems: List[Problem]) -> Optional[RegionTable]:
+    """Read and check `regions.yml`; problems are appended to `problems`."""
+    try:
+        raw, _ = load_yaml_with_lines(path)
+    except (YamlFileError, OSError) as err:
+        problems.append(Problem(path, getattr(err, "line", 1), str(getattr(err, "message", err))))
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("regions"), list):
+        problems.append(Problem(path, 1, "needs a 'regions:' list and an 'unknown:' entry"))
+        return None
+    regions: Dict[str, Region] = {}
+    for entry in raw["regions"]:
+        line = getattr(entry, "line", 1)
+        code = str(entry.get("code", "")).upper() if isinstance(entry, dict) else ""
+        if not re.fullmatch(r"[A-Z]{2}", code):
+            problems.append(Problem(path, line, "a region needs a two-letter ISO 'code' such as GB"))
+            continue
+        if code in regions:
+            problems.append(Problem(path, line, f"region {code} is listed twice; keep one"))
+        where = f"region {code}"
+        regions[code] = Region(
+            code=code,
+            name=_texts(entry, "name", path, where, problems),
+            calling_codes=tuple(str(c) for c in entry.get("calling_codes") or ()),
+            places=tuple(str(p) for p in entry.get("places") or ()),
+            emergency=_texts(entry, "emergency", path, where, problems),
+            licensing=_texts(entry, "licensing", path, where, problems),
+            source=str(entry.get("source") or ""),
+            verify=bool(entry.get("verify", False)),
+        )
+        if not regions[code].source:
+            problems.append(Problem(path, line, f"{where}: add the 'source' of these facts"))
+    unknown_raw = raw.get("unknown")
+    if not isinstance(unknown_raw, dict):
+        problems.append(Problem(path, 1, "add an 'unknown:' entry for people whose region is not known"))
+        return None
+    unknown = Region(
+        code="",
+        name={lang: "" for lang in LANGUAGES},
+        calling_codes=(),
+        places=(),
+        emergency=_texts(unknown_raw, "emergency", path, "unknown region", problems),
+        licensing=_texts(unknown_raw, "licensing", path, "unknown region", problems),
+    )
+    return RegionTable(regions=regions, unknown=unknown)

@@ -1,0 +1,56 @@
+"""Turn an answer-store entry into the message a person sees."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional
+
+from bot.answer_store import AnswerStore
+from bot.i18n import CLINICIAN_REMINDER, interface_text
+from bot.language import direction
+
+
+def topic_payload(answer_id: str) -> str:
+    """The button payload that asks for one answer by id."""
+    return "/ask_topic" + json.dumps({"topic": answer_id}, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One bot message with the fields the channels and the audit trail need."""
+
+    text: str
+    answer_id: str
+    lang: str
+    dir: str
+    kind: str
+    version: str
+    buttons: List[Dict[str, str]] = field(default_factory=list)
+
+    def as_message(self) -> dict:
+        """Keyword arguments for `dispatcher.utter_message`; they become the bot event's
+        metadata in the tracker store, so an audit can see which text a person saw."""
+        message = asdict(self)
+        if not message["buttons"]:
+            message.pop("buttons")
+        return message
+
+
+def compose_reply(store: AnswerStore, answer_id: str, lang: str, region: Optional[str] = None) -> Reply:
+    """The reply for `answer_id` in `lang`, with region facts filled in and follow-up buttons."""
+    answer = store.get(answer_id)
+    place = store.regions.get(region)
+    text = answer.text[lang].format_map({"emergency": place.emergency[lang], "licensing": place.licensing[lang]})
+    if answer.medical:
+        text = f"{text}\n\n{interface_text(lang, CLINICIAN_REMINDER)}"
+    buttons = [{"title": store.get(rel).title[lang], "payload": topic_payload(rel)} for rel in answer.related]
+    return Reply(
+        text=text,
+        answer_id=answer.id,
+        lang=lang,
+        dir=direction(lang),
+        kind=answer.kind,
+        version=answer.version,
+        buttons=buttons,
+    )

@@ -1,0 +1,50 @@
+"""The web channel's request checks, without a server."""
+
+import json
+
+import pytest
+
+from bot.channels._sanitize import clean_user_text
+from bot.channels.webchat import BadRequest, parse_request
+
+
+def _body(**payload) -> bytes:
+    return json.dumps(payload).encode()
+
+
+def test_a_good_request():
+    parsed = parse_request(_body(sender="abc-123", message="does it hurt?",
+                                 metadata={"locale": "ar-SA", "region": "sa", "x": "dropped"}), 2000)
+    assert parsed == {"sender": "abc-123", "text": "does it hurt?", "metadata": {"locale": "ar-SA", "region": "SA"}}
+
+
+@pytest.mark.parametrize("body, code", [
+    (b"not json", "invalid_json"),
+    (b"\xff\xfe\x00", "invalid_json"),
+    (b"[1, 2]", "invalid_json"),
+    (_body(message="hi"), "invalid_sender"),
+    (_body(sender="", message="hi"), "invalid_sender"),
+    (_body(sender="a b <script>", message="hi"), "invalid_sender"),
+    (_body(sender="abc"), "invalid_message"),
+    (_body(sender="abc", message=42), "invalid_message"),
+    (_body(sender="abc", message="   "), "empty_message"),
+    (_body(sender="abc", message="<b></b>"), "empty_message"),
+    (_body(sender="abc", message="x" * 2001), "message_too_long"),
+    (b"{" + b" " * 70000 + b"}", "body_too_large"),
+])
+def test_bad_requests_are_refused_with_a_reason(body, code):
+    with pytest.raises(BadRequest) as err:
+        parse_request(body, 2000)
+    assert err.value.code == code and str(err.value)
+
+
+def test_bad_metadata_is_ignored():
+    parsed = parse_request(_body(sender="abc", message="hi", metadata={"locale": "<script>", "region": 5}), 2000)
+    assert parsed["metadata"] == {}
+    assert parse_request(_body(sender="abc", message="hi", metadata="nope"), 2000)["metadata"] == {}
+
+
+def test_markup_and_control_characters_are_removed():
+    assert clean_user_text("<b>does</b> it\x00 hurt?<script>x</script>") == "does it hurt? x"
+    assert clean_user_text("&lt;img src=x onerror=alert(1)&gt; hi") == "hi"
+    assert clean_user_text("هل\u200f يؤلم") == "هل\u200f يؤلم"  # bidi marks are text, not markup

@@ -1,0 +1,105 @@
+"""The answer store refuses incomplete content and names the file and line."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import LANGUAGES
+from bot.answer_store import AnswerStore
+from bot.problems import InvalidContent
+
+
+def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture text not found in {path.name}: {old!r}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def _problems(folder: Path, strict: bool = False) -> str:
+    with pytest.raises(InvalidContent) as err:
+        AnswerStore.load(folder, strict=strict)
+    return "\n".join(str(p) for p in err.value.problems)
+
+
+def test_the_real_store_is_complete(store):
+    ids = set(yaml.safe_load((Path("data/answers/ids.yml")).read_text(encoding="utf-8"))["ids"])
+    assert set(store.answers) == ids
+    for answer in store.answers.values():
+        for lang in LANGUAGES:
+            assert answer.text[lang].strip() and answer.title[lang].strip(), (answer.id, lang)
+
+
+def test_medical_answers_are_grounded_and_reviewed(store):
+    for answer in store.answers.values():
+        assert answer.source in ("article", "general guidance")
+        if answer.source == "general guidance" and answer.kind in ("answer", "safety", "urgent") and answer.medical:
+            assert answer.pending_review, f"{answer.id} goes beyond the article but is marked approved"
+
+
+def test_a_missing_language_names_file_and_entry(answers_copy):
+    path = answers_copy / "procedure.yml"
+    text = path.read_text(encoding="utf-8")
+    # Drop the Urdu text of the first entry.
+    start = text.index("      ur: >-", text.index("text:"))
+    end = text.index("\n  - id:", start)
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    report = _problems(answers_copy)
+    assert re.search(r"procedure\.yml:\d+: entry 'procedure\.how_it_is_done': 'text' has no ur text", report)
+
+
+def test_an_unknown_id_is_an_error(answers_copy):
+    _edit(answers_copy / "procedure.yml", "id: procedure.pain", "id: procedure.painn")
+    report = _problems(answers_copy)
+    assert "entry 'procedure.painn' is not a known answer id" in report
+    assert "answer id 'procedure.pain' has no entry" in report
+
+
+def test_an_empty_text_is_an_error(answers_copy):
+    path = answers_copy / "conversation.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["entries"][0]["text"]["ar"] = "   "
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert f"entry '{data['entries'][0]['id']}': 'text' has no ar text" in _problems(answers_copy)
+
+
+def test_a_broken_related_id_is_an_error(answers_copy):
+    path = answers_copy / "procedure.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["entries"][1]["related"] = ["procedure.nope"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert "related id 'procedure.nope' has no entry" in _problems(answers_copy)
+
+
+def test_placeholders_must_match_across_languages(answers_copy):
+    _edit(answers_copy / "safety.yml", "{emergency}۔", "۔")
+    assert "placeholders differ between languages" in _problems(answers_copy)
+
+
+def test_yaml_syntax_error_gives_the_line(answers_copy):
+    path = answers_copy / "booking.yml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(5, "    kind: [unclosed")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert re.search(r"booking\.yml:\d+: YAML syntax", _problems(answers_copy))
+
+
+def test_a_duplicate_id_across_files_is_an_error(answers_copy):
+    text = (answers_copy / "booking.yml").read_text(encoding="utf-8")
+    (answers_copy / "extra.yml").write_text(text, encoding="utf-8")
+    assert "is also in booking.yml" in _problems(answers_copy)
+
+
+def test_strict_mode_refuses_pending_entries(store, answers_copy):
+    pending = [a.id for a in store.pending()]
+    assert pending, "the demo content has entries waiting for clinical review"
+    report = _problems(answers_copy, strict=True)
+    for answer_id in pending:
+        assert f"entry '{answer_id}' is still pending clinical review" in report
+
+
+def test_titles_fit_a_whatsapp_button(store):
+    for answer in store.answers.values():
+        for lang, title in answer.title.items():
+            assert len(title) <= 20, (answer.id, lang, title)

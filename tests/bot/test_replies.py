@@ -1,0 +1,46 @@
+"""Replies: region facts filled in, the clinician reminder, follow-up buttons."""
+
+import json
+
+import pytest
+
+from bot.i18n import CLINICIAN_REMINDER, interface_text
+from bot.replies import compose_reply
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "ur"])
+def test_urgent_reply_gives_the_region_number(store, lang):
+    reply = compose_reply(store, "safety.urgent", lang, "SA")
+    assert store.regions.get("SA").emergency[lang] in reply.text
+    assert "{" not in reply.text and reply.kind == "urgent"
+    general = compose_reply(store, "safety.urgent", lang, None)
+    assert store.regions.unknown.emergency[lang] in general.text
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "ur"])
+def test_practitioner_reply_names_the_licensing_body(store, lang):
+    reply = compose_reply(store, "safety.practitioner", lang, "PK")
+    assert store.regions.get("PK").licensing[lang] in reply.text
+
+
+@pytest.mark.parametrize("lang, direction", [("en", "ltr"), ("ar", "rtl"), ("ur", "rtl")])
+def test_medical_answers_end_with_the_clinician_reminder(store, lang, direction):
+    reply = compose_reply(store, "procedure.pain", lang)
+    assert reply.text.endswith(interface_text(lang, CLINICIAN_REMINDER))
+    assert (reply.lang, reply.dir, reply.answer_id, reply.kind) == (lang, direction, "procedure.pain", "answer")
+    assert reply.version == store.get("procedure.pain").review_date
+    greeting = compose_reply(store, "chitchat.greet", lang)
+    assert interface_text(lang, CLINICIAN_REMINDER) not in greeting.text
+
+
+def test_buttons_ask_for_related_topics_in_the_reply_language(store):
+    reply = compose_reply(store, "fallback.not_understood", "ar")
+    related = store.get("fallback.not_understood").related
+    assert [b["title"] for b in reply.buttons] == [store.get(r).title["ar"] for r in related]
+    first = reply.buttons[0]["payload"]
+    assert first.startswith("/ask_topic") and json.loads(first[len("/ask_topic"):]) == {"topic": related[0]}
+
+
+def test_the_reminder_differs_per_language():
+    texts = {interface_text(lang, CLINICIAN_REMINDER) for lang in ("en", "ar", "ur")}
+    assert len(texts) == 3
