@@ -8,11 +8,14 @@ Answer texts are read at run time, so editing them never needs a retrain.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, List, Optional
 
@@ -77,18 +80,36 @@ def rasa_env() -> dict:
     return env
 
 
+@contextmanager
+def _training_lock(models_dir: Path):
+    """One training at a time per project: tests and developers may ask at once."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with open(models_dir / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def train(force: bool = False, models_dir: Path = MODELS_DIR, root: Path = PROJECT_ROOT,
           out: Optional[object] = None) -> Optional[float]:
-    """Train when stale (or forced). Returns the training time in seconds, or None if reused."""
-    if not force and not is_stale(models_dir, root):
-        return None
-    expected = training_hash(root)
-    models_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "rasa", "train", "--config", str(root / "config.yml"),
-           "--domain", str(root / "domain.yml"), "--out", str(models_dir),
-           "--fixed-model-name", MODEL_NAME, "--data", *[str(root / d) for d in TRAINING_DATA]]
-    started = time.monotonic()
-    subprocess.run(cmd, cwd=root, env=rasa_env(), check=True, stdout=out, stderr=out)
-    elapsed = time.monotonic() - started
-    _hash_file(models_dir).write_text(expected + "\n")
-    return elapsed
+    """Train when stale (or forced). Returns the training time in seconds, or None if reused.
+
+    The new model is written beside the old one and moved into place when complete, so
+    a server loading `current.tar.gz` never reads a half-written file.
+    """
+    with _training_lock(models_dir):
+        if not force and not is_stale(models_dir, root):
+            return None
+        expected = training_hash(root)
+        with tempfile.TemporaryDirectory(dir=models_dir, prefix=".training-") as tmp:
+            cmd = [sys.executable, "-m", "rasa", "train", "--config", str(root / "config.yml"),
+                   "--domain", str(root / "domain.yml"), "--out", tmp,
+                   "--fixed-model-name", MODEL_NAME, "--data", *[str(root / d) for d in TRAINING_DATA]]
+            started = time.monotonic()
+            subprocess.run(cmd, cwd=root, env=rasa_env(), check=True, stdout=out, stderr=out)
+            elapsed = time.monotonic() - started
+            os.replace(Path(tmp) / f"{MODEL_NAME}.tar.gz", model_path(models_dir))
+        _hash_file(models_dir).write_text(expected + "\n")
+        return elapsed

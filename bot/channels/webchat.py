@@ -19,6 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels._offline import DEFAULT_ACTION_TIMEOUT, limit_action_server_wait, offline_reply
 from bot.channels._sanitize import clean_user_text
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class WebchatInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebchatInput":
         credentials = credentials or {}
+        limit_action_server_wait(float(credentials.get("action_timeout") or DEFAULT_ACTION_TIMEOUT))
         return cls(max_message_length=int(credentials.get("max_message_length") or DEFAULT_MAX_MESSAGE_LENGTH))
 
     def __init__(self, max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH) -> None:
@@ -129,17 +131,20 @@ class WebchatInput(InputChannel):
                 await on_new_message(message)
             except asyncio.CancelledError:
                 logger.error("webchat: handling a message timed out")
-                return _unavailable(collector.messages)
             except Exception:  # noqa: BLE001 - the person must get an answer, never a 500
                 logger.exception("webchat: handling a message failed")
-                return _unavailable(collector.messages)
-            return response.json(collector.messages)
+            if collector.messages:
+                return response.json(collector.messages)
+            # Nothing was answered: the action server is down or too slow.
+            try:
+                urgent = await offline_reply(getattr(request.app.ctx, "agent", None), parsed["sender"],
+                                             parsed["text"], parsed["metadata"])
+            except Exception:  # noqa: BLE001
+                logger.exception("webchat: the built-in urgent reply failed")
+                urgent = []
+            if urgent:
+                return response.json(urgent)
+            return response.json({"error": "the assistant could not answer just now; please try again",
+                                  "code": "unavailable"}, status=503)
 
         return webhook
-
-
-def _unavailable(messages: List[Dict[str, Any]]) -> HTTPResponse:
-    if messages:
-        return response.json(messages)
-    return response.json({"error": "the assistant could not answer just now; please try again",
-                          "code": "unavailable"}, status=503)

@@ -1,0 +1,45 @@
+"""Urgent care still reaches the person when the action server is down."""
+
+import json
+import sqlite3
+
+import pytest
+
+from bot.model import train
+from bot.servers import BotServers, free_port, say
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def bot_without_actions(tmp_path_factory):
+    train()
+    run_dir = tmp_path_factory.mktemp("no-actions")
+    servers = BotServers(rasa_port=free_port(), action_port=free_port(), tracker_db=run_dir / "tracker.db",
+                         logs_dir=run_dir / "logs")
+    with servers:
+        servers.stop_process("actions")
+        yield servers
+
+
+@pytest.mark.parametrize("message, lang", [
+    ("my face is swollen and hot since the injections and I have a fever", "en"),
+    ("وجهي منتفخ وحار من بعد الحقن وعندي حرارة", "ar"),
+    ("mera chehra sooj gaya hai aur bukhar hai", "ur"),
+])
+def test_a_reaction_is_answered_by_the_rasa_server_itself(bot_without_actions, message, lang):
+    sender = f"offline-{lang}"
+    status, body = say(bot_without_actions.webhook, sender, message, timeout=60)
+    assert status == 200, body
+    reply = body[0]
+    assert (reply["answer_id"], reply["kind"], reply["lang"]) == ("safety.urgent", "urgent", lang)
+    assert "1122" in reply["text"] and "997" in reply["text"]
+    with sqlite3.connect(bot_without_actions.tracker_db) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot'", (sender,))
+        stored = [json.loads(r[0]) for r in rows]
+    assert stored and stored[-1]["metadata"]["answer_id"] == "safety.urgent"
+
+
+def test_other_questions_get_a_clear_try_again(bot_without_actions):
+    status, body = say(bot_without_actions.webhook, "offline-info", "how many sessions do I need?", timeout=60)
+    assert status == 503 and body["code"] == "unavailable"
