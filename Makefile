@@ -11,7 +11,8 @@ ACTION_PORT ?= 5055
 STRICT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv locales validate train run shell test test-fast evaluate clean
+.PHONY: help venv locales validate train run shell test evaluate redteam clean
+.PHONY: translations-export translations-import retrain rollback review
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,15 +28,14 @@ venv: $(STAMP) ## create .venv with Python 3.10 and the pinned dependencies
 locales: $(STAMP) ## compile the gettext catalogs (locales/*/LC_MESSAGES/*.po) with Babel
 	@$(PY) -m bot locales >/dev/null
 
-validate: locales ## check the answer store, catalogs, lexicon and Rasa data (STRICT=1: refuse pending entries)
+validate: locales ## check everything a content edit can break, as file:line (STRICT=1: pending reviews and stale translations are errors)
 	$(PY) -m bot validate $(if $(STRICT),--strict)
-	$(PY) -m rasa data validate --domain domain.yml --data data/nlu data/rules data/stories --fail-on-warnings
 
 train: locales ## train the model if data/, domain.yml or config.yml changed since the last training
 	$(PY) -m bot train
 
-run: train ## start the action server and the Rasa server (Ctrl-C stops both)
-	$(PY) -m bot run --port $(PORT) --action-port $(ACTION_PORT)
+run: train ## start the action server and the Rasa server (Ctrl-C stops both; STRICT=1 for production)
+	$(PY) -m bot run --port $(PORT) --action-port $(ACTION_PORT) $(if $(STRICT),--strict)
 
 shell: train ## chat with the bot in the terminal (Rasa's shell, action server started alongside)
 	@mkdir -p var
@@ -44,12 +44,69 @@ shell: train ## chat with the bot in the terminal (Rasa's shell, action server s
 	trap "kill $$pid 2>/dev/null" EXIT; \
 	$(PY) -m rasa shell --model models/current.tar.gz --endpoints var/endpoints-shell.yml
 
-test: train ## install, train if needed, run the whole test suite
+test: train browser ## install, train if needed, run the whole test suite
 	$(PY) -m pytest
+
+# The website widget's browser tests drive Debian's Chromium (Playwright cannot download
+# its own browser here) and need fonts for Arabic (Naskh) and Urdu (Nastaliq). Installed
+# with apt-get when missing (CI runs as root); WIDGET_TESTS=0 skips both.
+.PHONY: browser
+browser: ## install Debian's Chromium and Noto fonts for the widget's browser tests, if missing
+	@if [ "$(WIDGET_TESTS)" = "0" ]; then exit 0; fi; \
+	missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	dpkg -s fonts-noto-core >/dev/null 2>&1 || missing="$$missing fonts-noto-core"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing for the widget's browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || \
+	  { echo "could not install$$missing (apt-get as root); install it, or run with WIDGET_TESTS=0" >&2; exit 1; }; \
+	fi
 
 evaluate: train ## intent accuracy per language on the held-out sets (tests/nlu/)
 	$(PY) -m bot evaluate
 
+redteam: train ## the safety red-team suite (tests/safety/) through the web channel, per language
+	$(PY) -m bot redteam
+
+# ---- content staff: translations, retraining, learning from conversations (bot/content/) ----
+FORCE ?=
+DB ?= var/tracker.db
+SINCE ?=
+
+translations-export: $(STAMP) ## write locales/ar|ur/answers.po for the translators (fuzzy = English changed)
+	$(PY) -m bot translations-export $(if $(FORCE),--force)
+
+translations-import: $(STAMP) ## read the translators' locales/ar|ur/answers.po back into data/answers
+	$(PY) -m bot translations-import
+
+retrain: locales ## validate, train a candidate, compare with the model in service, promote if no worse (FORCE=1)
+	$(PY) -m bot retrain $(if $(FORCE),--force)
+
+rollback: $(STAMP) ## put the model that was in service before back in service
+	$(PY) -m bot rollback
+
+review: $(STAMP) ## export messages the bot handled badly (DB=var/tracker.db SINCE=YYYY-MM-DD) to review/
+	$(PY) -m bot review --db $(DB) $(if $(SINCE),--since $(SINCE))
+
 clean: ## remove the trained model, runtime files and caches (keeps .venv)
 	rm -rf models var reports .rasa .pytest_cache
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
+
+# Performance and scale-out (issue 8): README "Performance" and docs/deploy.md.
+# bench: about 15 minutes (two trainings when stale, four server runs); run it on a quiet machine.
+.PHONY: bench test-scale scale-services
+bench: train ## load benchmark: ours vs Rasa's stock config at 1/20/100 conversations (reports/bench.json, .png)
+	$(PY) -m bench
+
+scale-services: ## install Debian's postgresql and redis-server for test-scale, if missing (apt-get, as root)
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || missing="redis-server"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing for the scale-out test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || \
+	  { echo "could not install$$missing (apt-get as root)" >&2; exit 1; }; \
+	fi
+
+test-scale: train scale-services ## two Rasa + two action servers on PostgreSQL and Redis: order, no loss, a server killed
+	SCALE_TESTS=1 $(PY) -m pytest tests/scale -q

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import signal
 import sys
 import time
@@ -11,15 +13,10 @@ from bot.settings import strict_mode
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from bot.validate import check_content
+    from bot.content.validate import check_all, report
 
-    problems = check_content(strict=args.strict or strict_mode())
-    errors = [p for p in problems if p.severity == "error"]
-    for problem in problems:
-        print(problem)
-    print(f"answer store: {len(errors)} error(s), {len(problems) - len(errors)} warning(s)"
-          + (" [strict: pending entries refused]" if args.strict else ""))
-    return 1 if errors else 0
+    strict = args.strict or strict_mode()
+    return report(check_all(strict=strict, rasa=not args.no_rasa), strict)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -43,22 +40,36 @@ def cmd_locales(_: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.answer_store import AnswerStore
+    from bot.channels.whatsapp_config import WhatsAppConfigError, whatsapp_credentials
     from bot.model import train
     from bot.servers import BotServers
 
+    try:  # before anything starts: a half-configured WhatsApp number must not run at all
+        whatsapp = whatsapp_credentials(os.environ) is not None
+    except WhatsAppConfigError as err:
+        print(f"cannot start: {err}", file=sys.stderr)
+        return 2
+    if args.strict:
+        os.environ["BOT_STRICT"] = "1"  # inherited by the action server
     AnswerStore.load(strict=strict_mode())  # refuse to start on an invalid store
     elapsed = train()
     if elapsed is not None:
         print(f"trained the model in {elapsed:.1f} s")
-    servers = BotServers(rasa_port=args.port, action_port=args.action_port)
+    from bot.content.retrain import announce_running_bot, forget_running_bot
+
+    # A token for Rasa's API, so `make retrain` can swap the model without a restart.
+    servers = BotServers(rasa_port=args.port, action_port=args.action_port, api_token=secrets.token_urlsafe(24))
     print("starting the action server and the Rasa server (about 20 s)...", flush=True)
     servers.start()
+    running = announce_running_bot(servers.url, servers.api_token)
     print(f"""
 The clinic bot is running.
   web channel:  POST {servers.webhook}
                 curl -s {servers.webhook} -H 'Content-Type: application/json' \\
                   -d '{{"sender": "demo", "message": "does it hurt?"}}'
-  health:       {servers.url}/webhooks/webchat/
+  widget demo:  {servers.url}/webhooks/webchat/  (open it in a browser)
+  health:       {servers.url}/webhooks/webchat/  (JSON for anything but a browser)
+  whatsapp:     {servers.whatsapp_webhook if whatsapp else "off (no WHATSAPP_* variables set; see README)"}
   logs:         {servers.logs_dir}
 Press Ctrl-C to stop both servers.""", flush=True)
     stop = {"now": False}
@@ -75,6 +86,7 @@ Press Ctrl-C to stop both servers.""", flush=True)
         pass
     finally:
         print("\nstopping...", flush=True)
+        forget_running_bot(running)
         servers.stop()
         print("stopped.")
     return 0
@@ -86,11 +98,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return evaluate(args.min_accuracy, args.model)
 
 
+def cmd_redteam(args: argparse.Namespace) -> int:
+    from bot.redteam import main
+
+    return main(args.url)
+
+
+def cmd_content(args: argparse.Namespace) -> int:
+    """translations-export, translations-import, retrain, rollback, review: bot/content/cli.py."""
+    from bot.content.cli import run
+
+    return run(args)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("validate", help="check the answer store, catalogs and safety lexicon")
-    p.add_argument("--strict", action="store_true", help="refuse entries pending clinical review")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse entries pending clinical review and out-of-date translations")
+    p.add_argument("--no-rasa", action="store_true", help="skip `rasa data validate` (8 s)")
     p.set_defaults(func=cmd_validate)
     p = sub.add_parser("train", help="train the model if its inputs changed")
     p.add_argument("--force", action="store_true")
@@ -99,10 +126,18 @@ def main(argv=None) -> int:
     p = sub.add_parser("run", help="start the action server and the Rasa server")
     p.add_argument("--port", type=int, default=5005)
     p.add_argument("--action-port", type=int, default=5055)
+    p.add_argument("--strict", action="store_true",
+                   help="production: refuse to start while an answer is pending clinical review")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("evaluate", help="intent accuracy per language on the held-out sets")
     p.add_argument("--min-accuracy", type=float, default=0.0)
     p.add_argument("--model", help="a model other than models/current.tar.gz")
     p.set_defaults(func=cmd_evaluate)
+    p = sub.add_parser("redteam", help="the safety red-team suite through the web channel")
+    p.add_argument("--url", default="", help="a running bot (default: start one on free ports)")
+    p.set_defaults(func=cmd_redteam)
+    from bot.content.cli import add_commands
+
+    add_commands(sub, cmd_content)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -1,7 +1,14 @@
-"""Intent accuracy per language on the held-out sets in tests/nlu/ (never trained on).
+"""How well the bot understands each language, on held-out data it never trained on.
 
-`make evaluate` prints one line per language and writes reports/nlu-<lang>.json with
-accuracy, macro F1, per-intent recall and the confusions.
+- Intent accuracy, macro F1, per-intent recall and the confusions per language, on
+  `tests/nlu/<lang>.yml` (English, Arabic, Urdu, Roman Urdu).
+- Language identification accuracy on `tests/data/language_id.yml` and on the held-out
+  sets, and how often a message of three or more words would be answered in the wrong
+  language.
+- Parse latency (median and 95th percentile).
+
+`make evaluate` writes reports/nlu-<lang>.json and reports/confusion-<lang>.png and
+prints one line per language. tests/test_nlu_quality.py uses the same numbers as a gate.
 """
 
 from __future__ import annotations
@@ -11,15 +18,19 @@ import json
 import os
 import statistics
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
+
+import yaml
 
 from bot import PROJECT_ROOT
 
 HELD_OUT_DIR = PROJECT_ROOT / "tests" / "nlu"
+LANGUAGE_ID_SET = PROJECT_ROOT / "tests" / "data" / "language_id.yml"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 SAFETY_INTENTS = ("personal_medical_question", "report_adverse_reaction")
+REPLY_LANGUAGE = {"en": "en", "ar": "ar", "ur": "ur", "roman_ur": "ur"}
 
 
 def load_examples(path: Path) -> List[Tuple[str, str]]:
@@ -33,8 +44,7 @@ def load_examples(path: Path) -> List[Tuple[str, str]]:
 def score(pairs: List[Tuple[str, str]]) -> Dict[str, object]:
     """Accuracy, macro F1, per-intent recall and confusions of (expected, predicted) pairs."""
     intents = sorted({e for e, _ in pairs})
-    tp, fp, fn = Counter(), Counter(), Counter()
-    confusions = Counter()
+    tp, fp, fn, confusions = Counter(), Counter(), Counter(), Counter()
     for expected, predicted in pairs:
         if expected == predicted:
             tp[expected] += 1
@@ -57,12 +67,12 @@ def score(pairs: List[Tuple[str, str]]) -> Dict[str, object]:
     }
 
 
-async def _parse_all(files: Dict[str, Path], model: Path) -> Dict[str, dict]:
+async def _parse_held_out(model: Path) -> Dict[str, dict]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
     results = {}
-    for lang, path in files.items():
+    for path in sorted(HELD_OUT_DIR.glob("*.yml")):
         pairs, latencies, misses = [], [], []
         for text, expected in load_examples(path):
             started = time.perf_counter()
@@ -74,27 +84,93 @@ async def _parse_all(files: Dict[str, Path], model: Path) -> Dict[str, dict]:
                 misses.append({"text": text, "expected": expected, "predicted": predicted})
         report = score(pairs)
         report["misses"] = misses
+        report["pairs"] = pairs
         latencies.sort()
         report["parse_ms"] = {"median": round(statistics.median(latencies), 2),
                               "p95": round(latencies[int(0.95 * (len(latencies) - 1))], 2)}
-        results[lang] = report
+        results[path.stem] = report
     return results
 
 
-def evaluate(min_accuracy: float = 0.0, model: Path = None) -> int:
+def held_out_reports(model: Optional[Path] = None) -> Dict[str, dict]:
+    """Intent reports per held-out language file, from the model (default: the current one)."""
     from bot.model import model_path
 
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    files = {p.stem: p for p in sorted(HELD_OUT_DIR.glob("*.yml"))}
-    results = asyncio.run(_parse_all(files, Path(model or model_path())))
+    return asyncio.run(_parse_held_out(Path(model or model_path())))
+
+
+def language_id_report() -> Dict[str, object]:
+    """Detector accuracy per label on the labelled set and on the held-out NLU sets."""
+    from bot.language import choose_reply_language, detect_language
+
+    labelled = [(m["text"], m["lang"]) for m in
+                yaml.safe_load(LANGUAGE_ID_SET.read_text(encoding="utf-8"))["messages"]]
+    held_out = [(text, path.stem) for path in sorted(HELD_OUT_DIR.glob("*.yml"))
+                for text, _ in load_examples(path)]
+    out: Dict[str, object] = {}
+    for name, items in (("labelled_set", labelled), ("held_out_sets", held_out)):
+        right, total = Counter(), Counter()
+        for text, lang in items:
+            total[lang] += 1
+            right[lang] += (detect_language(text).language or "none") == lang
+        out[name] = {"accuracy": round(sum(right.values()) / len(items), 4),
+                     "per_label": {lang: round(right[lang] / n, 4) for lang, n in sorted(total.items())},
+                     "messages": len(items)}
+    long_messages = [(t, lang) for t, lang in labelled + held_out if lang != "none" and len(t.split()) >= 3]
+    wrong = [t for t, lang in long_messages if choose_reply_language(t, None) != REPLY_LANGUAGE[lang]]
+    out["wrong_reply_language_3plus_words"] = {"count": len(wrong), "of": len(long_messages), "messages": wrong}
+    return out
+
+
+def plot_confusion(lang: str, pairs: List[Tuple[str, str]], path: Path) -> None:
+    """A confusion-matrix PNG: rows the expected intent, columns the predicted one."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = sorted({e for e, _ in pairs} | {p for _, p in pairs if p})
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for expected, predicted in pairs:
+        matrix[index[expected]][index[predicted or expected]] += 1
+    fig, ax = plt.subplots(figsize=(11, 10))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    for i, row in enumerate(matrix):
+        for j, value in enumerate(row):
+            if value:
+                ax.text(j, i, value, ha="center", va="center", fontsize=6,
+                        color="white" if i == j else "darkred")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("expected")
+    ax.set_title(f"Held-out intents, {lang} ({len(pairs)} messages)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def evaluate(min_accuracy: float = 0.0, model: Optional[Path] = None) -> int:
+    """`make evaluate`: reports, plots and a one-line summary per language."""
     REPORTS_DIR.mkdir(exist_ok=True)
     failed = False
-    for lang, report in results.items():
+    for lang, report in held_out_reports(model).items():
+        plot_confusion(lang, report["pairs"], REPORTS_DIR / f"confusion-{lang}.png")
+        report = {k: v for k, v in report.items() if k != "pairs"}
         (REPORTS_DIR / f"nlu-{lang}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2),
                                                       encoding="utf-8")
-        safety = {i: report["recall"].get(i) for i in SAFETY_INTENTS}
-        print(f"{lang:9s} accuracy {report['accuracy']:.3f}  macro F1 {report['macro_f1']:.3f}  "
-              f"n={report['examples']}  safety recall {safety}  "
-              f"parse median {report['parse_ms']['median']} ms p95 {report['parse_ms']['p95']} ms")
+        safety = " ".join(f"{i.split('_')[0]} {report['recall'].get(i, 0):.2f}" for i in SAFETY_INTENTS)
+        print(f"{lang:9s} intent accuracy {report['accuracy']:.3f}  macro F1 {report['macro_f1']:.3f}  "
+              f"n={report['examples']}  safety recall: {safety}  "
+              f"parse ms median {report['parse_ms']['median']} p95 {report['parse_ms']['p95']}")
         failed |= report["accuracy"] < min_accuracy
+    lid = language_id_report()
+    (REPORTS_DIR / "language-id.json").write_text(json.dumps(lid, ensure_ascii=False, indent=2), encoding="utf-8")
+    for name in ("labelled_set", "held_out_sets"):
+        part = lid[name]
+        print(f"language id on {name} ({part['messages']}): {part['accuracy']:.3f}  {part['per_label']}")
+    wrong = lid["wrong_reply_language_3plus_words"]
+    print(f"reply in the wrong language, messages of 3+ words: {wrong['count']} of {wrong['of']}")
     return 1 if failed else 0

@@ -23,7 +23,43 @@ DOMAIN = "messages"
 CLINICIAN_REMINDER = "A licensed clinician decides what is right for you."
 TALK_TO_PERSON = "Talk to a person"
 LANGUAGE_NAMES = {"en": "English", "ar": "Arabic", "ur": "Urdu"}
-USED_MSGIDS = (CLINICIAN_REMINDER, TALK_TO_PERSON, *LANGUAGE_NAMES.values())
+# WhatsApp channel (bot/channels/whatsapp.py): the list-message button (20 characters at
+# most in every language), the prompt above a numbered menu, the answer to an image or a
+# voice note, and the apology when no answer could be produced.
+TOPICS_BUTTON = "Topics"
+NUMBERED_CHOICE_PROMPT = "Reply with the number of a topic:"
+TEXT_NEEDED = "I can only read text messages. Please type your question."
+TRY_AGAIN_LATER = "Sorry, I could not answer just now. Please send your message again in a few minutes."
+# Website widget (bot/channels/widget/): its own interface, by the key widget.js uses.
+# Served to the widget as JSON by the web channel (GET /webhooks/webchat/strings.json).
+WIDGET_STRINGS = {
+    "title": "Mesotherapy questions",
+    "subtitle": "Automated assistant: general information, not medical advice",
+    "open": "Open the chat",
+    "close": "Close the chat",
+    "conversation": "Conversation",
+    "placeholder": "Type your question",
+    "send": "Send",
+    "typing": "The assistant is typing…",
+    "you": "You",
+    "assistant": "Assistant",
+    "helpful": "Was this helpful?",
+    "helpful_yes": "Yes, this was helpful",
+    "helpful_no": "No, this was not helpful",
+    "feedback_thanks": "Thank you for your feedback.",
+    "feedback_failed": "Your feedback could not be sent.",
+    "new_conversation": "New conversation",
+    "language": "Language",
+    "unreachable": "The assistant cannot be reached just now. Your message was not lost.",
+    "timeout": "The assistant is taking too long to answer. Your message was not lost.",
+    "retry": "Try again",
+    "too_long": "Your message is too long. Please shorten it.",
+    "empty": "Please type a question.",
+    "new_tab": "(opens in a new tab)",
+}
+USED_MSGIDS = (CLINICIAN_REMINDER, TALK_TO_PERSON, *LANGUAGE_NAMES.values(),
+               TOPICS_BUTTON, NUMBERED_CHOICE_PROMPT, TEXT_NEEDED, TRY_AGAIN_LATER,
+               *WIDGET_STRINGS.values())
 
 
 def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list:

@@ -51,6 +51,7 @@ class Detection:
 class _Markers:
     roman_ur: frozenset
     en: frozenset
+    en_loanwords: frozenset
     neutral: frozenset
     ambiguous: frozenset
     ar_words: frozenset
@@ -69,6 +70,7 @@ def _markers() -> _Markers:
     return _Markers(
         roman_ur=fold(latin["roman_ur"]),
         en=fold(latin["en"]),
+        en_loanwords=fold(latin["en_loanwords"]),
         neutral=fold(latin["neutral"]),
         ambiguous=fold(latin["ambiguous"]),
         # After folding some Urdu and Arabic words coincide (میں/مين); they vote for neither.
@@ -88,11 +90,18 @@ def _detect_arabic_script(text: str, words: list) -> Detection:
     markers = _markers()
     ur = sum(markers.urdu_letters.get(ch, 0) for ch in text)
     ar = sum(markers.arabic_letters.get(ch, 0) for ch in text)
-    folded = [fold_arabic_script(w) for w in words]
-    ur += 2 * sum(w in markers.ur_words for w in folded)
-    ar += 2 * sum(w in markers.ar_words for w in folded)
-    # The Arabic article "al-" on a longer word: common in Arabic, rare in Urdu.
-    ar += sum(1 for w in folded if w.startswith("ال") and len(w) > 3 and w not in markers.ur_words)
+    for word in words:
+        folded = fold_arabic_script(word)
+        if folded in markers.ur_words:
+            ur += 2
+        # A word typed with Urdu-keyboard letters (علیکم) is an Urdu speaker's, even
+        # when it is an Arabic word.
+        elif any(markers.urdu_letters.get(ch, 0) >= 2 for ch in word):
+            continue
+        elif folded in markers.ar_words:
+            ar += 2
+        elif folded.startswith("ال") and len(folded) > 3:
+            ar += 1  # the Arabic article on a longer word: common in Arabic, rare in Urdu
     if ur == ar:
         # Arabic script with no telling mark: Arabic is the likelier, but only just.
         return Detection("ar", 0.5)
@@ -108,6 +117,7 @@ def _detect_latin(words: list) -> Detection:
         return Detection(None, 0.0)
     ur = sum(w in markers.roman_ur and w not in markers.ambiguous for w in meaningful)
     en = sum(w in markers.en and w not in markers.ambiguous for w in meaningful)
+    en += 0.3 * sum(w in markers.en_loanwords and w not in markers.en for w in meaningful)
     if ur == en == 0:
         if all(w in markers.ambiguous for w in meaningful):
             return Detection(None, 0.0)

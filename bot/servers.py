@@ -21,6 +21,7 @@ from typing import List, Optional
 import yaml
 
 from bot import PROJECT_ROOT
+from bot.channels.whatsapp_config import runtime_credentials, whatsapp_credentials
 from bot.model import model_path, rasa_env
 
 VAR_DIR = PROJECT_ROOT / "var"
@@ -66,6 +67,8 @@ class BotServers:
     logs_dir: Path = VAR_DIR / "logs"
     credentials: Path = PROJECT_ROOT / "credentials.yml"
     extra_env: dict = field(default_factory=dict)
+    # Rasa's HTTP API (model reload for `make retrain`), only with this token; None: off.
+    api_token: Optional[str] = None
     processes: List[subprocess.Popen] = field(default_factory=list)
 
     @property
@@ -76,11 +79,24 @@ class BotServers:
     def webhook(self) -> str:
         return f"{self.url}/webhooks/webchat/webhook"
 
+    @property
+    def whatsapp_webhook(self) -> str:
+        return f"{self.url}/webhooks/whatsapp/webhook"
+
+    @property
+    def env(self) -> dict:
+        """The environment both servers run with."""
+        return {**rasa_env(), **self.extra_env}
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        """Whether the WhatsApp variables are set; raises naming the missing ones if only some are."""
+        return whatsapp_credentials(self.env) is not None
+
     def _spawn(self, name: str, cmd: List[str]) -> subprocess.Popen:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.logs_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        env = {**rasa_env(), **self.extra_env}
-        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         proc.log_file = log  # type: ignore[attr-defined]
         proc.name = name  # type: ignore[attr-defined]
@@ -95,13 +111,19 @@ class BotServers:
     def start_rasa(self, timeout: float = 180) -> None:
         endpoints = runtime_endpoints(self.action_port, self.tracker_db,
                                       self.logs_dir / f"endpoints-{self.rasa_port}.yml")
+        # credentials.yml plus the WhatsApp section when its variables are set (secrets stay
+        # `${NAME}` references, filled in by Rasa from the environment).
+        credentials = runtime_credentials(self.credentials,
+                                          self.logs_dir / f"credentials-{self.rasa_port}.yml", self.env)
         self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
         self._spawn("rasa", [sys.executable, "-m", "rasa", "run", "--model", str(model_path()),
                              "--port", str(self.rasa_port), "--interface", self.host,
-                             "--credentials", str(self.credentials), "--endpoints", str(endpoints)])
+                             "--credentials", str(credentials), "--endpoints", str(endpoints),
+                             *(["--enable-api", "--auth-token", self.api_token] if self.api_token else [])])
         self._wait_for(f"{self.url}/webhooks/webchat/", "Rasa server", timeout)
 
     def start(self) -> "BotServers":
+        self.whatsapp_enabled  # a half-configured WhatsApp channel stops us before anything starts
         try:
             self.start_actions()
             self.start_rasa()

@@ -19,8 +19,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels._action_client import reuse_action_server_connections
 from bot.channels._offline import DEFAULT_ACTION_TIMEOUT, limit_action_server_wait, offline_reply
 from bot.channels._sanitize import clean_user_text
+from bot.channels._widget_routes import OriginPolicy, demo_page, register_widget_routes, wants_html
 
 logger = logging.getLogger(__name__)
 
@@ -106,17 +108,27 @@ class WebchatInput(InputChannel):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebchatInput":
         credentials = credentials or {}
         limit_action_server_wait(float(credentials.get("action_timeout") or DEFAULT_ACTION_TIMEOUT))
-        return cls(max_message_length=int(credentials.get("max_message_length") or DEFAULT_MAX_MESSAGE_LENGTH))
+        if credentials.get("reuse_action_connections", True):  # one kept-alive pool, see _action_client
+            reuse_action_server_connections()
+        limit = int(credentials.get("max_message_length") or DEFAULT_MAX_MESSAGE_LENGTH)
+        return cls(max_message_length=limit,
+                   origins=OriginPolicy.from_credentials(credentials.get("cors_origins")))
 
-    def __init__(self, max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH) -> None:
+    def __init__(self, max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH,
+                 origins: Optional[OriginPolicy] = None) -> None:
         self.max_message_length = max_message_length
+        self.origins = origins or OriginPolicy()  # default: pages served by the bot itself only
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("webchat_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
+        async def health(request: Request) -> HTTPResponse:
+            if wants_html(request.headers.get("accept")):  # a browser: the widget's demo page
+                return demo_page(request)
             return response.json({"status": "ok", "channel": self.name()})
+
+        register_widget_routes(webhook, self.origins)  # widget files, strings, feedback, CORS
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -1,0 +1,1 @@
+"""The load benchmark: our bot against Rasa's stock `rasa init` configuration (`make bench`)."""

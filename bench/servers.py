@@ -1,0 +1,119 @@
+"""The bot's servers as `make run` starts them, with a chosen model, endpoints and workers.
+
+`BotServers` (bot/servers.py) starts the action server and the Rasa server with the
+trained model and endpoints.yml; the benchmark also serves Rasa's stock model, and the
+scale-out test serves endpoints.production.yml (PostgreSQL, Redis). Nothing else differs.
+`ProcessMemory` samples the resident memory of each process (and its Sanic workers).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bot import PROJECT_ROOT
+from bot.channels.whatsapp_config import runtime_credentials
+from bot.model import model_path
+from bot.servers import BotServers, runtime_endpoints
+
+
+@dataclass
+class ConfiguredBotServers(BotServers):
+    """`BotServers` with the model, endpoints file and credentials file given."""
+
+    model: Path = field(default_factory=model_path)
+    endpoints_source: Path = PROJECT_ROOT / "endpoints.yml"
+    rasa_ready_seconds: Optional[float] = None
+
+    def start_rasa(self, timeout: float = 180) -> None:
+        if self.endpoints_source.resolve() == (PROJECT_ROOT / "endpoints.yml").resolve():
+            endpoints = runtime_endpoints(self.action_port, self.tracker_db,
+                                          self.logs_dir / f"endpoints-{self.rasa_port}.yml")
+        else:  # e.g. endpoints.production.yml: as deployed, every value from the environment
+            endpoints = self.endpoints_source
+        credentials = runtime_credentials(self.credentials, self.logs_dir / f"credentials-{self.rasa_port}.yml",
+                                          self.env)
+        self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        self._spawn("rasa", [sys.executable, "-m", "rasa", "run", "--model", str(self.model),
+                             "--port", str(self.rasa_port), "--interface", self.host,
+                             "--credentials", str(credentials), "--endpoints", str(endpoints)])
+        self._wait_for(f"{self.url}/webhooks/webchat/", "Rasa server", timeout)
+        self.rasa_ready_seconds = time.monotonic() - started
+
+    def pid(self, name: str) -> Optional[int]:
+        return next((p.pid for p in self.processes if p.name == name and p.poll() is None), None)
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> List[int]:
+    out: List[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                out += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def _tree(pid: int) -> List[int]:
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        todo += _children(p)
+    return pids
+
+
+class ProcessMemory:
+    """Peak resident memory (MiB) of named processes and their children, sampled in a thread.
+
+    `peak[name]` is the largest single process of that tree (the figure the 1.5 GB target is
+    about); `peak_total[name]` the largest sum over the tree (Sanic master plus workers).
+    """
+
+    def __init__(self, pids: Dict[str, int], interval: float = 0.2) -> None:
+        self.pids = pids
+        self.interval = interval
+        self.peak: Dict[str, float] = {name: 0.0 for name in pids}
+        self.peak_total: Dict[str, float] = {name: 0.0 for name in pids}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        for name, pid in self.pids.items():
+            sizes = [_rss_kib(p) / 1024 for p in _tree(pid)]
+            if sizes:
+                self.peak[name] = max(self.peak[name], max(sizes))
+                self.peak_total[name] = max(self.peak_total[name], sum(sizes))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "ProcessMemory":
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()

@@ -1,0 +1,226 @@
+"""`make review`: what patients wrote that the bot handled badly, ready to become examples.
+
+Reads the tracker store (SQLite, `var/tracker.db`) and collects the person's messages
+that the bot
+- did not understand (NLU fallback, or answered with fallback.not_understood),
+- understood only with low confidence, or answered as out of scope,
+- sent to the safety layer (urgent care or the clinician redirect): check them, the
+  guard errs on the safe side,
+- answered with a thumbs-down in the widget (`SlotSet("feedback", {answer_id,
+  helpful: false})`, see bot/channels/_widget_routes.py).
+
+The output YAML groups them by language and by the intent the bot guessed, one line per
+message, so content staff can fix the intent and copy the text into data/nlu/. No
+personal data: conversations appear under a pseudonym, and phone numbers, e-mail
+addresses and long numbers in the texts are masked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+from bot.language import detect_language
+from bot.normalize import normalise_for_matching
+
+FEEDBACK = "feedback"  # the slot (bot/channels/_widget_routes.py FEEDBACK_SLOT) or action name
+MIN_CONFIDENCE = 0.6  # below this an answered message is worth a look
+NOT_UNDERSTOOD = {"fallback.not_understood"}
+OUT_OF_SCOPE = {"fallback.out_of_scope"}
+SAFETY_KINDS = {"urgent", "safety"}  # the guard's answers: safety.urgent, safety.clinician_redirect
+FOLDERS = {"en": "data/nlu/en/", "ar": "data/nlu/ar/", "ur": "data/nlu/ur/", "roman_ur": "data/nlu/ur/"}
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<!\w)\+?[\d٠-٩۰-۹][\d٠-٩۰-۹\s().-]{5,}[\d٠-٩۰-۹](?!\w)")
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+
+
+def scrub(text: str) -> str:
+    """`text` with e-mail addresses, links and phone or other long numbers masked."""
+    text = _EMAIL.sub("[email]", text)
+    text = _URL.sub("[link]", text)
+    return _PHONE.sub("[number]", text)
+
+
+def pseudonym(sender_id: str) -> str:
+    """A stable stand-in for a conversation id (a WhatsApp id is a phone number)."""
+    return "c-" + hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:10]
+
+
+@dataclass
+class Flagged:
+    text: str
+    language: str
+    intent: str  # the intent the bot guessed
+    reasons: List[str]
+    confidence: Optional[float]
+    conversations: List[str]
+    times: int = 1
+
+
+@dataclass
+class _Turn:
+    text: str
+    intent: Optional[str]
+    guess: Optional[str]
+    confidence: Optional[float]
+    answers: List[str] = field(default_factory=list)
+    reasons: List[str] = field(default_factory=list)
+
+
+def _events(db: Path, since: Optional[float]) -> Iterator[tuple]:
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        query = "SELECT sender_id, type_name, action_name, data FROM events"
+        args: tuple = ()
+        if since is not None:
+            query += " WHERE timestamp >= ?"
+            args = (since,)
+        yield from connection.execute(query + " ORDER BY sender_id, id", args)
+    finally:
+        connection.close()
+
+
+def _feedback(type_name: str, name: Optional[str], data: dict) -> Optional[dict]:
+    """The feedback an event carries, if any."""
+    if type_name == "slot" and (data.get("name") or name) == FEEDBACK and isinstance(data.get("value"), dict):
+        return data["value"]
+    if type_name == "action" and (data.get("name") or name) == FEEDBACK:
+        return data.get("metadata") or {}
+    value = (data.get("metadata") or {}).get(FEEDBACK)
+    return value if isinstance(value, dict) else None
+
+
+def _negative(feedback: dict) -> bool:
+    rating = str(feedback.get("rating", "")).lower()
+    return feedback.get("helpful") is False or rating in ("down", "-1", "0", "bad")
+
+
+def _user_turn(data: dict) -> Optional[_Turn]:
+    text = str(data.get("text") or "").strip()
+    if not text or text.startswith("/"):  # a button payload is the bot's own text
+        return None
+    parse = data.get("parse_data") or {}
+    intent = (parse.get("intent") or {}).get("name")
+    confidence = (parse.get("intent") or {}).get("confidence")
+    ranking = [r.get("name") for r in parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+    guess = intent if intent != "nlu_fallback" else (ranking[0] if ranking else None)
+    return _Turn(text, intent, guess, confidence if isinstance(confidence, (int, float)) else None)
+
+
+def collect(db: Path, since: Optional[dt.date] = None,
+            min_confidence: float = MIN_CONFIDENCE) -> List[Flagged]:
+    """The flagged messages of the tracker store `db`, merged when the same text recurs."""
+    start = dt.datetime.combine(since, dt.time(), dt.timezone.utc).timestamp() if since else None
+    merged: Dict[tuple, Flagged] = {}
+    conversation, turns = None, []
+
+    def flush():
+        for turn in turns:
+            if not turn.reasons:
+                continue
+            detected = detect_language(turn.text).language or "unknown"
+            text = scrub(turn.text)
+            key = (detected, turn.guess or "unknown", normalise_for_matching(text))
+            item = merged.get(key)
+            if item is None:
+                merged[key] = Flagged(text, detected, turn.guess or "unknown", list(turn.reasons),
+                                      round(turn.confidence, 2) if turn.confidence is not None else None,
+                                      [pseudonym(conversation)])
+            else:
+                item.times += 1
+                item.reasons += [r for r in turn.reasons if r not in item.reasons]
+                if pseudonym(conversation) not in item.conversations:
+                    item.conversations.append(pseudonym(conversation))
+
+    for sender, type_name, name, raw in _events(db, start):
+        if sender != conversation:
+            flush()
+            conversation, turns = sender, []
+        try:
+            data = json.loads(raw or "{}")
+        except ValueError:
+            continue
+        if type_name == "user":
+            turn = _user_turn(data)
+            if turn is not None:
+                turns.append(turn)
+                if turn.intent == "nlu_fallback":
+                    turn.reasons.append("not understood")
+                elif turn.confidence is not None and turn.confidence < min_confidence:
+                    turn.reasons.append("low confidence")
+            continue
+        current = turns[-1] if turns else None
+        if type_name == "bot" and current is not None:
+            meta = data.get("metadata") or {}
+            answer = meta.get("answer_id")
+            if answer:
+                current.answers.append(answer)
+            if answer in NOT_UNDERSTOOD and "not understood" not in current.reasons:
+                current.reasons.append("not understood")
+            elif answer in OUT_OF_SCOPE:
+                current.reasons.append("answered as out of scope")
+            elif meta.get("kind") in SAFETY_KINDS:
+                current.reasons.append(f"safety layer: {answer}")
+            continue
+        feedback = _feedback(type_name, name, data)
+        if feedback is not None and _negative(feedback):
+            rated = feedback.get("answer_id")
+            target = next((t for t in reversed(turns) if not rated or rated in t.answers), None)
+            if target is not None and "thumbs-down" not in " ".join(target.reasons):
+                target.reasons.append(f"thumbs-down on {rated or 'the answer'}")
+    flush()
+    return sorted(merged.values(), key=lambda f: (f.language, f.intent, -f.times, f.text))
+
+
+def render(items: List[Flagged], db: Path, since: Optional[dt.date]) -> str:
+    """The review file: YAML, one line per message."""
+    today = dt.date.today().isoformat()
+    lines = [
+        f"# make review, {today}: messages from {db.name}{f' since {since}' if since else ''} that the bot",
+        "# did not understand, understood poorly, sent to the safety layer, or got a thumbs-down for.",
+        "# Grouped by language and by the intent the bot guessed.",
+        "# To teach the bot: correct `intent` where the guess is wrong, then copy each text you",
+        "# keep under that intent in the folder named below (data/nlu/<folder>/...yml),",
+        "# then make validate and make retrain. Delete this file afterwards.",
+        "# Privacy: conversations are pseudonyms; phone numbers, e-mails and links are masked.",
+        "# Remove any name or other personal detail you still see before sharing this file.",
+        f"messages: {len(items)}",
+        "review:",
+    ]
+    if not items:
+        lines[-1] = "review: {}"
+    by_language: Dict[str, Dict[str, List[Flagged]]] = defaultdict(lambda: defaultdict(list))
+    for item in items:
+        by_language[item.language][item.intent].append(item)
+    for language in sorted(by_language):
+        lines.append(f"  {language}:  # -> {FOLDERS.get(language, 'the folder of its language')}")
+        for intent in sorted(by_language[language]):
+            lines.append(f"    {intent}:")
+            for item in by_language[language][intent]:
+                fields = [f"text: {json.dumps(item.text, ensure_ascii=False)}", f"intent: {item.intent}",
+                          f"why: {json.dumps(', '.join(item.reasons))}"]
+                if item.confidence is not None:
+                    fields.append(f"confidence: {item.confidence}")
+                if item.times > 1:
+                    fields.append(f"times: {item.times}")
+                fields.append(f"conversations: [{', '.join(item.conversations[:5])}]")
+                lines.append(f"      - {{{', '.join(fields)}}}")
+    return "\n".join(lines) + "\n"
+
+
+def review(db: Path, out: Path, since: Optional[dt.date] = None,
+           min_confidence: float = MIN_CONFIDENCE) -> int:
+    """Write the review file; returns how many messages it holds."""
+    if not Path(db).exists():
+        raise FileNotFoundError(f"no tracker store at {db}; pass DB=path/to/tracker.db")
+    items = collect(Path(db), since, min_confidence)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(items, Path(db), since), encoding="utf-8")
+    return len(items)

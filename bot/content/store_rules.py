@@ -1,0 +1,66 @@
+"""The answer store as the bot loads it, and what it must cover.
+
+Moved here from bot/validate.py (which keeps `check_content` for its callers) so that
+every rule takes the folders it checks and can run on a copy of the project.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import yaml
+
+from bot.answer_store import AnswerStore
+from bot.problems import InvalidContent, Problem
+from bot.safety import SafetyGuard
+
+# Intents answered by the dialogue logic rather than by one store entry.
+CONTROL_INTENTS = {"ask_topic"}
+
+
+def load_store(answers_dir: Path, strict: bool = False) -> Tuple[Optional[AnswerStore], List[Problem]]:
+    """The store as the action server loads it, and its problems: entries pending clinical
+    review are warnings, or errors when `strict` (production refuses them). The store is
+    returned in strict mode too, so the other rules still run on it."""
+    try:
+        store = AnswerStore.load(answers_dir)
+    except InvalidContent as err:
+        return None, list(err.problems)
+    if strict:
+        return store, [Problem(a.path, a.line, f"entry '{a.id}' is still pending clinical review; production "
+                               "refuses it: a clinician must approve it (review: status: approved)")
+                       for a in store.pending()]
+    return store, [Problem(a.path, a.line, f"entry '{a.id}' is pending clinical review; it is served, "
+                           "but production (STRICT=1) refuses it until a clinician approves it", "warning")
+                   for a in store.pending()]
+
+
+def _domain_intents(domain_file: Path) -> set:
+    domain = yaml.safe_load(domain_file.read_text(encoding="utf-8")) or {}
+    return {i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents") or []}
+
+
+def check_coverage(store: AnswerStore, domain_file: Path) -> List[Problem]:
+    """Every intent has an answer, and every answered intent exists."""
+    problems: List[Problem] = []
+    try:
+        domain_intents = _domain_intents(domain_file)
+    except (OSError, yaml.YAMLError, AttributeError, TypeError):
+        return problems  # the YAML check reports it
+    for intent in sorted(domain_intents - store.intents - CONTROL_INTENTS):
+        problems.append(Problem(domain_file, 1, f"intent '{intent}' has no answer; list it under "
+                                "'intents:' of one entry in data/answers/"))
+    for intent in sorted(store.intents - domain_intents - {"nlu_fallback"}):
+        answer = store.for_intent(intent)
+        problems.append(Problem(answer.path, answer.line, f"entry '{answer.id}' names intent "
+                                f"'{intent}', which domain.yml does not list"))
+    return problems
+
+
+def check_lexicon(triggers: Path) -> List[Problem]:
+    try:
+        SafetyGuard.load(triggers)
+    except (OSError, ValueError, yaml.YAMLError) as err:
+        return [Problem(triggers, 1, f"the safety lexicon cannot be read: {err}")]
+    return []

@@ -1,0 +1,100 @@
+"""Our NLU graph components on single messages, without training."""
+
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.normaliser import DETECTED_LANGUAGE, ArabicScriptNormaliser
+from bot.nlu.safety_classifier import SafetyGuardClassifier
+from bot.nlu.tokenizer import MultilingualSpacyTokenizer
+from bot.safety import SafetyGuard
+
+
+def _normalised(text: str) -> Message:
+    message = Message({TEXT: text})
+    ArabicScriptNormaliser().process([message])
+    return message
+
+
+def test_normaliser_folds_arabic_script_and_keeps_the_language():
+    message = _normalised("هَلْ الجلسةُ مؤلمة؟ فى ١٢ أسبوع")
+    assert message.get(TEXT) == "هل الجلسه مولمه؟ في 12 اسبوع"
+    assert message.get(DETECTED_LANGUAGE) == "ar"
+    urdu = _normalised("کیا یہ محفوظ ہے")
+    assert urdu.get(DETECTED_LANGUAGE) == "ur" and urdu.get(TEXT) == "كيا يه محفوظ هے"
+    assert _normalised("Does it HURT?").get(TEXT) == "Does it HURT?"
+    assert _normalised('/ask_topic{"topic":"procedure.pain"}').get(TEXT) == '/ask_topic{"topic":"procedure.pain"}'
+
+
+def _tokens(text: str):
+    message = _normalised(text)
+    tokenizer = MultilingualSpacyTokenizer(MultilingualSpacyTokenizer.get_default_config())
+    return [t.text for t in tokenizer.tokenize(message, TEXT)]
+
+
+def test_tokenizer_splits_arabic_and_urdu_punctuation():
+    assert _tokens("هل الميزو مؤلم؟نعم،لا") == ["هل", "الميزو", "مولم", "نعم", "لا"]
+    assert _tokens("کیا درد ہوتا ہے؟ ہاں۔نہیں") == ["كيا", "درد", "هوتا", "هے", "هاں", "نهيں"]
+    assert _tokens("kya dard hota hai??") == ["kya", "dard", "hota", "hai"]
+    assert _tokens("👍") == ["👍"]
+
+
+def _guarded(text: str, intent: str) -> Message:
+    message = Message({TEXT: text, INTENT: {"name": intent, "confidence": 0.9},
+                       INTENT_RANKING_KEY: [{"name": intent, "confidence": 0.9}]})
+    SafetyGuardClassifier(SafetyGuard.load()).process([message])
+    return message
+
+
+def test_the_guard_overrides_an_information_intent():
+    message = _guarded("does it hurt? I'm 4 months pregnant", "ask_pain")
+    assert message.get(INTENT)["name"] == "personal_medical_question"
+    assert message.get(INTENT_RANKING_KEY)[1]["name"] == "ask_pain"
+    assert message.get("safety_guard")["model_intent"] == "ask_pain"
+    assert _guarded("my face is swollen and hot since the injections", "ask_side_effects").get(INTENT)["name"] \
+        == "report_adverse_reaction"
+
+
+def test_the_guard_never_downgrades():
+    message = _guarded("I'm pregnant", "report_adverse_reaction")
+    assert message.get(INTENT)["name"] == "report_adverse_reaction"
+    assert _guarded("what does it cost?", "ask_cost").get(INTENT)["name"] == "ask_cost"
+    assert _guarded('/ask_topic{"topic":"procedure.pain"}', "ask_topic").get(INTENT)["name"] == "ask_topic"
+
+
+def _entities(text: str):
+    from bot.nlu.gazetteer import GazetteerEntityExtractor, load_gazetteer
+
+    message = _normalised(text)
+    GazetteerEntityExtractor(load_gazetteer()).process([message])
+    return {(e["entity"], e["value"]) for e in message.get(ENTITIES) or []}
+
+
+def test_gazetteer_finds_the_same_concern_in_four_written_forms():
+    for text in ("I'm losing hair on my scalp", "عندي تساقط الشعر", "میرے بال گر رہے ہیں", "mere baal gir rahe hain"):
+        assert ("concern", "hair_loss") in _entities(text), text
+
+
+def test_gazetteer_finds_body_areas_and_safety_triggers():
+    assert ("body_area", "face") in _entities("میرے چہرے پر چھائیاں ہیں")
+    assert {("safety_trigger", "pregnancy"), ("safety_trigger", "diabetes")} <= _entities("حامل وعندي سكري")
+    assert _entities("what are your opening hours?") == set()
+    assert _entities('/ask_topic{"topic":"uses.hair_loss"}') == set()
+
+
+def test_unknown_words_become_a_fallback():
+    from bot.nlu.unknown_words import UnknownWordsFallback
+
+    component = UnknownWordsFallback({}, None, None, {"does", "it", "hurt", "mesotherapy", "dard", "hota"})
+
+    def intent_of(text: str) -> str:
+        message = _normalised(text)
+        tokenizer = MultilingualSpacyTokenizer(MultilingualSpacyTokenizer.get_default_config())
+        message.set("text_tokens", tokenizer.tokenize(message, TEXT))
+        message.set(INTENT, {"name": "thank", "confidence": 0.7})
+        component.process([message])
+        return message.get(INTENT)["name"]
+
+    assert intent_of("qwzx plorb vnnt") == "nlu_fallback"
+    assert intent_of("does mesotheraphy hurt") == "thank"  # a typo of a known word is still known
+    assert intent_of("dard hta") == "thank"
+    assert intent_of("👍") == "thank"  # no words at all: nothing to judge

@@ -1,0 +1,822 @@
+"""The website widget in a real browser (Debian's Chromium, driven by Playwright) against the real bot.
+
+Each test opens a page the way a visitor would: the bot's demo page, or a clinic's page
+that embeds the widget with one script tag (served to the browser by Playwright, so it
+can carry any `data-` attributes and any origin). Screenshots go to reports/widget/.
+
+Chromium is not installed by the tests: `make test` installs it (`make browser`). If it is
+missing the tests fail and say so; `WIDGET_TESTS=0` skips them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Dict, List, Optional
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from bot import PROJECT_ROOT
+from bot.i18n import WIDGET_STRINGS, interface_text
+from bot.servers import BotServers, free_port
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+REPORTS = PROJECT_ROOT / "reports" / "widget"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 320, "height": 640}
+BROWSER_LOCALE = {"en": "en-GB", "ar": "ar-SA", "ur": "ur-PK"}
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
+
+# Everything below reads the widget inside its (open) shadow root.
+ROOT_JS = "document.querySelector('.clinic-chat-widget').shadowRoot"
+MESSAGES_JS = f"""(sel) => [...{ROOT_JS}.querySelectorAll(sel)].map(m => {{
+    const bubble = m.querySelector('.bubble') || m;
+    return {{lang: m.getAttribute('lang'), dir: m.getAttribute('dir'), answer_id: m.dataset.answerId || null,
+             text: bubble.textContent, direction: getComputedStyle(bubble).direction,
+             buttons: [...m.querySelectorAll('.topic')].map(b => b.textContent)}};
+}})"""
+
+
+def ui(lang: str, key: str) -> str:
+    """The widget's interface string `key` in `lang`, from the catalogs."""
+    return interface_text(lang, WIDGET_STRINGS[key])
+
+
+# ---- the browser ------------------------------------------------------------------------
+
+# Module scope: Playwright's sync API keeps an asyncio loop running in this thread while it
+# is open, and later test modules call asyncio.run().
+@pytest.fixture(scope="module")
+def browser():
+    if os.environ.get("WIDGET_TESTS") == "0":
+        pytest.skip("WIDGET_TESTS=0: the widget's browser tests are switched off")
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is missing ({CHROMIUM}): run `make browser` (apt-get install chromium "
+                    "fonts-noto-core), or set WIDGET_TESTS=0 to skip the widget's browser tests",
+                    pytrace=False)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is not installed: run `make venv` (requirements.txt pins it)", pytrace=False)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Widget:
+    """The widget on one page, used as a visitor would: clicks, typing, Enter."""
+
+    def __init__(self, page, requests: List[str]):
+        self.page = page
+        self.requests = requests
+        self.dialogs: List[str] = []
+        self.console: List[str] = []
+        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("console", lambda message: self.console.append(message.text))
+
+    def locator(self, selector: str):
+        return self.page.locator(selector)  # Playwright's CSS selectors see into open shadow roots
+
+    def wait_ready(self) -> "Widget":
+        self.locator(".launcher").wait_for(state="visible")
+        return self
+
+    def open(self, greeting: bool = True) -> "Widget":
+        self.locator(".launcher").click()
+        self.locator(".panel").wait_for(state="visible")
+        if greeting:
+            self.wait_for_bot(0)
+        return self
+
+    def bot_count(self) -> int:
+        return self.page.evaluate(f"{ROOT_JS}.querySelectorAll('.msg.bot').length")
+
+    def wait_for_bot(self, before: int) -> dict:
+        """Wait until the bot has answered (more bot messages, nothing in flight); the newest one."""
+        self.page.wait_for_function(
+            f"""(n) => {{ const r = {ROOT_JS};
+                return r.querySelectorAll('.msg.bot').length > n
+                       && r.querySelector('.widget').getAttribute('aria-busy') !== 'true'; }}""",
+            arg=before, timeout=30_000)
+        return self.bot_messages()[-1]
+
+    def wait_for_error(self) -> dict:
+        error = self.locator(".msg.error")
+        error.wait_for(state="visible", timeout=30_000)
+        return {"text": error.locator(".error-text").text_content(), "lang": error.get_attribute("lang"),
+                "dir": error.get_attribute("dir"), "code": error.get_attribute("data-error"),
+                "retry": error.locator(".retry").text_content() if error.locator(".retry").count() else None}
+
+    def say(self, text: str) -> dict:
+        before = self.bot_count()
+        self.type(text)
+        self.page.keyboard.press("Enter")
+        return self.wait_for_bot(before)
+
+    def type(self, text: str) -> None:
+        self.locator("textarea").click()
+        self.locator("textarea").fill(text)
+
+    def click_and_wait(self, selector: str) -> dict:
+        before = self.bot_count()
+        self.locator(selector).click()
+        return self.wait_for_bot(before)
+
+    def bot_messages(self) -> List[dict]:
+        return self.page.evaluate(MESSAGES_JS, ".msg.bot")
+
+    def user_messages(self) -> List[dict]:
+        return self.page.evaluate(MESSAGES_JS, ".msg.user")
+
+    def chrome(self) -> Dict[str, Optional[str]]:
+        """The panel's own words and direction."""
+        return self.page.evaluate(f"""() => {{ const r = {ROOT_JS}; const w = r.querySelector('.widget');
+            return {{lang: w.getAttribute('lang'), dir: w.getAttribute('dir'),
+                     direction: getComputedStyle(w).direction,
+                     title: r.querySelector('.title').textContent,
+                     placeholder: r.querySelector('textarea').getAttribute('placeholder'),
+                     send: r.querySelector('.send').textContent,
+                     restart: r.querySelector('.restart').textContent,
+                     launcher: r.querySelector('.launcher').getAttribute('aria-label')}}; }}""")
+
+    def stored(self) -> dict:
+        """What the widget keeps in the browser's storage (sessionStorage)."""
+        return self.page.evaluate("""() => {
+            const k = Object.keys(sessionStorage).find(k => k.startsWith('clinic-chat:'));
+            return k ? JSON.parse(sessionStorage.getItem(k)) : null; }""")
+
+    def focused(self) -> Optional[str]:
+        """The class of the element that has the keyboard focus, inside the widget or not."""
+        return self.page.evaluate("""() => { let e = document.activeElement;
+            while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
+            if (!e) return null;
+            const name = typeof e.className === 'string' ? e.className : '';
+            return name || e.tagName.toLowerCase(); }""")
+
+    def wait_idle(self) -> None:
+        """Wait until no message is in flight."""
+        self.page.wait_for_function(
+            f"() => {ROOT_JS}.querySelector('.widget').getAttribute('aria-busy') === 'false'")
+
+    def wait_for_thanks(self, index: int, lang: str) -> None:
+        """Wait until the `index`-th bot message thanks for the feedback, in `lang`."""
+        status = self.locator(f".msg.bot >> nth={index} >> .feedback-status")
+        status.filter(has_text=ui(lang, "feedback_thanks")).wait_for()
+
+    def screenshot(self, name: str) -> Path:
+        REPORTS.mkdir(parents=True, exist_ok=True)
+        path = REPORTS / name
+        self.page.screenshot(path=str(path))
+        return path
+
+
+def _clinic_page(attributes: Dict[str, str], script_src: str) -> str:
+    attrs = " ".join(f'{name}="{value}"' for name, value in attributes.items())
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>A clinic</title></head>
+<body><h1>Clinic</h1><p>Our treatments.</p>
+<script src="{script_src}" {attrs} defer></script></body></html>"""
+
+
+class ClinicSite:
+    """A clinic's own web server on this machine: the pages that embed the widget.
+
+    Pages are served for real (not by Playwright), so the browser treats the page as a
+    loopback site, as it would treat a clinic's server as a public one. The same server is
+    two origins: `origin` (127.0.0.1) and `other_origin` (localhost).
+    """
+
+    def __init__(self):
+        import http.server
+
+        pages = self.pages = {}
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                body = pages.get(self.path, "").encode()
+                self.send_response(200 if body else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        port = self.server.server_address[1]
+        self.origin, self.other_origin = f"http://127.0.0.1:{port}", f"http://localhost:{port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def publish(self, html: str) -> str:
+        path = f"/page-{len(self.pages)}.html"
+        self.pages[path] = html
+        return path
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def clinic_site():
+    site = ClinicSite()
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="module")
+def clinic_bot(bot, clinic_site, tmp_path_factory):
+    """A second Rasa server (same action server) whose credentials list the clinic site's origin."""
+    run_dir = tmp_path_factory.mktemp("clinic-bot")
+    credentials = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text(encoding="utf-8"))
+    credentials["bot.channels.webchat.WebchatInput"]["cors_origins"] = [clinic_site.origin]
+    path = run_dir / "credentials.yml"
+    path.write_text(yaml.safe_dump(credentials), encoding="utf-8")
+    servers = BotServers(rasa_port=free_port(), action_port=bot.action_port,
+                         tracker_db=run_dir / "tracker.db", logs_dir=run_dir / "logs", credentials=path)
+    try:
+        servers.start_rasa()
+        yield servers
+    finally:
+        servers.stop()
+
+
+@pytest.fixture
+def open_widget(browser, bot, request):
+    """open_widget(lang=..., attributes=None, viewport=..., origin=None, server=None) -> Widget.
+
+    attributes None: the bot's own demo page. Otherwise a page with the one script tag and
+    those `data-` attributes: on the bot's own origin (served by Playwright), or, with
+    `origin`, on the clinic site, embedding widget.js from `server` (the clinic's bot).
+    Every request the page makes is recorded; none may leave the machine.
+    """
+    contexts = []
+    all_requests: List[str] = []
+
+    def open_(lang: str = "en", attributes: Optional[Dict[str, str]] = None, viewport: dict = DESKTOP,
+              origin: Optional[str] = None, server: Optional[BotServers] = None, scale: float = 1) -> Widget:
+        context = browser.new_context(viewport=viewport, locale=BROWSER_LOCALE[lang],
+                                      device_scale_factor=scale)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.on("request", lambda request: all_requests.append(request.url))
+        widget = Widget(page, all_requests)
+        if attributes is None:
+            page.goto(f"{bot.url}/webhooks/webchat/")
+        elif origin is None:
+            url = f"{bot.url}/clinic/page.html"
+            html = _clinic_page(attributes, f"{bot.url}/webhooks/webchat/widget.js")
+            page.route(url, lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8",
+                                                        body=html))
+            page.goto(url)
+        else:
+            site = request.getfixturevalue("clinic_site")
+            html = _clinic_page(attributes, f"{(server or bot).url}/webhooks/webchat/widget.js")
+            page.goto(origin + site.publish(html))
+        return widget
+
+    yield open_
+    for context in contexts:
+        context.close()
+    outside = [url for url in all_requests if urlsplit(url).hostname not in LOOPBACK]
+    assert outside == [], f"the widget fetched something from outside the machine: {outside}"
+
+
+# ---- the server side, as any client sees it ----------------------------------------------
+
+def _get(url: str, headers: Optional[dict] = None):
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+def _post(url: str, body: dict, headers: Optional[dict] = None):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "text/plain;charset=UTF-8", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return resp.status, dict(resp.headers), json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), json.loads(err.read() or b"null")
+
+
+def test_the_bot_serves_the_widget_and_its_demo_page(bot):
+    base = f"{bot.url}/webhooks/webchat/"
+    status, headers, body = _get(base, {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert b'src="/webhooks/webchat/widget.js"' in body
+    assert "script-src 'self'" in headers["Content-Security-Policy"] and headers["X-Frame-Options"] == "DENY"
+    for accept in ({"Accept": "application/json"}, {}, {"Accept": "*/*"}):  # the health check is unchanged
+        status, headers, body = _get(base, accept)
+        assert status == 200 and json.loads(body)["status"] == "ok", accept
+
+    status, headers, body = _get(base + "widget.js")
+    assert status == 200 and headers["content-type"].startswith("application/javascript")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cross-Origin-Resource-Policy"] == "cross-origin" and headers["ETag"]
+    assert _get(base + "widget.js", {"If-None-Match": headers["ETag"]})[0] == 304
+    status, headers, _ = _get(base + "widget.css")
+    assert status == 200 and headers["content-type"].startswith("text/css")
+    for missing in ("widget.py", "..%2f..%2fcredentials.yml", "../credentials.yml"):
+        assert _get(base + missing)[0] == 404, missing
+
+    status, headers, body = _get(base + "strings.json")
+    languages = json.loads(body)["languages"]
+    assert status == 200 and set(languages) == {"en", "ar", "ur"}
+    assert languages["ur"]["strings"]["retry"] == ui("ur", "retry")
+
+
+def test_pages_of_unlisted_origins_cannot_talk_to_the_bot(bot):
+    message = {"sender": "web-origin-check", "message": "does it hurt?"}
+    status, headers, body = _post(bot.webhook, message, {"Origin": "https://evil.example"})
+    assert status == 403 and body["code"] == "origin_not_allowed"
+    assert "Access-Control-Allow-Origin" not in headers
+    status, headers, _ = _get(f"{bot.url}/webhooks/webchat/strings.json", {"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in headers, "a foreign page cannot even read the strings"
+    status, _, body = _post(bot.webhook, message, {"Origin": bot.url})  # the bot's own demo page
+    assert status == 200 and body[0]["answer_id"] == "procedure.pain"
+    status, _, body = _post(bot.webhook, message)  # no browser at all (curl, a server)
+    assert status == 200
+
+
+# ---- conversations in the browser ---------------------------------------------------------
+
+def test_an_english_conversation(open_widget, store):
+    widget = open_widget("en").wait_ready()
+    assert widget.chrome()["launcher"] == ui("en", "open")
+    widget.open()
+    greeting = widget.bot_messages()[0]
+    assert (greeting["answer_id"], greeting["lang"], greeting["direction"]) == ("chitchat.greet", "en", "ltr")
+    assert len(greeting["buttons"]) >= 2, "the greeting offers topics"
+    assert widget.chrome()["placeholder"] == ui("en", "placeholder")
+
+    # the typing indicator shows while the bot is thinking: hold the request until it has been seen
+    held = []
+    widget.page.route("**/webhooks/webchat/webhook", lambda route: held.append(route))
+    widget.type("does it hurt?")
+    widget.page.keyboard.press("Enter")
+    widget.locator(".typing").wait_for(state="visible")
+    assert widget.locator(".typing").text_content() == ui("en", "typing")
+    for _ in range(200):
+        if held:
+            break
+        widget.page.wait_for_timeout(50)
+    held[0].continue_()
+    widget.page.unroute("**/webhooks/webchat/webhook")
+    reply = widget.wait_for_bot(1)
+    assert widget.locator(".typing").is_hidden()
+    assert _fields(reply) == ("procedure.pain", "en", "ltr", "ltr")
+    assert reply["text"].startswith(store.get("procedure.pain").text["en"])
+    assert widget.user_messages()[-1]["text"] == "does it hurt?"
+    assert widget.locator("textarea").input_value() == "", "the text box is cleared once sent"
+    assert [line for line in widget.console if "Content Security Policy" in line or "Failed" in line] == [], \
+        "the demo page's strict policy lets the widget do all it needs"
+
+    # a reply's button asks that topic; the person's bubble shows its title
+    title = reply["buttons"][0]
+    followed = widget.click_and_wait(f".msg.bot >> nth=1 >> .topic >> nth=0")
+    assert widget.user_messages()[-1]["text"] == title
+    assert followed["answer_id"] != "procedure.pain" and followed["lang"] == "en"
+    assert store.get(followed["answer_id"]).title["en"] == title
+
+
+def _fields(reply: dict) -> tuple:
+    return reply["answer_id"], reply["lang"], reply["dir"], reply["direction"]
+
+
+def _word_box(widget: Widget, selector: str, word: str) -> dict:
+    """Where `word` is drawn in the last element matching `selector`: {left, top}."""
+    return widget.page.evaluate(f"""([selector, word]) => {{
+        const bubble = [...{ROOT_JS}.querySelectorAll(selector)].at(-1);
+        const walker = document.createTreeWalker(bubble, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {{
+            const at = node.data.indexOf(word);
+            if (at >= 0) {{ const range = document.createRange(); range.setStart(node, at);
+                           range.setEnd(node, at + word.length); const box = range.getBoundingClientRect();
+                           return {{left: box.left, top: Math.round(box.top)}}; }}
+        }}
+        return null; }}""", [selector, word])
+
+
+def _fonts(widget: Widget, selector: str, index: int = -1) -> List[str]:
+    """The fonts Chromium really drew a bubble's text with (DevTools: CSS.getPlatformFontsForNode)."""
+    cdp = widget.page.context.new_cdp_session(widget.page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})
+    expression = f"[...{ROOT_JS}.querySelectorAll({json.dumps(selector)})].at({index})"
+    found = cdp.send("Runtime.evaluate", {"expression": expression})
+    node = cdp.send("DOM.requestNode", {"objectId": found["result"]["objectId"]})
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})["fonts"]
+    cdp.detach()
+    return [font["familyName"] for font in sorted(fonts, key=lambda f: -f["glyphCount"])]
+
+
+def test_an_arabic_conversation(open_widget, store):
+    widget = open_widget("en", {"data-locale": "ar", "data-region": "SA"}).wait_ready()
+    chrome = widget.chrome()
+    assert (chrome["lang"], chrome["direction"], chrome["title"]) == ("ar", "rtl", ui("ar", "title")), \
+        "the page's data-locale sets the panel's language before anything is said"
+    widget.open()
+    assert widget.bot_messages()[0]["lang"] == "ar"
+    reply = widget.say("هل الميزوثيرابي مؤلم؟")
+    assert _fields(reply) == ("procedure.pain", "ar", "rtl", "rtl")
+    assert reply["text"].startswith(store.get("procedure.pain").text["ar"])
+    assert widget.user_messages()[-1]["direction"] == "rtl"
+    assert "Noto Naskh Arabic" == _fonts(widget, ".msg.bot .bubble")[0]
+
+    # mixed Arabic, Latin and digits on one line: read right to left, each keeps its place
+    widget.say("هل PRP أفضل من 3 جلسات؟")
+    words = ("هل", "PRP", "أفضل", "من", "3", "جلسات")
+    box = {word: _word_box(widget, ".msg.user .bubble", word) for word in words}
+    assert len({b["top"] for b in box.values()}) == 1, box
+    x = [box[word]["left"] for word in words]
+    assert x == sorted(x, reverse=True), box
+    assert widget.user_messages()[-1]["direction"] == "rtl"
+
+    # the region from data-region reaches the bot: a reaction gets Saudi Arabia's emergency number
+    urgent = widget.say("أشعر بضيق في التنفس وتورم في الوجه بعد جلسة الميزوثيرابي")
+    assert urgent["answer_id"] == "safety.urgent" and urgent["lang"] == "ar"
+    assert store.regions.get("SA").emergency["ar"] in urgent["text"]
+
+
+def test_an_urdu_conversation(open_widget):
+    widget = open_widget("ur", {"data-locale": "ur-PK", "data-region": "PK"}).wait_ready().open()
+    assert widget.chrome()["placeholder"] == ui("ur", "placeholder")
+    reply = widget.say("کیا میزوتھراپی میں درد ہوتا ہے؟")
+    assert _fields(reply) == ("procedure.pain", "ur", "rtl", "rtl")
+    assert "Noto Nastaliq Urdu" == _fonts(widget, ".msg.bot .bubble")[0], "Urdu is set in Nastaliq"
+    reply = widget.say("mesotherapy ke kitne sessions lagte hain")
+    assert (reply["answer_id"], reply["lang"], reply["direction"]) == ("procedure.sessions", "ur", "rtl")
+    assert widget.user_messages()[-1]["direction"] == "ltr", "Roman Urdu is typed left to right"
+    assert widget.chrome()["send"] == ui("ur", "send")
+
+
+def test_switching_language_without_reloading(open_widget):
+    widget = open_widget("en").wait_ready().open()
+    widget.page.evaluate("window.notReloaded = true")
+    widget.say("what is mesotherapy?")
+
+    switched = widget.click_and_wait(".lang[data-lang='ar']")
+    assert _fields(switched) == ("system.language_switched", "ar", "rtl", "rtl")
+    assert widget.user_messages()[-1]["text"] == "العربية"
+    chrome = widget.chrome()
+    assert (chrome["lang"], chrome["direction"]) == ("ar", "rtl")
+    assert chrome["placeholder"] == ui("ar", "placeholder")
+    assert widget.locator(".lang[data-lang='ar']").get_attribute("aria-pressed") == "true"
+    assert widget.say("ok")["lang"] == "ar", "the conversation keeps the new language"
+
+    switched = widget.click_and_wait(".lang[data-lang='ur']")
+    assert (switched["answer_id"], switched["lang"]) == ("system.language_switched", "ur")
+    assert widget.chrome()["title"] == ui("ur", "title")
+    switched = widget.click_and_wait(".lang[data-lang='en']")
+    assert switched["lang"] == "en" and widget.chrome()["direction"] == "ltr"
+    assert widget.page.evaluate("window.notReloaded") is True, "the page was never reloaded"
+
+
+def test_feedback_reaches_the_tracker(open_widget, bot, tracker_events):
+    widget = open_widget("en").wait_ready().open()
+    reply = widget.say("does it hurt?")
+    assert reply["answer_id"] == "procedure.pain"
+    answer = widget.locator(".msg.bot >> nth=1")
+    assert answer.locator(".feedback-question").text_content() == ui("en", "helpful")
+    assert widget.locator(".msg.bot >> nth=0 >> .feedback").count() == 0, "no feedback on the greeting"
+    answer.locator(".thumb.no").click()
+    answer.locator(".feedback-status").filter(has_text=ui("en", "feedback_thanks")).wait_for()
+    assert answer.locator(".thumb.no").get_attribute("aria-pressed") == "true"
+    assert answer.locator(".thumb.yes").is_disabled()
+
+    sender = widget.stored()["sender"]
+    feedback = [json.loads(data) for kind, data in tracker_events(sender)
+                if kind == "slot" and json.loads(data)["name"] == "feedback"]
+    assert len(feedback) == 1
+    assert feedback[0]["value"]["answer_id"] == "procedure.pain" and feedback[0]["value"]["helpful"] is False
+    assert feedback[0]["value"]["lang"] == "en" and feedback[0]["value"]["version"]
+    with sqlite3.connect(bot.tracker_db) as db:  # the README's query for content staff, for this conversation
+        rows = db.execute("SELECT json_extract(data, '$.value.answer_id') AS answer, "
+                          "SUM(json_extract(data, '$.value.helpful') = 0) AS not_helpful, COUNT(*) AS votes "
+                          "FROM events WHERE type_name = 'slot' AND action_name = 'feedback' "
+                          "AND sender_id = ? "
+                          "GROUP BY answer ORDER BY not_helpful DESC", (sender,)).fetchall()
+    assert rows == [("procedure.pain", 1, 1)]
+
+    # the conversation goes on as before: the feedback event changes nothing in the dialogue
+    assert widget.say("how many sessions do I need?")["answer_id"] == "procedure.sessions"
+    widget.page.reload()
+    widget.wait_ready()
+    answer = widget.locator(".msg.bot >> nth=1")
+    assert answer.locator(".thumb.no").get_attribute("aria-pressed") == "true", "the choice survives a reload"
+
+    # the server refuses feedback on answers this conversation never saw, and nonsense
+    status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback",
+                            {"sender": sender, "answer_id": "safety.urgent", "helpful": True})
+    assert status == 404 and body["code"] == "unknown_answer"
+    status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback", {"sender": sender, "answer_id": "x"})
+    assert status == 400 and body["error"]
+    status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback",
+                            {"sender": sender, "answer_id": "procedure.pain", "helpful": True},
+                            {"Origin": "https://evil.example"})
+    assert status == 403
+    assert len([1 for kind, data in tracker_events(sender) if kind == "slot" and '"feedback"' in data]) == 1
+
+
+def test_markup_is_shown_as_text(open_widget):
+    widget = open_widget("en").wait_ready().open()
+    attacks = ['<img src=x onerror="window.pwned=1"> does it hurt?',
+               "<script>window.pwned=2</script> how many sessions?"]
+    for attack in attacks:
+        assert widget.say(attack)["answer_id"] in ("procedure.pain", "procedure.sessions")
+        assert widget.user_messages()[-1]["text"] == attack
+    # markup and nothing else is refused by the channel: the widget says so and gives the text back
+    widget.type("<b></b>")
+    widget.page.keyboard.press("Enter")
+    assert widget.wait_for_error()["text"] == ui("en", "empty")
+    assert widget.locator("textarea").input_value() == "<b></b>"
+
+    # a reply carrying markup (say, a careless edit of the answer store) is shown as characters too
+    evil = {"recipient_id": "x", "answer_id": "procedure.pain", "lang": "en", "dir": "ltr", "kind": "answer",
+            "text": '<script>window.pwned=3</script><img src=x onerror="window.pwned=4"> '
+                    "More at https://www.example.org/meso. and javascript:alert(1)",
+            "buttons": [{"title": "<b onmouseover=alert(1)>bold</b>", "payload": "/greet"}]}
+    widget.page.route("**/webhooks/webchat/webhook", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps([evil])))
+    reply = widget.say("anything")
+    assert reply["text"].startswith('<script>window.pwned=3</script><img src=x onerror="window.pwned=4">')
+    assert reply["buttons"] == ["<b onmouseover=alert(1)>bold</b>"]
+    found = widget.page.evaluate(f"""() => {{ const r = {ROOT_JS};
+        return {{markup: r.querySelectorAll('.log script, .log img, .log b').length,
+                 links: [...r.querySelectorAll('.log a')]
+                            .map(a => [a.getAttribute('href'), a.target, a.rel])}}; }}""")
+    assert found["markup"] == 0
+    assert found["links"] == [["https://www.example.org/meso", "_blank", "noopener noreferrer nofollow"]]
+    widget.page.wait_for_timeout(300)
+    assert widget.page.evaluate("window.pwned") is None and widget.dialogs == []
+
+
+def test_the_server_down_is_said_in_the_conversations_language(open_widget, clinic_site, clinic_bot):
+    # the clinic's page loaded the widget, then its bot went away: nothing listens at data-server
+    closed = free_port()
+    widget = open_widget("ar", {"data-locale": "ar", "data-server": f"http://127.0.0.1:{closed}"},
+                         origin=clinic_site.origin, server=clinic_bot).wait_ready()
+    widget.open(greeting=False)
+    error = widget.wait_for_error()
+    assert (error["text"], error["retry"], error["lang"], error["dir"]) == \
+        (ui("ar", "unreachable"), ui("ar", "retry"), "ar", "rtl")
+
+    widget.type("هل هو مؤلم؟")
+    widget.page.keyboard.press("Enter")
+    widget.locator(".msg.error").wait_for()
+    widget.wait_idle()
+    assert widget.locator("textarea").input_value() == "هل هو مؤلم؟", "the typed text is not lost"
+    assert widget.wait_for_error()["text"] == ui("ar", "unreachable")
+    assert widget.user_messages() == [], "nothing pretends to have been sent"
+    assert not [line for line in widget.console if "CORS" in line or "address space" in line], \
+        "the request failed because nothing listens, not because the browser refused it"
+
+
+class _SilentServer:
+    """Accepts connections and never answers: a bot that hangs."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.clients: List[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            self.clients.append(client)
+
+    def close(self):
+        self.sock.close()
+        for client in self.clients:
+            client.close()
+
+
+def test_a_timeout_is_said_and_the_text_kept(open_widget, clinic_site, clinic_bot):
+    silent = _SilentServer()
+    try:
+        attributes = {"data-locale": "ur", "data-server": f"http://127.0.0.1:{silent.port}",
+                      "data-timeout": "1500"}
+        widget = open_widget("ur", attributes, origin=clinic_site.origin, server=clinic_bot).wait_ready()
+        widget.open(greeting=False)
+        assert widget.wait_for_error()["text"] == ui("ur", "timeout")
+        widget.type("کیا درد ہوتا ہے؟")
+        widget.page.keyboard.press("Enter")
+        widget.page.wait_for_timeout(300)
+        widget.wait_idle()
+        error = widget.wait_for_error()
+        assert (error["text"], error["retry"]) == (ui("ur", "timeout"), ui("ur", "retry"))
+        assert widget.locator("textarea").input_value() == "کیا درد ہوتا ہے؟"
+    finally:
+        silent.close()
+
+
+def test_retry_sends_the_message_once_the_bot_answers_again(open_widget):
+    widget = open_widget("en").wait_ready().open()
+    failures = {"left": 1}
+
+    def flaky(route):
+        if failures["left"]:
+            failures["left"] -= 1
+            route.abort("connectionrefused")
+        else:
+            route.continue_()
+
+    widget.page.route("**/webhooks/webchat/webhook", flaky)
+    widget.type("does it hurt?")
+    widget.page.keyboard.press("Enter")
+    error = widget.wait_for_error()
+    assert (error["text"], error["retry"]) == (ui("en", "unreachable"), ui("en", "retry"))
+    assert widget.locator("textarea").input_value() == "does it hurt?"
+    before = widget.bot_count()
+    widget.locator(".retry").click()
+    assert widget.wait_for_bot(before)["answer_id"] == "procedure.pain"
+    assert widget.locator(".msg.error").count() == 0 and widget.locator("textarea").input_value() == ""
+    assert [m["text"] for m in widget.user_messages()] == ["does it hurt?"]
+
+
+def test_a_reload_keeps_the_conversation_and_new_conversation_starts_over(open_widget):
+    widget = open_widget("en").wait_ready().open()
+    widget.say("does it hurt?")
+    widget.say("how many sessions do I need?")
+    sender, texts = widget.stored()["sender"], [m["text"] for m in widget.bot_messages()]
+
+    widget.page.reload()
+    widget.wait_ready()
+    widget.locator(".panel").wait_for(state="visible")
+    assert widget.stored()["sender"] == sender
+    assert [m["text"] for m in widget.bot_messages()] == texts
+    assert [m["text"] for m in widget.user_messages()] == ["does it hurt?", "how many sessions do I need?"]
+    # and it is the same conversation for the bot: "ok" keeps going in it
+    assert widget.say("ok")["lang"] == "en"
+
+    before = widget.bot_count()
+    widget.locator(".restart").click()
+    widget.page.wait_for_function(f"() => {ROOT_JS}.querySelectorAll('.msg.bot').length === 1 && "
+                                  f"{ROOT_JS}.querySelector('.widget').getAttribute('aria-busy') === 'false'")
+    assert widget.bot_messages()[0]["answer_id"] == "chitchat.greet" and before > 1
+    assert widget.user_messages() == []
+    assert widget.stored()["sender"] != sender
+
+
+def test_keyboard_only(open_widget):
+    widget = open_widget("en").wait_ready()
+    widget.page.keyboard.press("Tab")
+    assert widget.focused() == "launcher", "the launcher is the first stop on the page"
+    widget.page.keyboard.press("Enter")
+    widget.wait_for_bot(0)
+    assert widget.focused() == "input", "opening the panel puts the caret in the text box"
+
+    widget.page.keyboard.type("does it hurt?")
+    widget.page.keyboard.press("Shift+Enter")  # a new line, not a send
+    assert widget.locator("textarea").input_value() == "does it hurt?\n"
+    widget.page.keyboard.press("Enter")
+    widget.wait_for_bot(1)
+
+    # the tab order follows the panel from top to bottom
+    widget.locator(".close").focus()
+    order = [widget.focused()]
+    for _ in range(24):
+        widget.page.keyboard.press("Tab")
+        order.append(widget.focused())
+    start = ["close", "lang", "lang", "lang", "restart", "log"]
+    assert order[:6] == start, order
+    rest = order[6:order.index("input")]
+    assert rest and set(rest) <= {"topic", "thumb yes", "thumb no"}, order
+    assert order[order.index("input") + 1] == "send", order
+
+    # a topic button works from the keyboard
+    widget.locator(".msg.bot >> nth=1 >> .topic >> nth=0").focus()
+    before = widget.bot_count()
+    widget.page.keyboard.press("Enter")
+    widget.wait_for_bot(before)
+
+    widget.locator("textarea").focus()
+    widget.page.keyboard.press("Escape")
+    widget.locator(".panel").wait_for(state="hidden")
+    assert widget.focused() == "launcher", "closing gives the focus back to the launcher"
+
+
+CONTRAST_JS = f"""() => {{
+    const r = {ROOT_JS};
+    const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+    const lum = (c) => {{ const [R, G, B] = rgb(c).slice(0, 3).map(v => {{ v /= 255;
+        return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }});
+        return 0.2126 * R + 0.7152 * G + 0.0722 * B; }};
+    const up = (e) => e.parentElement || (e.getRootNode() && e.getRootNode().host);
+    const background = (e) => {{ for (; e; e = up(e)) {{
+        const c = getComputedStyle(e).backgroundColor; if (rgb(c).length < 4 || rgb(c)[3] > 0) return c; }}
+        return 'rgb(255, 255, 255)'; }};
+    const ratio = (e) => {{ const a = lum(getComputedStyle(e).color), b = lum(background(e));
+        return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); }};
+    const out = {{}};
+    for (const sel of ['.title', '.subtitle', '.lang[aria-pressed=true]', '.lang[aria-pressed=false]',
+                       '.restart', '.msg.bot .bubble', '.msg.user .bubble', '.topic', '.feedback-question',
+                       '.send', '.input',
+                       '.msg.error .error-text', '.msg.error .retry']) {{
+        const e = r.querySelector(sel); if (e) out[sel] = ratio(e);
+    }}
+    return out; }}"""
+
+
+def test_accessible_at_320_pixels_wide(open_widget):
+    widget = open_widget("ur", viewport=PHONE).wait_ready().open()
+    widget.say("کیا میزوتھراپی میں درد ہوتا ہے؟")
+    log = widget.locator(".log")
+    assert (log.get_attribute("role"), log.get_attribute("aria-live")) == ("log", "polite")
+    assert widget.locator(".panel").get_attribute("role") == "dialog"
+    layout = widget.page.evaluate(f"""() => {{ const r = {ROOT_JS};
+        const p = r.querySelector('.panel').getBoundingClientRect();
+        const wide = [...r.querySelectorAll('.panel *')]
+                     .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5
+                      || e.getBoundingClientRect().left < -0.5).map(e => e.className);
+        return {{left: p.left, right: p.right, width: innerWidth,
+                 page: document.documentElement.scrollWidth, wide}}; }}""")
+    assert layout["left"] >= 0 and layout["right"] <= 320 and layout["page"] <= 320, layout
+    assert layout["wide"] == [], f"these stick out of a 320 px screen: {layout['wide']}"
+    # every control is big enough to hit and has a name
+    unnamed = widget.page.evaluate(f"""() => [...{ROOT_JS}.querySelectorAll('button, textarea')]
+        .filter(b => !(b.textContent.trim() || b.getAttribute('aria-label') || b.labels && b.labels.length))
+        .map(b => b.className)""")
+    assert unnamed == []
+
+    # WCAG AA: 4.5:1 for every kind of text in the panel, an error included
+    widget.page.route("**/webhooks/webchat/webhook", lambda route: route.abort("connectionrefused"))
+    widget.type("x")
+    widget.page.keyboard.press("Enter")
+    widget.wait_for_error()
+    ratios = widget.page.evaluate(CONTRAST_JS)
+    assert len(ratios) == 13, ratios
+    low = {selector: round(ratio, 2) for selector, ratio in ratios.items() if ratio < 4.5}
+    assert low == {}, f"contrast below WCAG AA: {low}"
+
+
+# ---- a clinic's own site, on another origin ------------------------------------------------
+
+def test_a_clinic_embeds_the_widget_with_one_tag(open_widget, clinic_site, clinic_bot):
+    servers, clinic_origin = clinic_bot, clinic_site.origin
+    widget = open_widget("ar", {"data-region": "SA"}, origin=clinic_origin, server=servers)
+    widget.wait_ready().open()
+    assert widget.bot_messages()[0]["lang"] == "ar", "the browser's language (ar-SA) is the default"
+    reply = widget.say("does it hurt?")
+    assert (reply["answer_id"], reply["lang"]) == ("procedure.pain", "en")
+    widget.locator(".msg.bot >> nth=1 >> .thumb.yes").click()
+    widget.wait_for_thanks(1, "en")
+
+    status, headers, _ = _post(servers.webhook, {"sender": "web-cors", "message": "hi"},
+                               {"Origin": clinic_origin})
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == clinic_origin
+
+    # the same page on an origin the bot does not list gets no widget at all
+    other = open_widget("en", {}, origin=clinic_site.other_origin, server=servers)
+    other.page.wait_for_load_state()
+    assert other.page.locator("h1").text_content() == "Clinic"
+    other.page.wait_for_timeout(1500)
+    assert other.page.evaluate("document.querySelector('.clinic-chat-widget')") is None
+
+
+# ---- screenshots for the README --------------------------------------------------------------
+
+QUESTIONS = {"en": "does it hurt?",
+             "ar": "هل الميزوثيرابي مؤلم؟",
+             "ur": "کیا میزوتھراپی میں درد ہوتا ہے؟"}
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "ur"])
+def test_screenshots(open_widget, lang):
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        widget = open_widget(lang, viewport=viewport, scale=2 if size == "phone" else 1).wait_ready().open()
+        reply = widget.say(QUESTIONS[lang])
+        assert reply["lang"] == lang and reply["answer_id"] == "procedure.pain"
+        widget.locator(".msg.bot >> nth=1 >> .thumb.yes").click()
+        widget.wait_for_thanks(1, lang)
+        widget.page.evaluate(f"{ROOT_JS}.querySelector('.log').scrollTop = 1e6")
+        widget.locator("textarea").blur()
+        path = widget.screenshot(f"widget-{lang}-{size}.png")
+        assert path.stat().st_size > 10_000
