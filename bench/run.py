@@ -24,8 +24,8 @@ import datetime as dt
 import json
 import os
 import platform
-import sys
 import shutil
+import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 

@@ -73,7 +73,10 @@ The clinic bot is running.
   logs:         {servers.logs_dir}
 Press Ctrl-C to stop both servers.""", flush=True)
     stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    # Ctrl-C (SIGINT) and a service manager's SIGTERM both stop the two servers cleanly; SIGINT
+    # is set explicitly because a shell may start background jobs with it ignored.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.update(now=True))
     try:
         while not stop["now"]:
             for proc in servers.processes:

@@ -7,8 +7,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional
 
 from bot.answer_store import AnswerStore
-from bot.i18n import CLINICIAN_REMINDER, interface_text
+from bot.i18n import CLINICIAN_REMINDER, LANGUAGE_NAMES, interface_text
 from bot.language import direction
+
+
+CHOOSE_LANGUAGE_ID = "system.choose_language"
+# Kinds whose replies carry no language button: an urgent answer stays short and plain.
+NO_LANGUAGE_BUTTON = {"urgent"}
+
+
+def switch_payload(lang: str) -> str:
+    """The button payload that switches the conversation to `lang`."""
+    return "/switch_language" + json.dumps({"language": lang}, separators=(",", ":"))
 
 
 def topic_payload(answer_id: str) -> str:
@@ -45,6 +55,14 @@ def compose_reply(store: AnswerStore, answer_id: str, lang: str, region: Optiona
     if answer.medical:
         text = f"{text}\n\n{interface_text(lang, CLINICIAN_REMINDER)}"
     buttons = [{"title": store.get(rel).title[lang], "payload": topic_payload(rel)} for rel in answer.related]
+    if answer.id == CHOOSE_LANGUAGE_ID:
+        # Each language named in itself: a reader of that language finds it at a glance.
+        buttons = [{"title": interface_text(code, LANGUAGE_NAMES[code]), "payload": switch_payload(code)}
+                   for code in LANGUAGE_NAMES if code != lang]
+    elif answer.kind not in NO_LANGUAGE_BUTTON and CHOOSE_LANGUAGE_ID in store.answers:
+        # Every reply set ends with a way to change language.
+        buttons.append({"title": store.get(CHOOSE_LANGUAGE_ID).title[lang],
+                        "payload": topic_payload(CHOOSE_LANGUAGE_ID)})
     return Reply(
         text=text,
         answer_id=answer.id,

@@ -36,7 +36,7 @@ def test_medical_answers_end_with_the_clinician_reminder(store, lang, direction)
 def test_buttons_ask_for_related_topics_in_the_reply_language(store):
     reply = compose_reply(store, "fallback.not_understood", "ar")
     related = store.get("fallback.not_understood").related
-    assert [b["title"] for b in reply.buttons] == [store.get(r).title["ar"] for r in related]
+    assert [b["title"] for b in reply.buttons[:-1]] == [store.get(r).title["ar"] for r in related]
     first = reply.buttons[0]["payload"]
     assert first.startswith("/ask_topic") and json.loads(first[len("/ask_topic"):]) == {"topic": related[0]}
 
@@ -44,3 +44,17 @@ def test_buttons_ask_for_related_topics_in_the_reply_language(store):
 def test_the_reminder_differs_per_language():
     texts = {interface_text(lang, CLINICIAN_REMINDER) for lang in ("en", "ar", "ur")}
     assert len(texts) == 3
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "ur"])
+def test_every_reply_set_offers_a_language_switch(store, lang):
+    reply = compose_reply(store, "procedure.pain", lang)
+    assert reply.buttons[-1] == {"title": store.get("system.choose_language").title[lang],
+                                 "payload": '/ask_topic{"topic":"system.choose_language"}'}
+    assert all(b["payload"] != reply.buttons[-1]["payload"] for b in compose_reply(store, "safety.urgent", lang).buttons)
+
+
+def test_the_language_chooser_names_each_language_in_itself(store):
+    reply = compose_reply(store, "system.choose_language", "en")
+    assert [(b["title"], b["payload"]) for b in reply.buttons] == [
+        ("العربية", '/switch_language{"language":"ar"}'), ("اردو", '/switch_language{"language":"ur"}')]

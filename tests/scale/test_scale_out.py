@@ -16,7 +16,6 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 import aiohttp
-import pytest
 
 TOPICS = ["about.what_is", "about.ingredients", "about.history", "about.availability", "procedure.pain",
           "procedure.downtime", "procedure.sessions", "procedure.results", "safety.side_effects",
