@@ -202,7 +202,7 @@ def test_an_arabic_example_under_data_nlu_en_is_an_error(project):
 
 def test_an_english_sentence_under_data_nlu_ar_is_an_error(project):
     path = project.nlu / "ar" / "msa.yml"
-    edit(path, "    - ما هو الميزوثيرابي؟\n", "    - ما هو الميزوثيرابي؟\n    - what is this treatment exactly\n")
+    edit(path, "    - ما هي الميزوثيرابي\n", "    - ما هي الميزوثيرابي\n    - what is this treatment exactly\n")
     _find(_check(project), path, "is written in Latin letters (English), but data/nlu/ar/ holds Arabic only",
           line=line_of(path, "what is this treatment exactly"))
 
@@ -216,7 +216,12 @@ def test_a_roman_urdu_sentence_under_data_nlu_en_is_a_warning(project):
 
 def test_short_roman_urdu_greetings_in_the_english_file_are_fine(project):
     path = project.nlu / "en" / "intents.yml"
-    assert "    - salam\n" in path.read_text(encoding="utf-8") and "    - shukriya\n" in path.read_text(encoding="utf-8")
+    edit(path, "    - does it hurt\n", "    - does it hurt\n")
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("- intent: greet\n  examples: |\n", "- intent: greet\n  examples: |\n    - salam\n", 1)
+    text = text.replace("- intent: thank\n  examples: |\n", "- intent: thank\n  examples: |\n    - shukriya\n", 1)
+    path.write_text(text, encoding="utf-8")
+    assert "    - salam\n" in text and "    - shukriya\n" in text
     assert not [p for p in _check(project) if p.path == path and ("'salam'" in p.message or "'shukriya'" in p.message)]
 
 
