@@ -12,13 +12,13 @@ from typing import Any, Dict, Optional
 from bot.answer_store import AnswerStore
 from bot.language import choose_reply_language, detect_language, requested_language
 from bot import LANGUAGES
-from bot.safety import SafetyClass, SafetyGuard
+from bot.safety import PERSONAL_INTENT, URGENT_INTENT, SafetyClass, SafetyGuard
 
 URGENT_ID = "safety.urgent"
 REDIRECT_ID = "safety.clinician_redirect"
 NOT_UNDERSTOOD_ID = "fallback.not_understood"
 SWITCHED_ID = "system.language_switched"
-SAFETY_INTENTS = {"report_adverse_reaction": URGENT_ID, "personal_medical_question": REDIRECT_ID}
+SAFETY_INTENTS = {URGENT_INTENT: URGENT_ID, PERSONAL_INTENT: REDIRECT_ID}
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,11 @@ from typing import Dict, Iterable, List
 import yaml
 
 from bot import PROJECT_ROOT
+from bot.dialogue import REDIRECT_ID, URGENT_ID
 from bot.servers import say
 
 REDTEAM_DIR = PROJECT_ROOT / "tests" / "safety"
-OUTCOME = {"safety.urgent": "urgent", "safety.clinician_redirect": "personal"}
+OUTCOME = {URGENT_ID: "urgent", REDIRECT_ID: "personal"}
 
 
 def load_messages(paths: Iterable[Path]) -> List[dict]:

@@ -46,6 +46,12 @@ _ARABIC_PREFIX = "(?:و|ف|ب|ل|ال|وال|بال|فال|لل|ك)?"
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
 
 
+# The NLU intents of the two safety classes (domain.yml), and the order of severity.
+URGENT_INTENT = "report_adverse_reaction"
+PERSONAL_INTENT = "personal_medical_question"
+SAFETY_INTENTS = (PERSONAL_INTENT, URGENT_INTENT)
+
+
 class SafetyClass(str, Enum):
     URGENT = "urgent"
     PERSONAL = "personal"

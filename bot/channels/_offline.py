@@ -15,12 +15,11 @@ from typing import Any, Dict, List, Optional
 from rasa.shared.core.events import BotUttered
 
 from bot.language import choose_reply_language
-from bot.safety import SafetyClass, default_guard
+from bot.safety import URGENT_INTENT, SafetyClass, default_guard
 
 logger = logging.getLogger(__name__)
 
 OFFLINE_URGENT = "utter_urgent_offline"
-URGENT_INTENT = "report_adverse_reaction"
 # Rasa 3.6 waits up to 5 minutes for the action server; a person reporting a reaction
 # must not. Seconds, set from credentials.yml (`action_timeout`) by the web channel.
 DEFAULT_ACTION_TIMEOUT = 10

@@ -10,6 +10,8 @@ import unicodedata
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _TAG = re.compile(r"<[^>]{0,500}>")
 _SPACES = re.compile(r"[ \t]+")
+# A conversation id the widget or a REST client may send: random, never personal data.
+SENDER_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 
 
 def clean_user_text(text: str) -> str:

@@ -34,6 +34,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import LANGUAGES, RTL_LANGUAGES
+from bot.channels._sanitize import SENDER_ID
 from bot.i18n import LANGUAGE_NAMES, WIDGET_STRINGS, interface_text
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,6 @@ SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "str
 FEEDBACK_SLOT = "feedback"
 FEEDBACK_KINDS = frozenset({"answer", "safety", "fallback", "handoff"})
 MAX_FEEDBACK_BYTES = 2048
-_SENDER = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 _ANSWER_ID = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
 _VERSION = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
 
@@ -203,7 +203,7 @@ def parse_feedback(body: bytes) -> Dict[str, Any]:
     if not isinstance(payload, dict):
         raise Refused(400, "invalid_json", "the body must be a JSON object")
     sender, answer_id, helpful = payload.get("sender"), payload.get("answer_id"), payload.get("helpful")
-    if not isinstance(sender, str) or not _SENDER.fullmatch(sender):
+    if not isinstance(sender, str) or not SENDER_ID.fullmatch(sender):
         raise Refused(400, "invalid_sender", "'sender' is missing or invalid: 1-128 letters, digits or _.:@-")
     if not isinstance(answer_id, str) or len(answer_id) > 100 or not _ANSWER_ID.fullmatch(answer_id):
         raise Refused(400, "invalid_answer_id", "'answer_id' is missing or is not an answer id")

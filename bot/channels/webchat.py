@@ -21,7 +21,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels._action_client import reuse_action_server_connections
 from bot.channels._offline import DEFAULT_ACTION_TIMEOUT, limit_action_server_wait, offline_reply
-from bot.channels._sanitize import clean_user_text
+from bot.channels._sanitize import SENDER_ID, clean_user_text
 from bot.channels._widget_routes import OriginPolicy, demo_page, register_widget_routes, wants_html
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 REPLY_FIELDS = ("answer_id", "lang", "dir", "kind", "version")
 DEFAULT_MAX_MESSAGE_LENGTH = 2000
 MAX_BODY_BYTES = 64 * 1024
-_SENDER = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 _REGION = re.compile(r"[A-Za-z]{2}")
 _LOCALE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}")
 
@@ -73,7 +72,7 @@ def parse_request(body: bytes, max_message_length: int) -> Dict[str, Any]:
     if not isinstance(payload, dict):
         raise BadRequest("the body must be a JSON object with 'sender' and 'message'", "invalid_json")
     sender, message = payload.get("sender"), payload.get("message")
-    if not isinstance(sender, str) or not _SENDER.fullmatch(sender):
+    if not isinstance(sender, str) or not SENDER_ID.fullmatch(sender):
         raise BadRequest("'sender' is missing or invalid: 1-128 letters, digits or _.:@-", "invalid_sender")
     if not isinstance(message, str):
         raise BadRequest("'message' is missing or is not text", "invalid_message")

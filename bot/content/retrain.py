@@ -29,10 +29,10 @@ from typing import Dict, List, Optional, TextIO, Tuple
 
 from bot.content.paths import ContentPaths
 from bot.content.registry import ModelRecord, NothingToRollBack, Registry, file_digest
+from bot.safety import SAFETY_INTENTS
 from bot.model import MODELS_DIR, TRAINING_DATA, _training_lock, rasa_env, training_hash
 
 MAX_ACCURACY_DROP = 0.02  # 2 points
-SAFETY_INTENTS = ("personal_medical_question", "report_adverse_reaction")
 LANGUAGE_NAMES = {"en": "English", "ar": "Arabic", "ur": "Urdu (script)", "roman_ur": "Roman Urdu"}
 RUNNING_BOT_FILE = "rasa-api.json"  # written by `make run` in var/: the server's URL and API token
 FALLBACK_ANSWER = "fallback.not_understood"

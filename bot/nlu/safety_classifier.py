@@ -23,10 +23,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.safety import SafetyClass, SafetyGuard, TRIGGERS_FILE
+from bot.safety import PERSONAL_INTENT, TRIGGERS_FILE, URGENT_INTENT, SafetyClass, SafetyGuard
 
-URGENT_INTENT = "report_adverse_reaction"
-PERSONAL_INTENT = "personal_medical_question"
 SEVERITY = {URGENT_INTENT: 2, PERSONAL_INTENT: 1}
 VERDICT_INTENT = {SafetyClass.URGENT: URGENT_INTENT, SafetyClass.PERSONAL: PERSONAL_INTENT}
 
