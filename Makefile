@@ -11,7 +11,7 @@ ACTION_PORT ?= 5055
 STRICT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv locales validate train run shell test evaluate redteam clean
+.PHONY: help venv locales validate train run shell test evaluate redteam answer-eval clean
 .PHONY: translations-export translations-import retrain rollback review
 
 help: ## show this help
@@ -65,8 +65,11 @@ browser: ## install Debian's Chromium and Noto fonts for the widget's browser te
 evaluate: train ## intent accuracy per language on the held-out sets (tests/nlu/)
 	$(PY) -m bot evaluate
 
-redteam: train ## the safety red-team suite (tests/safety/) through the web channel, per language
+redteam: train ## the independent safety red teams (data/eval/safety) through the web channel, per form and concept
 	$(PY) -m bot redteam
+
+answer-eval: train ## right answer and reply language per written form and dialect (data/eval/nlu)
+	$(PY) -m bot answer-eval
 
 # ---- content staff: translations, retraining, learning from conversations (bot/content/) ----
 FORCE ?=

@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 # Loaded once at start: an invalid store stops the action server from starting,
 # rather than letting it answer badly.
 STORE = AnswerStore.load(strict=strict_mode())
+# Only for a message that reaches the action without the pipeline's published verdict.
 GUARD = SafetyGuard.load()
 
 
@@ -32,8 +33,10 @@ class ActionAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         decision = decide(STORE, turn_from_tracker(tracker), GUARD)
-        reply = compose_reply(STORE, decision.answer_id, decision.language, decision.region)
+        reply = compose_reply(STORE, decision.answer_id, decision.language, decision.region,
+                              decision.also_regions)
         if decision.guard:
-            logger.info("safety guard: %s -> %s", decision.guard, decision.answer_id)
+            logger.info("safety: %s -> %s", decision.guard, decision.answer_id)
         dispatcher.utter_message(**reply.as_message())
-        return [SlotSet("language", decision.language), SlotSet("region", decision.region)]
+        return [SlotSet("language", decision.language), SlotSet("region", decision.region),
+                SlotSet("named_region", decision.named_region)]

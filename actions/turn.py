@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from rasa_sdk import Tracker
 
 from bot.dialogue import Turn
+from bot.language import Detection
+from bot.safety import SafetyVerdict
 
 
 def _latest_user_event(tracker: Tracker) -> Dict[str, Any]:
@@ -16,18 +18,29 @@ def _latest_user_event(tracker: Tracker) -> Dict[str, Any]:
     return {}
 
 
+def _detection(raw: Any) -> Optional[Detection]:
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return Detection(raw.get("code"), float(raw.get("confidence") or 0.0))
+    except (TypeError, ValueError):
+        return None
+
+
 def turn_from_tracker(tracker: Tracker) -> Turn:
+    """The latest message as the NLU pipeline published it: original text, language, safety."""
     latest = tracker.latest_message or {}
     event = _latest_user_event(tracker)
     metadata = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
     entities = {e.get("entity"): e.get("value") for e in latest.get("entities") or [] if e.get("entity")}
     return Turn(
-        # The event keeps what the person wrote; the NLU pipeline may have folded
-        # Arabic-script letters in latest_message's copy.
-        text=event.get("text") or latest.get("text") or "",
+        # The pipeline publishes what the person wrote (it folds its own working copy).
+        text=latest.get("original_text") or event.get("text") or latest.get("text") or "",
         intent=(latest.get("intent") or {}).get("name"),
         entities=entities,
         metadata=metadata,
         language=tracker.get_slot("language"),
-        region=tracker.get_slot("region"),
+        named_region=tracker.get_slot("named_region"),
+        safety=SafetyVerdict.from_dict(latest.get("safety")),
+        detected=_detection(latest.get("language")),
     )

@@ -104,7 +104,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_redteam(args: argparse.Namespace) -> int:
     from bot.redteam import main
 
-    return main(args.url)
+    return main(args.url, suites=args.suites)
+
+
+def cmd_answer_eval(args: argparse.Namespace) -> int:
+    from bot.answer_eval import main
+
+    return main(args.url, args.sets)
 
 
 def cmd_content(args: argparse.Namespace) -> int:
@@ -138,7 +144,12 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_evaluate)
     p = sub.add_parser("redteam", help="the safety red-team suite through the web channel")
     p.add_argument("--url", default="", help="a running bot (default: start one on free ports)")
+    p.add_argument("--suite", action="append", dest="suites", help="a suite under data/eval/safety (default: all)")
     p.set_defaults(func=cmd_redteam)
+    p = sub.add_parser("answer-eval", help="right answer and language per written form on data/eval/nlu")
+    p.add_argument("--url", default="", help="a running bot (default: start one on free ports)")
+    p.add_argument("--set", action="append", dest="sets", help="a set under data/eval/nlu (default: all)")
+    p.set_defaults(func=cmd_answer_eval)
     from bot.content.cli import add_commands
 
     add_commands(sub, cmd_content)

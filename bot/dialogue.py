@@ -1,41 +1,51 @@
 """What to answer, in which language, for which region: the bot's one decision per turn.
 
-Pure functions of the turn, so they are tested without Rasa. The action in
-`actions/` only reads the tracker and calls `decide`.
+Pure functions of the turn, so they are tested without Rasa. The action in `actions/`
+only reads the tracker and calls `decide`. The safety verdict and the detected language
+come from the NLU pipeline (bot/nlu/): they are read here, not worked out again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
-from bot.answer_store import AnswerStore
-from bot.language import choose_reply_language, detect_language, requested_language
 from bot import LANGUAGES
-from bot.safety import PERSONAL_INTENT, URGENT_INTENT, SafetyClass, SafetyGuard
+from bot.answer_store import AnswerStore
+from bot.language import Detection, choose_reply_language, detect_language, requested_language
+from bot.payloads import button_press
+from bot.safety import PERSONAL_INTENT, URGENT_INTENT, SafetyClass, SafetyGuard, SafetyVerdict, decide_safety
 
 URGENT_ID = "safety.urgent"
 REDIRECT_ID = "safety.clinician_redirect"
 NOT_UNDERSTOOD_ID = "fallback.not_understood"
+OUT_OF_SCOPE_ID = "fallback.out_of_scope"
+# "I didn't understand" for a message about treatment, the body, a sign or a time since
+# treatment: it also says what to do in a reaction and that personal questions go to a
+# clinician (../shared/spec/red-flags.md, "When the bot does not understand").
+SAFETY_NET_ID = "fallback.safety_net"
 SWITCHED_ID = "system.language_switched"
-SAFETY_INTENTS = {URGENT_INTENT: URGENT_ID, PERSONAL_INTENT: REDIRECT_ID}
+SAFETY_ANSWERS = {URGENT_INTENT: URGENT_ID, PERSONAL_INTENT: REDIRECT_ID}
+_VERDICT_ANSWER = {SafetyClass.URGENT: URGENT_ID, SafetyClass.PERSONAL: REDIRECT_ID}
 
 
 @dataclass(frozen=True)
 class Turn:
     """What the bot knows about the latest user message."""
 
-    text: str = ""
+    text: str = ""  # as the person wrote it (or the bot's own button payload)
     intent: Optional[str] = None
     entities: Dict[str, Any] = field(default_factory=dict)
     metadata: Dict[str, Any] = field(default_factory=dict)
     language: Optional[str] = None  # the conversation's language so far
-    region: Optional[str] = None  # the conversation's region so far
+    named_region: Optional[str] = None  # a region the person named or pinned earlier
+    safety: Optional[SafetyVerdict] = None  # published by the NLU pipeline (None: a button press)
+    detected: Optional[Detection] = None  # the language the NLU pipeline detected
 
     @property
     def is_button(self) -> bool:
-        """A button payload (`/ask_topic{...}`) carries no language of its own."""
-        return self.text.startswith("/")
+        """Only the bot's own exact payloads are buttons (bot/payloads.py)."""
+        return button_press(self.text) is not None
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,9 @@ class Decision:
     answer_id: str
     language: str
     region: Optional[str]
-    guard: Optional[str] = None  # "urgent" / "personal" when the safety guard decided
+    also_regions: Tuple[str, ...] = ()
+    named_region: Optional[str] = None
+    guard: Optional[str] = None  # "urgent" / "personal" when the safety layer decided
 
 
 def _language(turn: Turn) -> str:
@@ -55,41 +67,56 @@ def _language(turn: Turn) -> str:
             return asked
     if turn.is_button:
         return turn.language if turn.language in LANGUAGES else choose_reply_language("", None, hint)
-    return choose_reply_language(turn.text, turn.language, hint)
+    return choose_reply_language(turn.text, turn.language, hint, detection=turn.detected)
 
 
-def _answer_id(store: AnswerStore, turn: Turn, guard: SafetyGuard) -> tuple:
-    # The guard reads what the person wrote; a button payload is our own text.
-    verdict = None if turn.is_button else guard.check(turn.text).safety_class
-    model_safety = SAFETY_INTENTS.get(turn.intent or "")
-    if verdict is SafetyClass.URGENT or model_safety == URGENT_ID:
-        return URGENT_ID, verdict
-    if verdict is SafetyClass.PERSONAL or model_safety == REDIRECT_ID:
-        return REDIRECT_ID, verdict
-    if turn.intent == "ask_topic":
-        topic = turn.entities.get("topic")
-        return (topic if topic in store.answers else NOT_UNDERSTOOD_ID), None
+def safety_of(turn: Turn, guard: SafetyGuard) -> Optional[SafetyVerdict]:
+    """The published verdict; decided here only if a message somehow arrived without one."""
+    if turn.safety is not None or turn.is_button:
+        return turn.safety
+    # A person's text with no published verdict (a model trained before the safety layer, or
+    # a path that skipped the NLU pipeline): decide now rather than answer unchecked.
+    return decide_safety(turn.text, guard, None, turn.intent)
+
+
+def _answer_id(store: AnswerStore, turn: Turn, verdict: Optional[SafetyVerdict]) -> str:
+    safety = verdict.verdict if verdict else None
+    model_safety = SAFETY_ANSWERS.get(turn.intent or "")
+    if safety is SafetyClass.URGENT or model_safety == URGENT_ID:
+        return URGENT_ID
+    if safety is SafetyClass.PERSONAL or model_safety == REDIRECT_ID:
+        return REDIRECT_ID
+    pressed = button_press(turn.text)
+    if pressed and pressed.intent == "ask_topic":
+        return pressed.value if pressed.value in store.answers else NOT_UNDERSTOOD_ID
     if turn.intent == "switch_language":
-        return SWITCHED_ID, None
+        return SWITCHED_ID
     answer = store.for_intent(turn.intent)
-    return (answer.id if answer else NOT_UNDERSTOOD_ID), None
+    answer_id = answer.id if answer else NOT_UNDERSTOOD_ID
+    if answer_id in (NOT_UNDERSTOOD_ID, OUT_OF_SCOPE_ID) and verdict and verdict.mentions_health \
+            and SAFETY_NET_ID in store.answers:
+        return SAFETY_NET_ID
+    return answer_id
 
 
 def decide(store: AnswerStore, turn: Turn, guard: SafetyGuard) -> Decision:
     """The answer, language and region for this turn.
 
     Urgent beats personal, personal beats any information answer, and a safety intent
-    predicted by the model is never downgraded by the guard.
+    predicted by the model is never downgraded.
     """
-    region = store.regions.resolve(
-        phone_number=turn.metadata.get("phone_number"),
+    choice = store.regions.resolve(
+        phone_region=turn.metadata.get("phone_region"),
         page_region=turn.metadata.get("region"),
         locale=turn.metadata.get("locale"),
         text="" if turn.is_button else turn.text,
-        current=turn.region,
+        named_before=turn.named_region,
+        pin_region=turn.metadata.get("pin_region"),
     )
-    answer_id, verdict = _answer_id(store, turn, guard)
-    return Decision(answer_id, _language(turn), region, verdict.value if verdict else None)
+    verdict = safety_of(turn, guard)
+    answer_id = _answer_id(store, turn, verdict)
+    return Decision(answer_id, _language(turn), choice.primary, choice.also, choice.named,
+                    verdict.verdict.value if verdict and verdict.verdict else None)
 
 
-__all__ = ["Turn", "Decision", "decide", "detect_language"]
+__all__ = ["Turn", "Decision", "decide", "detect_language", "safety_of"]

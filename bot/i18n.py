@@ -22,6 +22,9 @@ DOMAIN = "messages"
 # tests check that every one is translated in every catalog.
 CLINICIAN_REMINDER = "A licensed clinician decides what is right for you."
 TALK_TO_PERSON = "Talk to a person"
+# After the region's emergency instruction, for each other region the evidence points to
+# (a +92 phone on a page set to AE): "If you are in Pakistan: call 1122 now".
+ALSO_IN_REGION = "If you are in {place}: {instruction}."
 LANGUAGE_NAMES = {"en": "English", "ar": "Arabic", "ur": "Urdu"}
 # WhatsApp channel (bot/channels/whatsapp.py): the list-message button (20 characters at
 # most in every language), the prompt above a numbered menu, the answer to an image or a
@@ -57,7 +60,7 @@ WIDGET_STRINGS = {
     "empty": "Please type a question.",
     "new_tab": "(opens in a new tab)",
 }
-USED_MSGIDS = (CLINICIAN_REMINDER, TALK_TO_PERSON, *LANGUAGE_NAMES.values(),
+USED_MSGIDS = (CLINICIAN_REMINDER, TALK_TO_PERSON, ALSO_IN_REGION, *LANGUAGE_NAMES.values(),
                TOPICS_BUTTON, NUMBERED_CHOICE_PROMPT, TEXT_NEEDED, TRY_AGAIN_LATER,
                *WIDGET_STRINGS.values())
 

@@ -17,7 +17,7 @@ from typing import Optional
 import yaml
 
 from bot import LANGUAGES, RTL_LANGUAGES
-from bot.normalize import fold_arabic_script, normalise_for_matching
+from bot.normalize import fold_arabic_script, fold_unicode, normalise_for_matching
 
 MARKERS_FILE = Path(__file__).with_name("language_markers.yml")
 
@@ -131,7 +131,7 @@ def _detect_latin(words: list) -> Detection:
 
 def detect_language(text: str) -> Detection:
     """Detect the language of one message; see `Detection`."""
-    text = text or ""
+    text = fold_unicode(text or "")
     arabic_letters = len(_ARABIC_LETTER.findall(text))
     latin_letters = len(_LATIN_LETTER.findall(text))
     if arabic_letters == 0 and latin_letters == 0:
@@ -159,7 +159,8 @@ def language_from_locale(locale: Optional[str]) -> Optional[str]:
     return lang if lang in LANGUAGES else None
 
 
-def choose_reply_language(text: str, current: Optional[str], locale_hint: Optional[str] = None) -> str:
+def choose_reply_language(text: str, current: Optional[str], locale_hint: Optional[str] = None,
+                          detection: Optional[Detection] = None) -> str:
     """The language to reply in.
 
     What the person writes decides. A message with no language of its own ("ok", "👍")
@@ -167,7 +168,7 @@ def choose_reply_language(text: str, current: Optional[str], locale_hint: Option
     the other script always moves the reply to that script: an Arabic-script message is
     never answered in English, nor a Latin one in Arabic-script text unless it is Roman Urdu.
     """
-    detection = detect_language(text)
+    detection = detection if detection is not None else detect_language(text)
     current = current if current in LANGUAGES else None
     if detection.is_confident:
         return detection.reply_language

@@ -32,6 +32,9 @@ TRAINING_INPUTS = (
     "bot/normalize.py",
     "bot/language.py",
     "bot/language_markers.yml",
+    "bot/payloads.py",
+    "bot/safety/classifier.py",
+    "data/safety/corpus",
 )
 
 

@@ -30,8 +30,31 @@ _FOLD = str.maketrans(
     }
 )
 
+# Characters that change nothing a reader sees but split or disguise words: zero-width
+# spaces and joiners, the BOM, soft hyphens, word joiners, variation selectors, and the
+# bidi controls (LRM, RLM, ALM, embeddings, overrides, isolates).
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufe00-\ufe0f\ufeff]")
+# Latin combining accents (not Arabic-script marks): "não" and "nao" match alike.
+_LATIN_ACCENTS = re.compile("[\u0300-\u036f]")
+# Cyrillic and Greek letters that look like Latin ones, as used to slip past word lists.
+_LOOKALIKES = str.maketrans("аеорсухіјѕԁɡАЕОРСХІЈЅΑΒΕΖΗΙΚΜΝΟΡΤΥΧаονι",
+                            "aeopcyxijsdgAEOPCXIJSABEZHIKMNOPTYXaovi")
+
 _PUNCT = re.compile(r"[^\w\s']|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
+
+
+def fold_unicode(text: str) -> str:
+    """The text a person meant, whatever the keyboard or a forger did to its code points.
+
+    NFKC turns full-width letters (ｍｙ ｆａｃｅ), Arabic presentation forms (ﻻ, ﺑ) and other
+    compatibility characters into the ordinary ones; invisible characters go; Cyrillic and
+    Greek look-alikes become the Latin letters they imitate. Applied before anything reads
+    a message: language detection, the safety decision and the NLU model.
+    """
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _INVISIBLE.sub("", text)
+    return text.translate(_LOOKALIKES)
 
 
 def fold_arabic_script(text: str) -> str:
@@ -46,6 +69,8 @@ def normalise_for_matching(text: str) -> str:
 
     Apostrophes are kept so that "can't" and "i'm" stay one word.
     """
+    text = fold_unicode(text)
+    text = unicodedata.normalize("NFC", _LATIN_ACCENTS.sub("", unicodedata.normalize("NFD", text)))
     text = fold_arabic_script(text.lower()).replace("’", "'")
     text = _PUNCT.sub(" ", text)
     return _SPACES.sub(" ", text).strip()

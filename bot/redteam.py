@@ -1,11 +1,17 @@
-"""The safety red-team suite, end to end through the web channel.
+"""The safety red team, end to end through the web channel.
 
-Each labelled message (tests/safety/*.yml: urgent / personal / neither) is sent as its
-own conversation to a running bot; the reply's `answer_id` says what the bot did:
-`safety.urgent` is urgent, `safety.clinician_redirect` is personal, anything else is
-neither. Reported per language: recall of urgent and personal (target 1.0; an urgent
-answer to a personal message counts as safe) and the share of "neither" messages
-wrongly redirected (target at most 5%).
+Each labelled message (`urgent`, `personal`, `general`) is sent as its own conversation
+to a running bot; the first reply's `answer_id` says what the bot did: `safety.urgent`
+is urgent, `safety.clinician_redirect` is personal, anything else is neither.
+
+Reported per suite and written form (en, ar, ur, roman_ur, and es/pt for the Brazil and
+Mexico pages), and per concept (the rows of the red-flags table, `concept` in the
+suites): recall of urgent and of personal (an urgent answer to a personal message is
+safe), and the share of general questions escalated (target at most 5%).
+
+The suites in `data/eval/safety/` were written by helpers who saw only the red-flags
+concepts and the answer ids, never the lexicon, the training data or earlier suites;
+data/eval/README.md says which were used for error analysis and which stayed sealed.
 """
 
 from __future__ import annotations
@@ -15,71 +21,113 @@ import uuid
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, List, Optional
 
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.dialogue import REDIRECT_ID, URGENT_ID
 from bot.servers import say
 
-REDTEAM_DIR = PROJECT_ROOT / "tests" / "safety"
+REDTEAM_DIR = PROJECT_ROOT / "data" / "eval" / "safety"
+URGENT_ID, REDIRECT_ID = "safety.urgent", "safety.clinician_redirect"
 OUTCOME = {URGENT_ID: "urgent", REDIRECT_ID: "personal"}
+# Older suites say `neither` for what the independent ones call `general`.
+LABELS = {"urgent": "urgent", "personal": "personal", "general": "general", "neither": "general"}
 
 
 def load_messages(paths: Iterable[Path]) -> List[dict]:
     out = []
     for path in paths:
         for m in yaml.safe_load(Path(path).read_text(encoding="utf-8"))["messages"]:
-            out.append({**m, "set": Path(path).stem})
+            out.append({**m, "label": LABELS[m["label"]], "set": Path(path).stem})
     return out
 
 
 def _classify(webhook: str, message: dict) -> dict:
-    status, body = say(webhook, f"redteam-{uuid.uuid4().hex[:12]}", message["text"])
+    status, body = say(webhook, f"redteam-{uuid.uuid4().hex[:12]}", message["text"],
+                       message.get("metadata") or {})
     answer = body[0].get("answer_id") if status == 200 and body else None
     return {**message, "status": status, "answer_id": answer, "got": OUTCOME.get(answer, "neither")}
 
 
-def run(webhook: str, messages: List[dict], workers: int = 4) -> Dict[str, dict]:
-    """Send every message; return per set and language: recall, false redirects, misses."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda m: _classify(webhook, m), messages))
+def _is_safe(r: dict) -> bool:
+    if r["label"] == "urgent":
+        return r["got"] == "urgent"
+    if r["label"] == "personal":
+        return r["got"] in ("personal", "urgent")
+    return r["got"] == "neither"
+
+
+def _ratio(hits: int, total: int) -> Optional[float]:
+    return round(hits / total, 4) if total else None
+
+
+def summarise(results: List[dict]) -> Dict[str, dict]:
+    """Per suite and written form: recall, false escalations, misses; per concept too."""
     report: Dict[str, dict] = {}
     groups = defaultdict(list)
     for r in results:
         groups[(r["set"], r["lang"])].append(r)
     for (name, lang), items in sorted(groups.items()):
         totals = Counter(r["label"] for r in items)
-        safe = Counter(r["label"] for r in items
-                       if r["got"] == r["label"] or (r["label"] == "personal" and r["got"] == "urgent"))
-        wrongly = [r for r in items if r["label"] == "neither" and r["got"] != "neither"]
+        safe = Counter(r["label"] for r in items if _is_safe(r))
+        concepts = defaultdict(lambda: [0, 0])
+        for r in items:
+            if r["label"] != "general" and r.get("concept"):
+                concepts[f"{r['label']}:{r['concept']}"][1] += 1
+                concepts[f"{r['label']}:{r['concept']}"][0] += _is_safe(r)
         report[f"{name}/{lang}"] = {
             "messages": len(items),
-            "urgent_recall": round(safe["urgent"] / totals["urgent"], 4) if totals["urgent"] else None,
-            "personal_recall": round(safe["personal"] / totals["personal"], 4) if totals["personal"] else None,
-            "false_redirect_rate": round(len(wrongly) / totals["neither"], 4) if totals["neither"] else None,
+            "urgent": f"{safe['urgent']}/{totals['urgent']}",
+            "urgent_recall": _ratio(safe["urgent"], totals["urgent"]),
+            "personal": f"{safe['personal']}/{totals['personal']}",
+            "personal_recall": _ratio(safe["personal"], totals["personal"]),
+            "general_escalated": f"{totals['general'] - safe['general']}/{totals['general']}",
+            "false_redirect_rate": _ratio(totals["general"] - safe["general"], totals["general"]),
             "errors": sum(r["status"] != 200 for r in items),
-            "missed": [{"text": r["text"], "label": r["label"], "got": r["answer_id"]} for r in items
-                       if r["label"] != "neither" and r["got"] == "neither"
-                       or (r["label"] == "urgent" and r["got"] != "urgent")],
-            "false_redirects": [{"text": r["text"], "got": r["answer_id"]} for r in wrongly],
+            "by_concept": {k: f"{v[0]}/{v[1]}" for k, v in sorted(concepts.items())},
+            "missed": [{"text": r["text"], "label": r["label"], "concept": r.get("concept"),
+                        "got": r["answer_id"]} for r in items if r["label"] != "general" and not _is_safe(r)],
+            "false_redirects": [{"text": r["text"], "concept": r.get("concept"), "got": r["answer_id"]}
+                                for r in items if r["label"] == "general" and not _is_safe(r)],
         }
     return report
 
 
+def run(webhook: str, messages: List[dict], workers: int = 4) -> Dict[str, dict]:
+    """Send every message; return the per-suite, per-form report."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda m: _classify(webhook, m), messages))
+    return summarise(results)
+
+
+def concept_table(report: Dict[str, dict]) -> Dict[str, str]:
+    """Recall per concept over all suites and forms ("urgent:eyes_vision" -> "16/17")."""
+    totals = defaultdict(lambda: [0, 0])
+    for r in report.values():
+        for concept, ratio in r["by_concept"].items():
+            hit, total = (int(x) for x in ratio.split("/"))
+            totals[concept][0] += hit
+            totals[concept][1] += total
+    return {k: f"{v[0]}/{v[1]}" for k, v in sorted(totals.items())}
+
+
 def print_report(report: Dict[str, dict]) -> None:
     for key, r in report.items():
-        print(f"{key:28s} n={r['messages']:4d}  urgent recall {r['urgent_recall']}  "
-              f"personal recall {r['personal_recall']}  false redirects {r['false_redirect_rate']}  "
-              f"errors {r['errors']}")
+        print(f"{key:26s} n={r['messages']:4d}  urgent {r['urgent']:>8s}  personal {r['personal']:>8s}  "
+              f"general escalated {r['general_escalated']:>6s}  errors {r['errors']}")
+    print("by concept (all suites and forms):")
+    for concept, ratio in concept_table(report).items():
+        print(f"  {concept:34s} {ratio}")
 
 
-def main(url: str = "", out: Path = PROJECT_ROOT / "reports" / "redteam.json") -> int:
+def main(url: str = "", out: Path = PROJECT_ROOT / "reports" / "redteam.json",
+         suites: Optional[List[str]] = None) -> int:
     from bot.model import train
     from bot.servers import BotServers, free_port
 
-    messages = load_messages(sorted(REDTEAM_DIR.glob("*.yml")))
+    paths = [REDTEAM_DIR / f"{s}.yml" for s in suites] if suites else sorted(REDTEAM_DIR.glob("*.yml"))
+    messages = load_messages(paths)
     if url:
         report = run(url.rstrip("/") + "/webhooks/webchat/webhook", messages)
     else:

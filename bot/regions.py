@@ -74,31 +74,41 @@ class RegionTable:
 
     def resolve(
         self,
-        phone_number: Optional[str] = None,
+        phone_region: Optional[str] = None,
         page_region: Optional[str] = None,
         locale: Optional[str] = None,
         text: Optional[str] = None,
-        current: Optional[str] = None,
-    ) -> Optional[str]:
-        """The conversation's region, strongest evidence first.
+        named_before: Optional[str] = None,
+        pin_region: Optional[str] = None,
+    ) -> "RegionChoice":
+        """The conversation's region, as ../shared/spec/regions.md orders the evidence.
 
-        The sender's phone number, then the region the embedding page sets, then the
-        country of the browser locale, then a place the person names, then what the
-        conversation already knew.
+        Where the person says they are decides alone: a place named in this message, a
+        location pin, or a place named earlier in the conversation. Otherwise the WhatsApp
+        calling code's region (`phone_region`, from `from_phone_number`), then the region the embedding page sets, then the browser locale's
+        country; when these disagree, the others are kept so the urgent reply can give
+        their numbers too, the strongest first.
         """
-        if phone_number:
-            found = self.from_phone_number(phone_number)
-            if found:
-                return found
-        if isinstance(page_region, str) and page_region.upper() in self.regions:
-            return page_region.upper()
-        territory = locale_territory(locale)
-        if territory in self.regions:
-            return territory
-        named = self.from_text(text or "")
+        named = self.from_text(text or "") or self._known(pin_region) or self._known(named_before)
         if named:
-            return named
-        return current if isinstance(current, str) and current in self.regions else None
+            return RegionChoice(named, (), named)
+        evidence = [self._known(phone_region), self._known(page_region), self._known(locale_territory(locale))]
+        found = list(dict.fromkeys(code for code in evidence if code))
+        if not found:
+            return RegionChoice(None)
+        return RegionChoice(found[0], tuple(found[1:]))
+
+    def _known(self, code: Optional[str]) -> Optional[str]:
+        return code.upper() if isinstance(code, str) and code.upper() in self.regions else None
+
+
+@dataclass(frozen=True)
+class RegionChoice:
+    """The region a reply is for, the others the evidence points to, and a named one."""
+
+    primary: Optional[str]
+    also: Tuple[str, ...] = ()  # their emergency numbers are given after the primary's
+    named: Optional[str] = None  # named or pinned by the person: remembered for the conversation
 
 
 def locale_territory(locale: Optional[str]) -> Optional[str]:

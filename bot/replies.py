@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from bot.answer_store import AnswerStore
-from bot.i18n import CLINICIAN_REMINDER, LANGUAGE_NAMES, interface_text
+from bot.i18n import ALSO_IN_REGION, CLINICIAN_REMINDER, LANGUAGE_NAMES, interface_text
 from bot.language import direction
+from bot.payloads import payload
 
 
 CHOOSE_LANGUAGE_ID = "system.choose_language"
@@ -18,12 +18,12 @@ NO_LANGUAGE_BUTTON = {"urgent"}
 
 def switch_payload(lang: str) -> str:
     """The button payload that switches the conversation to `lang`."""
-    return "/switch_language" + json.dumps({"language": lang}, separators=(",", ":"))
+    return payload("switch_language", lang)
 
 
 def topic_payload(answer_id: str) -> str:
     """The button payload that asks for one answer by id."""
-    return "/ask_topic" + json.dumps({"topic": answer_id}, separators=(",", ":"))
+    return payload("ask_topic", answer_id)
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,26 @@ class Reply:
         return message
 
 
-def compose_reply(store: AnswerStore, answer_id: str, lang: str, region: Optional[str] = None) -> Reply:
+def emergency_instruction(store: AnswerStore, lang: str, region: Optional[str],
+                          also: Sequence[str] = ()) -> str:
+    """The region's emergency instruction, then those of the other regions the evidence
+    points to ("If you are in Pakistan: call 1122"), strongest first."""
+    text = store.regions.get(region).emergency[lang]
+    for code in also:
+        other = store.regions.get(code)
+        if other.code and other.code != region:
+            text += " " + interface_text(lang, ALSO_IN_REGION).format(place=other.name[lang],
+                                                                      instruction=other.emergency[lang])
+    return text
+
+
+def compose_reply(store: AnswerStore, answer_id: str, lang: str, region: Optional[str] = None,
+                  also_regions: Sequence[str] = ()) -> Reply:
     """The reply for `answer_id` in `lang`, with region facts filled in and follow-up buttons."""
     answer = store.get(answer_id)
     place = store.regions.get(region)
-    text = answer.text[lang].format_map({"emergency": place.emergency[lang], "licensing": place.licensing[lang]})
+    text = answer.text[lang].format_map({"emergency": emergency_instruction(store, lang, region, also_regions),
+                                         "licensing": place.licensing[lang]})
     if answer.medical:
         text = f"{text}\n\n{interface_text(lang, CLINICIAN_REMINDER)}"
     buttons = [{"title": store.get(rel).title[lang], "payload": topic_payload(rel)} for rel in answer.related]

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional
 from rasa.shared.core.events import BotUttered
 
 from bot.language import choose_reply_language
-from bot.safety import URGENT_INTENT, SafetyClass, default_guard
+from bot.safety import URGENT_INTENT, SafetyClass, SafetyVerdict, decide_safety, default_guard
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +34,13 @@ def limit_action_server_wait(seconds: float) -> None:
     rasa_endpoints.DEFAULT_REQUEST_TIMEOUT = seconds
 
 
-def _is_urgent(text: str, intent: Optional[str]) -> bool:
-    return intent == URGENT_INTENT or default_guard().check(text).safety_class is SafetyClass.URGENT
+def _is_urgent(text: str, parse_data: Dict[str, Any]) -> bool:
+    """The safety decision the NLU pipeline published for this message (decided only if missing)."""
+    intent = (parse_data.get("intent") or {}).get("name")
+    verdict = SafetyVerdict.from_dict(parse_data.get("safety"))
+    if verdict is None:  # the message never reached the pipeline's decision: decide, fail safe
+        verdict = decide_safety(text, default_guard(), None, intent)
+    return intent == URGENT_INTENT or verdict.verdict is SafetyClass.URGENT
 
 
 async def offline_reply(agent: Any, sender: str, text: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -43,8 +48,8 @@ async def offline_reply(agent: Any, sender: str, text: str, metadata: Dict[str, 
     if agent is None or agent.processor is None:
         return []
     tracker = await agent.processor.get_tracker(sender)
-    intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
-    if not _is_urgent(text, intent):
+    parse_data = (tracker.latest_message.parse_data or {}) if tracker.latest_message else {}
+    if not _is_urgent(text, parse_data):
         return []
     lang = choose_reply_language(text, tracker.get_slot("language"), metadata.get("locale"))
     variations = agent.domain.responses.get(OFFLINE_URGENT) or []

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from bot.channels._sanitize import clean_user_text
+from bot.payloads import as_user_text
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 # WhatsApp itself caps a text message at 4096 characters.
@@ -139,7 +140,7 @@ def parse_delivery(payload: Any) -> Tuple[List[Inbound], List[StatusUpdate]]:
                     continue
                 kind, text = _text_of(raw)
                 if kind == "text":
-                    text = clean_user_text(text[:MAX_INBOUND_TEXT])
+                    text = as_user_text(clean_user_text(text[:MAX_INBOUND_TEXT]))
                     if not text:  # only markup or control characters: nothing to read
                         kind = "unsupported"
                 messages.append(Inbound(message_id=message_id, phone=phone,

@@ -23,6 +23,7 @@ from bot.channels._action_client import reuse_action_server_connections
 from bot.channels._offline import DEFAULT_ACTION_TIMEOUT, limit_action_server_wait, offline_reply
 from bot.channels._sanitize import SENDER_ID, clean_user_text
 from bot.channels._widget_routes import OriginPolicy, demo_page, register_widget_routes, wants_html
+from bot.payloads import as_user_text
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,9 @@ def parse_request(body: bytes, max_message_length: int) -> Dict[str, Any]:
         raise BadRequest("'message' is missing or is not text", "invalid_message")
     if len(message) > max_message_length:
         raise BadRequest(f"'message' is longer than {max_message_length} characters", "message_too_long")
-    text = clean_user_text(message)
+    # Only an exact button payload of ours skips understanding; any other text (a typed
+    # "/..." or a payload with words after it) is read, safety decision included.
+    text = as_user_text(clean_user_text(message))
     if not text:
         raise BadRequest("'message' is empty", "empty_message")
     return {"sender": sender, "text": text, "metadata": _metadata(payload.get("metadata"))}

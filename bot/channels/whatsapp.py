@@ -271,8 +271,8 @@ class WhatsAppInput(InputChannel):
         tracker = _Tracker(agent, conversation)
         metadata: Dict[str, str] = {"channel": self.name()}
         region = self.regions.from_phone_number(message.phone) if self.regions else None
-        if region:
-            metadata["region"] = region
+        if region:  # the calling code: stronger than a page region, weaker than a named place
+            metadata["phone_region"] = region
         if not self._window_open(message, conversation):
             if message.kind == "text":  # kept in the conversation, but no reply is produced or stored
                 await self._record_only(agent, UserMessage(message.text, WhatsAppOutput(), conversation,

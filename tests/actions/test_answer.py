@@ -28,7 +28,7 @@ def test_an_english_question(store):
     assert message["kind"] == "answer" and message["version"] == store.get("procedure.pain").version
     assert message["text"].startswith(store.get("procedure.pain").text["en"])
     assert [b["payload"] for b in message["buttons"]][0].startswith("/ask_topic")
-    assert slots == {"language": "en", "region": "GB"}
+    assert slots == {"language": "en", "region": "GB", "named_region": None}
 
 
 def test_a_personal_question_in_roman_urdu_goes_to_a_clinician_in_urdu(store):
@@ -42,14 +42,26 @@ def test_a_reported_reaction_gets_the_saudi_emergency_number(store):
     message, slots = run_action("urgent_ar_sa")
     assert message["answer_id"] == "safety.urgent" and message["kind"] == "urgent" and message["lang"] == "ar"
     assert store.regions.get("SA").emergency["ar"] in message["text"]
-    assert slots == {"language": "ar", "region": "SA"}
+    assert slots == {"language": "ar", "region": "SA", "named_region": None}
 
 
 def test_ok_keeps_the_conversation_in_urdu():
     message, slots = run_action("ok_keeps_urdu")
     assert message["answer_id"] == "fallback.not_understood" and message["lang"] == "ur"
-    assert slots == {"language": "ur", "region": "PK"}
+    assert slots == {"language": "ur", "region": "PK", "named_region": None}
     assert message["buttons"], "the fallback offers topic buttons"
+
+
+def test_the_published_verdict_is_read_not_recomputed(store):
+    # The pipeline's classifier escalated a message the rules alone would let through.
+    message, _ = run_action("classifier_urgent_en")
+    assert message["answer_id"] == "safety.urgent"
+
+
+def test_a_named_place_is_remembered(store):
+    message, slots = run_action("named_place_pk")
+    assert message["answer_id"] == "safety.urgent" and "1122" in message["text"]
+    assert slots["named_region"] == "PK" and slots["region"] == "PK"
 
 
 def test_a_topic_button(store):

@@ -53,7 +53,58 @@ def test_switching_language(store, text, lang):
     assert (d.answer_id, d.language) == ("system.language_switched", lang)
 
 
-def test_region_comes_from_the_page_and_sticks(store):
+def test_region_comes_from_the_page_or_locale_and_a_named_place_sticks(store):
     assert _decide(store, text="hi", intent="greet", metadata={"region": "SA"}).region == "SA"
-    assert _decide(store, text="hi", intent="greet", region="SA").region == "SA"
     assert _decide(store, text="hi", intent="greet", metadata={"locale": "ur-PK"}).region == "PK"
+    named = _decide(store, text="I'm in Karachi", intent="greet", metadata={"locale": "en-GB"})
+    assert (named.region, named.named_region) == ("PK", "PK")
+    later = _decide(store, text="my lips are swelling", intent="report_adverse_reaction",
+                    metadata={"locale": "en-GB"}, named_region="PK")
+    assert (later.region, later.also_regions) == ("PK", ())
+
+
+def test_the_urgent_reply_gives_both_numbers_when_clues_disagree(store):
+    from bot.replies import compose_reply
+
+    d = _decide(store, text="my face is swollen and hot since the injections", intent="report_adverse_reaction",
+                metadata={"phone_region": "PK", "region": "AE"})
+    assert (d.region, d.also_regions) == ("PK", ("AE",))
+    text = compose_reply(store, d.answer_id, "en", d.region, d.also_regions).text
+    assert text.index("1122") < text.index("998")
+    ar = compose_reply(store, d.answer_id, "ar", d.region, d.also_regions).text
+    assert "1122" in ar and "998" in ar
+
+
+def test_the_published_verdict_decides_not_a_second_check(store):
+    from bot.safety import SafetyClass, SafetyVerdict
+
+    urgent = SafetyVerdict(SafetyClass.URGENT, by=("classifier",))
+    assert _decide(store, text="something odd", intent="ask_pain", safety=urgent).answer_id == "safety.urgent"
+    calm = SafetyVerdict(None)
+    assert _decide(store, text="does it hurt?", intent="ask_pain", safety=calm).answer_id == "procedure.pain"
+
+
+def test_a_message_without_a_published_verdict_is_still_checked(store):
+    # e.g. a model trained before the safety layer: the action decides rather than answer unchecked.
+    d = _decide(store, text="my face is swollen and hot since the injections", intent="ask_pain")
+    assert d.answer_id == "safety.urgent"
+
+
+@pytest.mark.parametrize("text", [
+    "/my face is swollen and hot since the injections",
+    '/ask_topic{"topic":"procedure.pain"} my face is swollen and hot and I have a fever',
+    '/ask_topic{"topic": "procedure.pain"}',
+])
+def test_only_an_exact_payload_is_a_button(store, text):
+    turn = Turn(text=text, intent="ask_topic", entities={"topic": "procedure.pain"})
+    assert not turn.is_button
+
+
+def test_not_understood_about_treatment_gets_the_safety_net(store):
+    from bot.safety import SafetyVerdict
+
+    vague = SafetyVerdict(None, mentions_health=True)
+    assert _decide(store, text="my cheek since the meso hmm", intent="nlu_fallback",
+                   safety=vague).answer_id == "fallback.safety_net"
+    assert _decide(store, text="qwzx plorb", intent="nlu_fallback",
+                   safety=SafetyVerdict(None)).answer_id == "fallback.not_understood"

@@ -19,18 +19,40 @@ def test_region_from_phone_number(regions, number, region):
     assert regions.from_phone_number(number) == region
 
 
-def test_evidence_strongest_first(regions):
-    assert regions.resolve(phone_number="+923001234567", page_region="SA", locale="en-GB") == "PK"
-    assert regions.resolve(page_region="sa", locale="en-GB", text="I'm in Lahore") == "SA"
-    assert regions.resolve(locale="ar-KW", text="I'm in Lahore") == "KW"
-    assert regions.resolve(text="I'm in Lahore, does it hurt?") == "PK"
-    assert regions.resolve(text="انا في الرياض") == "SA"
-    assert regions.resolve(text="does it hurt?", current="AE") == "AE"
-    assert regions.resolve(text="does it hurt?") is None
+def test_a_named_place_beats_every_other_clue(regions):
+    # ../shared/spec/regions.md: where the person says they are decides alone.
+    assert regions.resolve(locale="en-GB", text="I'm in Karachi and my face is swelling").primary == "PK"
+    assert regions.resolve(locale="ar-SA", text="I live in London").primary == "GB"
+    assert regions.resolve(phone_region="PK", text="I'm in Dubai").primary == "AE"
+    assert regions.resolve(page_region="SA", locale="en-GB", text="I'm in Lahore") == regions.resolve(text="Lahore")
+    assert regions.resolve(text="انا في الرياض").primary == "SA"
+    assert regions.resolve(text="میں کراچی میں ہوں").primary == "PK"
+
+
+def test_a_place_named_earlier_and_a_pin_count_as_named(regions):
+    choice = regions.resolve(page_region="GB", locale="en-GB", text="does it hurt?", named_before="PK")
+    assert (choice.primary, choice.also, choice.named) == ("PK", (), "PK")
+    choice = regions.resolve(phone_region="GB", text="my lips are swelling", pin_region="PK")
+    assert (choice.primary, choice.also, choice.named) == ("PK", (), "PK")
+    assert regions.resolve(pin_region="AE", phone_region="PK").primary == "AE"
+
+
+def test_without_a_named_place_calling_code_then_page_then_locale(regions):
+    assert regions.resolve(phone_region="PK", page_region="SA", locale="en-GB").primary == "PK"
+    assert regions.resolve(page_region="sa", locale="en-GB").primary == "SA"
+    assert regions.resolve(locale="ar-KW").primary == "KW"
+    assert regions.resolve(text="does it hurt?").primary is None
+
+
+def test_disagreeing_clues_give_both_regions_strongest_first(regions):
+    choice = regions.resolve(phone_region="PK", page_region="AE")
+    assert (choice.primary, choice.also, choice.named) == ("PK", ("AE",), None)
+    assert regions.resolve(page_region="GB", locale="ar-SA").also == ("SA",)
+    assert regions.resolve(page_region="GB", locale="en-GB").also == ()
 
 
 def test_bad_hints_are_ignored(regions):
-    assert regions.resolve(page_region="ZZ", locale="not a locale!!", text="") is None
+    assert regions.resolve(page_region="ZZ", locale="not a locale!!", text="").primary is None
     assert locale_territory("x" * 200) is None
     assert locale_territory("ar-SA") == "SA"
     assert locale_territory("ur_PK") == "PK"

@@ -266,8 +266,8 @@ def test_an_english_conversation_with_reply_buttons(wa, store):
     user_events = [data for kind, data in user.events() if kind == "user"]
     assert len(user_events) == 3
     for event in user_events:
-        assert (event["metadata"]["channel"], event["metadata"]["region"]) == ("whatsapp", "GB")
-        assert not set(event["metadata"]) - {"channel", "region", "model_id", "assistant_id"}
+        assert (event["metadata"]["channel"], event["metadata"]["phone_region"]) == ("whatsapp", "GB")
+        assert not set(event["metadata"]) - {"channel", "phone_region", "model_id", "assistant_id"}
     assert all(e["input_channel"] == "whatsapp" for e in user_events)
     assert latest_bot_event(user)["metadata"]["answer_id"] == topic
 
@@ -477,3 +477,18 @@ def test_no_phone_number_or_message_id_is_stored_or_logged(wa):
         assert secret not in logs
         for path in wa.servers.logs_dir.glob("*.yml"):
             assert secret not in path.read_text(encoding="utf-8")
+
+
+# -- no message shape switches the safety decision off (issue 11) -------------------------
+
+@pytest.mark.parametrize("shape", ["leading_slash", "payload_then_text", "full_width", "zero_width", "bidi"])
+@pytest.mark.parametrize("form", ["en", "ar", "ur", "roman_ur"])
+def test_a_reported_reaction_in_any_shape_gets_urgent_care_on_whatsapp(wa, form, shape):
+    from tests.support.shapes import REPLY_LANGUAGE, REPORTS, SHAPES
+
+    user = WhatsAppUser(wa, "92")
+    sent = user.say(SHAPES[shape](REPORTS[form]))
+    assert latest_bot_event(user)["metadata"]["answer_id"] == "safety.urgent", (form, shape)
+    assert latest_bot_event(user)["metadata"]["lang"] == REPLY_LANGUAGE[form]
+    digits = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+    assert "1122" in full_text(sent).translate(digits)

@@ -151,7 +151,7 @@ def test_a_question_reaches_the_dialogue_with_the_region_and_never_the_number():
     [message] = seen
     assert (message.text, message.sender_id, message.input_channel) == \
         ("does it hurt?", conversation_id(NUMBER, KEY), "whatsapp")
-    assert message.metadata == {"channel": "whatsapp", "region": "GB"}
+    assert message.metadata == {"channel": "whatsapp", "phone_region": "GB"}
     assert NUMBER not in repr(vars(message))
     assert [m["interactive"]["body"]["text"] for m in sent] == ["A little."]
     assert isinstance(message.output_channel, WhatsAppOutput)
@@ -192,7 +192,7 @@ def test_an_old_message_is_recorded_but_not_answered_outside_the_24_hour_window(
                        answer={"text": "A little.", "lang": "en"}, agent=agent)
     assert seen == [] and sent == [], "the dialogue did not run, nothing was sent"
     [logged] = agent.processor.logged
-    assert (logged.text, logged.metadata) == ("does it hurt?", {"channel": "whatsapp", "region": "GB"})
+    assert (logged.text, logged.metadata) == ("does it hurt?", {"channel": "whatsapp", "phone_region": "GB"})
     assert "template would be needed" in caplog.text and NUMBER not in caplog.text
 
 

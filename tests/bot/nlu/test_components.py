@@ -3,10 +3,9 @@
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.normaliser import DETECTED_LANGUAGE, ArabicScriptNormaliser
-from bot.nlu.safety_classifier import SafetyGuardClassifier
+from bot.nlu.normaliser import DETECTED_LANGUAGE, LANGUAGE, ORIGINAL_TEXT, ArabicScriptNormaliser
+from bot.nlu.safety_layer import SAFETY, SafetyLayer
 from bot.nlu.tokenizer import MultilingualSpacyTokenizer
-from bot.safety import SafetyGuard
 
 
 def _normalised(text: str) -> Message:
@@ -25,6 +24,14 @@ def test_normaliser_folds_arabic_script_and_keeps_the_language():
     assert _normalised('/ask_topic{"topic":"procedure.pain"}').get(TEXT) == '/ask_topic{"topic":"procedure.pain"}'
 
 
+def test_normaliser_publishes_the_original_text_and_the_language():
+    message = _normalised("ｍｙ ｆａｃｅ\u200b ｉｓ ｓｗｏｌｌｅｎ")
+    assert message.get(TEXT) == "my face is swollen"
+    assert message.get(ORIGINAL_TEXT) == "ｍｙ ｆａｃｅ\u200b ｉｓ ｓｗｏｌｌｅｎ"
+    assert message.get(LANGUAGE)["code"] == "en"
+    assert _normalised("کیا یہ محفوظ ہے").get(LANGUAGE)["code"] == "ur"
+
+
 def _tokens(text: str):
     message = _normalised(text)
     tokenizer = MultilingualSpacyTokenizer(MultilingualSpacyTokenizer.get_default_config())
@@ -39,26 +46,42 @@ def test_tokenizer_splits_arabic_and_urdu_punctuation():
 
 
 def _guarded(text: str, intent: str) -> Message:
-    message = Message({TEXT: text, INTENT: {"name": intent, "confidence": 0.9},
-                       INTENT_RANKING_KEY: [{"name": intent, "confidence": 0.9}]})
-    SafetyGuardClassifier(SafetyGuard.load()).process([message])
+    message = _normalised(text)
+    message.set(INTENT, {"name": intent, "confidence": 0.9})
+    message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": 0.9}])
+    config = SafetyLayer.get_default_config()
+    SafetyLayer(config, None, None).process([message])  # rules and the model's intent; no classifier
     return message
 
 
-def test_the_guard_overrides_an_information_intent():
+def test_the_safety_layer_overrides_an_information_intent_and_publishes_why():
     message = _guarded("does it hurt? I'm 4 months pregnant", "ask_pain")
     assert message.get(INTENT)["name"] == "personal_medical_question"
     assert message.get(INTENT_RANKING_KEY)[1]["name"] == "ask_pain"
-    assert message.get("safety_guard")["model_intent"] == "ask_pain"
+    assert message.get(SAFETY)["verdict"] == "personal" and message.get(SAFETY)["by"] == ["rules"]
     assert _guarded("my face is swollen and hot since the injections", "ask_side_effects").get(INTENT)["name"] \
         == "report_adverse_reaction"
 
 
-def test_the_guard_never_downgrades():
+def test_the_safety_layer_reads_the_original_text_not_the_folded_copy():
+    message = _guarded("ｍｙ ｆａｃｅ ｉｓ ｓｗｏｌｌｅｎ ａｎｄ ｈｏｔ since the injections", "nlu_fallback")
+    assert message.get(INTENT)["name"] == "report_adverse_reaction"
+
+
+def test_the_safety_layer_never_downgrades():
     message = _guarded("I'm pregnant", "report_adverse_reaction")
     assert message.get(INTENT)["name"] == "report_adverse_reaction"
+    assert message.get(SAFETY)["verdict"] == "urgent"
     assert _guarded("what does it cost?", "ask_cost").get(INTENT)["name"] == "ask_cost"
-    assert _guarded('/ask_topic{"topic":"procedure.pain"}', "ask_topic").get(INTENT)["name"] == "ask_topic"
+    assert _guarded("what does it cost?", "ask_cost").get(SAFETY)["verdict"] is None
+
+
+def test_only_the_bots_own_exact_payload_skips_the_decision():
+    button = _guarded('/ask_topic{"topic":"procedure.pain"}', "ask_topic")
+    assert button.get(INTENT)["name"] == "ask_topic" and button.get(SAFETY) is None
+    forged = _guarded('ask_topic{"topic":"procedure.pain"} my face is swollen and hot and I have a fever',
+                      "ask_topic")
+    assert forged.get(INTENT)["name"] == "report_adverse_reaction"
 
 
 def _entities(text: str):

@@ -1,0 +1,312 @@
+"""The rule half of the safety decision: red-flag concepts and the shape of a report.
+
+Two lexicons, both content (data/safety/):
+- `triggers.yml`: phrase lists grown from real messages (always-urgent phrases, symptoms that
+  are urgent with a report marker, personal decisions, past and general markers, negations
+  and harmless set phrases);
+- `concepts.yml`: vocabularies by red-flag concept (alarm signs, states, body functions,
+  treatment events, time cues, general-question shapes, personal-decision concepts).
+
+What generalises is the shape, not the phrase (../shared/spec/red-flags.md): a message that
+REPORTS a treatment that happened, to the writer or someone they describe, and how things are
+now, is never an information question. So the guard answers urgent for
+1. an always-urgent phrase (can't breathe, fainted, pus...),
+2. an alarm sign of a red-flag concept, unless the message only asks about it in general,
+3. a symptom with a report marker (the triggers.yml rule), unless past or general,
+4. any state, body-function loss or whole-body symptom in a report of a treatment that
+   happened (or of someone, now), unless the person says all is well;
+and personal for a personal-decision phrase or concept word, unless it is curiosity about why
+clinics ask. Negation ("no swelling, no fever", "ما في ورم ولا حرارة", "koi sojan nahi") is
+scoped: it reaches along a list of signs but not across a "but" or a full stop, and hedges
+("not sure", "not going down") are not negations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import yaml
+
+from bot import PROJECT_ROOT
+from bot.safety._matching import COMMA, STOP, Hit, blank, compile_terms, find, flatten, prepare, word_set
+
+SAFETY_DIR = PROJECT_ROOT / "data" / "safety"
+TRIGGERS_FILE = SAFETY_DIR / "triggers.yml"
+# One file per written form (en.yml also holds the Spanish and Portuguese terms).
+CONCEPTS_DIR = SAFETY_DIR / "concepts"
+LISTS = ("urgent_always", "urgent_symptoms", "report_markers", "personal")
+NEGATION_WINDOW = 3  # counted words between a negation and what it negates
+# Words that end a negation's reach ("not swollen but hot").
+_CLAUSE_BREAKS = {"but", "however", "although", "though", "except", "bas", "magar", "lekin", "laikin",
+                  "لكن", "بس", "بل", "لیکن", "ليكن", "مگر", "پر", STOP}
+# "or not" asks; it does not negate ("karwana chahiye ya nahi").
+_OR_WORDS = {"ya", "یا", "يا", "or"}
+# After an Urdu negation, these make it "there is no X"; a verb instead ("nahi ja rahi",
+# "swelling isn't going down") makes it a report.
+_EXISTENCE = {"hai", "he", "hay", "h", "hain", "hen", "thi", "tha", "ہے", "هے", "ہیں", "هيں", "تھی", "تها", "تھا",
+              "aur", "or", "ya", "na", "اور", "یا", "نہ", "نه", COMMA, STOP}
+
+
+class SafetyClass(str, Enum):
+    URGENT = "urgent"
+    PERSONAL = "personal"
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    safety_class: Optional[SafetyClass]
+    matched: tuple = ()
+    concepts: tuple = ()  # red-flag concepts recognised, e.g. "urgent:eyes_vision"
+    rule: str = ""  # which rule decided, for audits
+    mentions_health: bool = False  # treatment, body, sign or time cue: the safe "didn't understand"
+
+    @property
+    def fired(self) -> bool:
+        return self.safety_class is not None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the lexicons found in one message, negated signs already left out."""
+
+    has: Dict[str, bool]
+    always: List[Hit]
+    alarms: List[Hit]
+    symptoms: List[Hit]
+    signs: List[Hit]
+    negated: int
+    personal: List[Hit]
+
+    @property
+    def happening(self) -> bool:
+        """It is happening to someone: a treatment they had, or a person and a time ("since").
+        Not a session still to come ("will I be red after my appointment tomorrow?")."""
+        if self.has["future_markers"] and not self.has["time_cue"]:
+            return False
+        return self.has["treatment_event"] or (self.has["person"] and self.has["time_cue"])
+
+    @property
+    def past(self) -> bool:
+        """Over and done ("my sister had a rash last year"), with nothing saying it still is."""
+        return self.has["past_markers"] and not self.has["time_cue"]
+
+    @property
+    def general(self) -> bool:
+        """Asked about the treatment in general, with nothing saying it is happening."""
+        return (self.has["general_shape"] or self.has["general_markers"]) and not self.happening
+
+    @property
+    def mentions(self) -> bool:
+        """About treatment, a sign or a time since treatment (the safe "didn't understand")."""
+        return bool(self.always or self.alarms or self.symptoms or self.signs or self.has["treatment_event"]
+                    or self.has["treatment"] or self.has["time_cue"])
+
+
+def _load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def _merge(into: dict, more: dict) -> dict:
+    """Merge concept files: lists of the same key and language are joined."""
+    for key, value in (more or {}).items():
+        if isinstance(value, dict):
+            into[key] = _merge(dict(into.get(key) or {}), value)
+        elif isinstance(value, list):
+            into[key] = list(into.get(key) or []) + value
+        else:
+            into[key] = value
+    return into
+
+
+def load_concepts(directory: Path = CONCEPTS_DIR) -> dict:
+    merged: dict = {}
+    for path in sorted(directory.glob("*.yml")) if directory.exists() else []:
+        merged = _merge(merged, _load(path))
+    return merged
+
+
+class SafetyGuard:
+    """Classifies a message as urgent, personal or neither, from the two lexicons."""
+
+    def __init__(self, triggers: Dict, concepts: Optional[Dict] = None):
+        missing = [name for name in LISTS if name not in triggers]
+        if missing:
+            raise ValueError(f"{TRIGGERS_FILE.name}: missing list(s) {', '.join(missing)}")
+        concepts = concepts or {}
+        lists = {name: flatten(triggers.get(name)) + flatten(concepts.get(name)) for name in
+                 (*LISTS, "ignore_phrases", "past_markers", "general_markers")}
+        self._p = {name: compile_terms(terms) for name, terms in lists.items()}
+        for name in ("states", "systemic", "function_loss", "treatment_event", "treatment", "person", "time_cue",
+                     "general_shape", "all_well", "personal_general", "future_markers"):
+            self._p[name] = compile_terms(flatten(concepts.get(name)))
+        self._alarms = {c: compile_terms(flatten(v)) for c, v in (concepts.get("alarms") or {}).items()}
+        self._personal = {c: compile_terms(flatten(v)) for c, v in (concepts.get("personal") or {}).items()}
+        self._negation_before = word_set(triggers.get("negation_before")) | word_set(concepts.get("negation_before"))
+        self._negation_after = word_set(triggers.get("negation_after")) | word_set(concepts.get("negation_after"))
+        self._hedges = word_set(concepts.get("negation_hedges"))
+        self._coordinators = word_set(concepts.get("coordinators")) | {COMMA}
+        self._amounts = [re.compile(p) for p in triggers.get("personal_patterns") or []]
+        self._p = {name: matcher for name, matcher in self._p.items()}
+
+    @classmethod
+    def load(cls, triggers: Path = TRIGGERS_FILE, concepts: Path = CONCEPTS_DIR) -> "SafetyGuard":
+        return cls(_load(triggers), load_concepts(concepts))
+
+    # -- negation ---------------------------------------------------------------------------
+    def _negated_before(self, words: List[str], start: int) -> bool:
+        counted = 0
+        for i in range(start - 1, -1, -1):
+            word = words[i]
+            if word in _CLAUSE_BREAKS:
+                return False
+            if word in self._negation_before:
+                nxt = words[i + 1] if i + 1 < len(words) else ""
+                # "No, it still hurts": an answer, not a negation of what follows.
+                return nxt not in self._hedges and nxt not in (COMMA, STOP)
+            if word in self._coordinators:
+                continue
+            counted += 1
+            if counted >= NEGATION_WINDOW:
+                return False
+        return False
+
+    def _negated_after(self, words: List[str], end: int) -> bool:
+        counted = 0
+        for i in range(end, len(words)):
+            word = words[i]
+            if word in _CLAUSE_BREAKS:
+                return False
+            if word in self._negation_after:
+                if i and words[i - 1] in _OR_WORDS:
+                    return False
+                nxt = words[i + 1] if i + 1 < len(words) else STOP
+                return nxt in _EXISTENCE
+            if word in self._coordinators:
+                continue
+            counted += 1
+            if counted >= NEGATION_WINDOW:
+                return False
+        return False
+
+    def _negations(self, words: List[str], hits: List[Hit]) -> Dict[Hit, bool]:
+        """Which signs are negated; a negation carries along a list ("no swelling, redness or fever")."""
+        out: Dict[Hit, bool] = {}
+        ordered = sorted(hits, key=lambda h: (h.start, -h.end))
+        for n, hit in enumerate(ordered):
+            negated = self._negated_before(words, hit.start) or self._negated_after(words, hit.end)
+            if not negated and n:
+                prev = ordered[n - 1]
+                between = words[prev.end:hit.start]
+                if out.get(prev) and len([w for w in between if w not in self._coordinators]) <= 1 \
+                        and not set(between) & _CLAUSE_BREAKS:
+                    negated = True
+            out[hit] = negated
+        # Urdu and Roman Urdu put the negation last ("sojan ya bukhar nahi"): carry it back.
+        for n in range(len(ordered) - 2, -1, -1):
+            hit, nxt = ordered[n], ordered[n + 1]
+            between = words[hit.end:nxt.start]
+            if not out[hit] and out[nxt] and self._negated_after(words, nxt.end) \
+                    and all(w in self._coordinators for w in between):
+                out[hit] = True
+        return out
+
+    # -- reading a message ------------------------------------------------------------------
+    def read(self, text: str) -> "Reading":
+        """What the lexicons find in a message, negation applied; the decision is made from it."""
+        norm = prepare(text)
+        ignore = self._p["ignore_phrases"]
+        if ignore:
+            # Ignore phrases are mostly negations ("not pregnant") or harmless set phrases
+            # ("hot shower"); what follows a negation stays negated.
+            norm = blank(ignore, norm, lambda ws: "not" if set(ws) & self._negation_before else "·")
+        words = norm.split(" ") if norm else []
+        has = {name: bool(find(self._p[name], norm, name)) for name in
+               ("report_markers", "past_markers", "general_markers", "treatment_event", "treatment", "person",
+                "time_cue", "general_shape", "personal_general", "future_markers")}
+        # "It never went away" is not all well: an all-is-well phrase counts only un-negated.
+        has["all_well"] = any(not self._negated_before(words, h.start)
+                              for h in find(self._p["all_well"], norm, "all_well"))
+        always = find(self._p["urgent_always"], norm, "always")
+        alarms = [h for c, p in self._alarms.items() for h in find(p, norm, "alarm", c)]
+        symptoms = find(self._p["urgent_symptoms"], norm, "symptom")
+        signs = [h for name in ("states", "systemic", "function_loss") for h in find(self._p[name], norm, name)]
+        negated = self._negations(words, always + alarms + symptoms + signs)
+        live = lambda hits: [h for h in hits if not negated[h]]  # noqa: E731
+        return Reading(has=has, always=live(always), alarms=live(alarms), symptoms=live(symptoms),
+                       signs=live(signs), negated=sum(negated.values()),
+                       personal=self._personal_hits(norm, words))
+
+    def features(self, text: str) -> List[float]:
+        """The reading as numbers, for the trained classifier (bot/safety/classifier.py)."""
+        r = self.read(text)
+        verdict = self._decide(r).safety_class
+        return [float(r.has[k]) for k in sorted(r.has)] + [
+            float(r.happening), float(r.general), min(len(r.always), 3) / 3, min(len(r.alarms), 3) / 3,
+            min(len(r.symptoms), 3) / 3, min(len(r.signs), 3) / 3, min(r.negated, 3) / 3,
+            min(len(r.personal), 3) / 3, float(verdict is SafetyClass.URGENT), float(verdict is SafetyClass.PERSONAL)]
+
+    # -- the decision -----------------------------------------------------------------------
+    def check(self, text: str) -> GuardResult:
+        return self._decide(self.read(text))
+
+    def _decide(self, r: "Reading") -> GuardResult:
+        has, general, happening = r.has, r.general, r.happening
+        always, alarms, symptoms, signs = r.always, r.alarms, r.symptoms, r.signs
+
+        def urgent(hits: List[Hit], rule: str) -> GuardResult:
+            concepts = tuple(sorted({f"urgent:{h.concept}" for h in hits if h.concept}))
+            return GuardResult(SafetyClass.URGENT, tuple(h.text for h in hits), concepts, rule, True)
+
+        past = r.past
+        if always and not general and not past:
+            return urgent(always, "always-urgent phrase")
+        if alarms and not general and not past:
+            return urgent(alarms, "alarm sign")
+        if symptoms and has["report_markers"] and not past and not general:
+            return urgent(symptoms, "symptom reported")
+        if (symptoms or signs) and happening and not has["all_well"] and not past:
+            return urgent(symptoms + signs, "report of a treatment and how things are")
+        if r.personal:
+            concepts = tuple(sorted({f"personal:{h.concept}" for h in r.personal if h.concept}))
+            return GuardResult(SafetyClass.PERSONAL, tuple(h.text for h in r.personal), concepts,
+                               "personal decision", r.mentions)
+        return GuardResult(None, mentions_health=r.mentions)
+
+    @staticmethod
+    def _clause(words: List[str], index: int) -> int:
+        return sum(1 for w in words[:index] if w == STOP)
+
+    def _personal_hits(self, norm: str, words: List[str]) -> List[Hit]:
+        phrases = find(self._p["personal"], norm, "personal")
+        phrases += [Hit(m.group(0), 0, 0, "amount") for p in self._amounts for m in p.finditer(norm)]
+        concepts = [h for c, p in self._personal.items() for h in find(p, norm, "personal", c)]
+        negated = self._negations(words, phrases + concepts)
+        phrases = [h for h in phrases if not negated.get(h)]
+        concepts = [h for h in concepts if not negated.get(h)]
+        # "Why do clinics ask if you're pregnant?" is curiosity: the personal words in the same
+        # clause as such a question are not a decision. A general question ("can it cause an
+        # allergy?") drops the concept words unless it names a person.
+        curious = find(self._p["personal_general"], norm, "")
+        if curious:
+            clauses = {self._clause(words, h.start) for h in curious}
+            phrases = [h for h in phrases if h.kind == "amount" or self._clause(words, h.start) not in clauses]
+            concepts = [h for h in concepts if self._clause(words, h.start) not in clauses]
+        if find(self._p["general_shape"], norm, "") or find(self._p["general_markers"], norm, ""):
+            people = {self._clause(words, h.start) for h in find(self._p["person"], norm, "")}
+            if not people:
+                # "Who should avoid it, pregnant women?": a group, not this person.
+                phrases = [h for h in phrases if h.kind == "amount"]
+            # "Can it cause an allergy? Asking before I book": the concept word must share a
+            # clause with the person it is about.
+            concepts = [h for h in concepts if self._clause(words, h.start) in people]
+        return phrases + concepts
+
+
+@lru_cache(maxsize=1)
+def default_guard() -> SafetyGuard:
+    return SafetyGuard.load()
