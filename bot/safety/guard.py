@@ -48,6 +48,7 @@ _CLAUSE_BREAKS = {"but", "however", "although", "though", "except", "bas", "maga
 _OR_WORDS = {"ya", "یا", "يا", "or"}
 # After an Urdu negation, these make it "there is no X"; a verb instead ("nahi ja rahi",
 # "swelling isn't going down") makes it a report.
+_PROGRESSIVE = {"raha", "rahi", "rahe", "rha", "rhi", "rhe", "رہا", "رہی", "رہے", "رها", "رهي", "رهے"}
 _EXISTENCE = {"hai", "he", "hay", "h", "hain", "hen", "thi", "tha", "ہے", "هے", "ہیں", "هيں", "تھی", "تها", "تھا",
               "aur", "or", "ya", "na", "اور", "یا", "نہ", "نه", COMMA, STOP}
 
@@ -107,6 +108,11 @@ class Reading:
                     or self.has["treatment"] or self.has["time_cue"])
 
 
+def _is_flat(by_language) -> bool:
+    """A `{language: [terms]}` mapping (not one keyed by concept)."""
+    return isinstance(by_language, dict) and all(isinstance(v, list) or v is None for v in by_language.values())
+
+
 def _load(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
@@ -138,7 +144,10 @@ class SafetyGuard:
         if missing:
             raise ValueError(f"{TRIGGERS_FILE.name}: missing list(s) {', '.join(missing)}")
         concepts = concepts or {}
-        lists = {name: flatten(triggers.get(name)) + flatten(concepts.get(name)) for name in
+        # triggers.yml's flat lists, plus the same lists from the concept files where they are
+        # flat too (`personal` there is by concept: it is read into self._personal below).
+        flat = lambda name: flatten(concepts.get(name)) if _is_flat(concepts.get(name)) else []  # noqa: E731
+        lists = {name: flatten(triggers.get(name)) + flat(name) for name in
                  (*LISTS, "ignore_phrases", "past_markers", "general_markers")}
         self._p = {name: compile_terms(terms) for name, terms in lists.items()}
         for name in ("states", "systemic", "function_loss", "treatment_event", "treatment", "person", "time_cue",
@@ -150,7 +159,9 @@ class SafetyGuard:
         self._negation_after = word_set(triggers.get("negation_after")) | word_set(concepts.get("negation_after"))
         self._hedges = word_set(concepts.get("negation_hedges"))
         self._coordinators = word_set(concepts.get("coordinators")) | {COMMA}
-        self._amounts = [re.compile(p) for p in triggers.get("personal_patterns") or []]
+        # Amounts ("2 ml") and ages ("my son is 16", "بہن 16 کی ہے"): regular expressions.
+        self._amounts = [re.compile(p) for p in [*(triggers.get("personal_patterns") or []),
+                                                 *(concepts.get("personal_patterns") or [])]]
         self._p = {name: matcher for name, matcher in self._p.items()}
 
     @classmethod
@@ -175,7 +186,7 @@ class SafetyGuard:
                 return False
         return False
 
-    def _negated_after(self, words: List[str], end: int) -> bool:
+    def _negated_after(self, words: List[str], end: int, denial_of_state: bool = True) -> bool:
         counted = 0
         for i in range(end, len(words)):
             word = words[i]
@@ -185,7 +196,9 @@ class SafetyGuard:
                 if i and words[i - 1] in _OR_WORDS:
                     return False
                 nxt = words[i + 1] if i + 1 < len(words) else STOP
-                return nxt in _EXISTENCE
+                # A sign: only "there is no X" negates ("sojan nahi ja rahi" is a report). A
+                # personal fact: any verb does ("warfarin nahi leti", "pregnant nahi hoon").
+                return nxt in _EXISTENCE or not denial_of_state and nxt not in _PROGRESSIVE
             if word in self._coordinators:
                 continue
             counted += 1
@@ -193,12 +206,12 @@ class SafetyGuard:
                 return False
         return False
 
-    def _negations(self, words: List[str], hits: List[Hit]) -> Dict[Hit, bool]:
+    def _negations(self, words: List[str], hits: List[Hit], signs: bool = True) -> Dict[Hit, bool]:
         """Which signs are negated; a negation carries along a list ("no swelling, redness or fever")."""
         out: Dict[Hit, bool] = {}
         ordered = sorted(hits, key=lambda h: (h.start, -h.end))
         for n, hit in enumerate(ordered):
-            negated = self._negated_before(words, hit.start) or self._negated_after(words, hit.end)
+            negated = self._negated_before(words, hit.start) or self._negated_after(words, hit.end, signs)
             if not negated and n:
                 prev = ordered[n - 1]
                 between = words[prev.end:hit.start]
@@ -210,7 +223,7 @@ class SafetyGuard:
         for n in range(len(ordered) - 2, -1, -1):
             hit, nxt = ordered[n], ordered[n + 1]
             between = words[hit.end:nxt.start]
-            if not out[hit] and out[nxt] and self._negated_after(words, nxt.end) \
+            if not out[hit] and out[nxt] and self._negated_after(words, nxt.end, signs) \
                     and all(w in self._coordinators for w in between):
                 out[hit] = True
         return out
@@ -229,16 +242,21 @@ class SafetyGuard:
                ("report_markers", "past_markers", "general_markers", "treatment_event", "treatment", "person",
                 "time_cue", "general_shape", "personal_general", "future_markers")}
         # "It never went away" is not all well: an all-is-well phrase counts only un-negated.
-        has["all_well"] = any(not self._negated_before(words, h.start)
-                              for h in find(self._p["all_well"], norm, "all_well"))
+        well = [h for h in find(self._p["all_well"], norm, "all_well") if not self._negated_before(words, h.start)]
         always = find(self._p["urgent_always"], norm, "always")
         alarms = [h for c, p in self._alarms.items() for h in find(p, norm, "alarm", c)]
         symptoms = find(self._p["urgent_symptoms"], norm, "symptom")
         signs = [h for name in ("states", "systemic", "function_loss") for h in find(self._p[name], norm, name)]
         negated = self._negations(words, always + alarms + symptoms + signs)
         live = lambda hits: [h for h in hits if not negated[h]]  # noqa: E731
-        return Reading(has=has, always=live(always), alarms=live(alarms), symptoms=live(symptoms),
-                       signs=live(signs), negated=sum(negated.values()),
+        always, alarms, symptoms, signs = live(always), live(alarms), live(symptoms), live(signs)
+        # "All fine yesterday, but today my forehead feels strange": a sign after a "but" or a
+        # full stop that follows the all-is-well phrase undoes it.
+        later = [h.start for h in symptoms + signs]
+        has["all_well"] = any(not any(start > w.end and set(words[w.end:start]) & _CLAUSE_BREAKS for start in later)
+                              for w in well)
+        return Reading(has=has, always=always, alarms=alarms, symptoms=symptoms,
+                       signs=signs, negated=sum(negated.values()),
                        personal=self._personal_hits(norm, words))
 
     def features(self, text: str) -> List[float]:
@@ -285,7 +303,7 @@ class SafetyGuard:
         phrases = find(self._p["personal"], norm, "personal")
         phrases += [Hit(m.group(0), 0, 0, "amount") for p in self._amounts for m in p.finditer(norm)]
         concepts = [h for c, p in self._personal.items() for h in find(p, norm, "personal", c)]
-        negated = self._negations(words, phrases + concepts)
+        negated = self._negations(words, phrases + concepts, signs=False)
         phrases = [h for h in phrases if not negated.get(h)]
         concepts = [h for h in concepts if not negated.get(h)]
         # "Why do clinics ask if you're pregnant?" is curiosity: the personal words in the same
