@@ -49,7 +49,10 @@ _OR_WORDS = {"ya", "یا", "يا", "or"}
 # After an Urdu negation, these make it "there is no X"; a verb instead ("nahi ja rahi",
 # "swelling isn't going down") makes it a report.
 _PROGRESSIVE = {"raha", "rahi", "rahe", "rha", "rhi", "rhe", "رہا", "رہی", "رہے", "رها", "رهي", "رهے"}
-_EXISTENCE = {"hai", "he", "hay", "h", "hain", "hen", "thi", "tha", "ہے", "هے", "ہیں", "هيں", "تھی", "تها", "تھا",
+# "Sujan kam nahi hui" (the swelling did not go down) is a report, not a denial.
+_NOT_BETTER = {"kam", "km", "theek", "thik", "khatam", "band", "behtar", "کم", "كم", "ٹھیک", "ٹهيك", "ختم", "بہتر",
+               "بهتر"}
+_EXISTENCE = {"hui", "hua", "huyi", "hoi", "ہوئی", "هويي", "ہوا", "هوا", "hai", "he", "hay", "h", "hain", "hen", "thi", "tha", "ہے", "هے", "ہیں", "هيں", "تھی", "تها", "تھا",
               "aur", "or", "ya", "na", "اور", "یا", "نہ", "نه", COMMA, STOP}
 
 
@@ -190,7 +193,8 @@ class SafetyGuard:
         counted = 0
         for i in range(end, len(words)):
             word = words[i]
-            if word in _CLAUSE_BREAKS:
+            # A comma ends it too: in "pregnant hoon, test nahi kiya" the "nahi" is the test's.
+            if word in _CLAUSE_BREAKS or word == COMMA or word in _NOT_BETTER:
                 return False
             if word in self._negation_after:
                 if i and words[i - 1] in _OR_WORDS:
