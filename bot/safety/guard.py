@@ -51,7 +51,7 @@ _OR_WORDS = {"ya", "یا", "يا", "or"}
 _PROGRESSIVE = {"raha", "rahi", "rahe", "rha", "rhi", "rhe", "رہا", "رہی", "رہے", "رها", "رهي", "رهے"}
 # "Sujan kam nahi hui" (the swelling did not go down) is a report, not a denial.
 _NOT_BETTER = {"kam", "km", "theek", "thik", "khatam", "band", "behtar", "کم", "كم", "ٹھیک", "ٹهيك", "ختم", "بہتر",
-               "بهتر"}
+               "بهتر", "improvement", "better", "change", "difference", "تحسن", "تحسين", "فايده", "فرق", "نتيجه"}
 _EXISTENCE = {"hui", "hua", "huyi", "hoi", "ہوئی", "هويي", "ہوا", "هوا", "hai", "he", "hay", "h", "hain", "hen", "thi", "tha", "ہے", "هے", "ہیں", "هيں", "تھی", "تها", "تھا",
               "aur", "or", "ya", "na", "اور", "یا", "نہ", "نه", COMMA, STOP}
 
@@ -90,8 +90,9 @@ class Reading:
     def happening(self) -> bool:
         """It is happening to someone: a treatment they had, or a person and a time ("since").
         Not a session still to come ("will I be red after my appointment tomorrow?")."""
-        if self.has["future_markers"] and not self.has["time_cue"]:
-            return False
+        if self.has["future_markers"]:
+            # A session still to come; only a treatment already had AND a "now" make it a report.
+            return self.has["treatment_event"] and self.has["time_cue"]
         return self.has["treatment_event"] or (self.has["person"] and self.has["time_cue"])
 
     @property
@@ -176,7 +177,9 @@ class SafetyGuard:
         counted = 0
         for i in range(start - 1, -1, -1):
             word = words[i]
-            if word in _CLAUSE_BREAKS:
+            # "No improvement in the swelling", "ما في تحسن والاحمرار يزيد": what is denied is
+            # the getting better, not the sign.
+            if word in _CLAUSE_BREAKS or word in _NOT_BETTER:
                 return False
             if word in self._negation_before:
                 nxt = words[i + 1] if i + 1 < len(words) else ""
