@@ -31,12 +31,16 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.nlu.normaliser import ORIGINAL_TEXT
 from bot.payloads import is_button_press
 from bot.safety import SafetyGuard, decide_safety
-from bot.safety.classifier import SafetyTextClassifier, corpus_fingerprint, read_corpus
+from bot.safety.classifier import DEFAULT_THRESHOLDS, SafetyTextClassifier, corpus_fingerprint, read_corpus
 
 logger = logging.getLogger(__name__)
 SAFETY = "safety"
 _MODEL_FILE = "safety_classifier.joblib"
 _INTENT_LABEL = {"report_adverse_reaction": "urgent", "personal_medical_question": "personal"}
+
+
+def _thresholds(config: Dict[Text, Any]) -> Dict[str, float]:
+    return {key: float(config[key]) for key in DEFAULT_THRESHOLDS}
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -45,9 +49,8 @@ class SafetyLayer(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        # Chosen with `python -m bot.safety.tune` (cross-validated on the corpus): low, because
-        # a missed reaction is the worst defect and the rules' look-alike checks come first.
-        return {"urgent_threshold": 0.30, "personal_threshold": 0.40, "c": 8.0}
+        # bot/safety/classifier.py explains the two models; config.yml sets the thresholds.
+        return {**DEFAULT_THRESHOLDS, "c": 8.0}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -57,8 +60,7 @@ class SafetyLayer(GraphComponent):
                  classifier: Optional[SafetyTextClassifier] = None) -> None:
         self.config = config
         self._storage, self._resource = model_storage, resource
-        self.classifier = classifier or SafetyTextClassifier(
-            thresholds={"urgent": config["urgent_threshold"], "personal": config["personal_threshold"]})
+        self.classifier = classifier or SafetyTextClassifier(thresholds=_thresholds(config))
         # Read at load time: content staff edit the lexicons without retraining.
         self.guard = SafetyGuard.load()
 
@@ -76,18 +78,17 @@ class SafetyLayer(GraphComponent):
         texts, labels = zip(*pairs)
         self.classifier.fit(texts, labels, c=self.config["c"])
         with self._storage.write_to(self._resource) as directory:
-            joblib.dump(self.classifier.pipeline, directory / _MODEL_FILE)
+            joblib.dump(self.classifier.pipelines, directory / _MODEL_FILE)
         logger.info("safety classifier trained on %d messages", len(texts))
         return self._resource
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "SafetyLayer":
-        classifier = SafetyTextClassifier(thresholds={"urgent": config["urgent_threshold"],
-                                                      "personal": config["personal_threshold"]})
+        classifier = SafetyTextClassifier(thresholds=_thresholds(config))
         try:
             with model_storage.read_from(resource) as directory:
-                classifier.pipeline = joblib.load(directory / _MODEL_FILE)
+                classifier.pipelines = joblib.load(directory / _MODEL_FILE)
         except (ValueError, FileNotFoundError):
             logger.error("the safety classifier is missing from the model; deciding with rules and "
                          "the NLU model only: retrain (`make train`)")

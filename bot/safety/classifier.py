@@ -1,16 +1,21 @@
-"""The trained half of the safety decision: a text classifier of its own, tuned for recall.
+"""The trained half of the safety decision: two text classifiers of its own, tuned for recall.
 
-Rules know the words their authors thought of; a classifier trained on thousands of
-labelled messages (data/safety/corpus/, the NLU examples of the two safety intents, and
-every information example as a negative) also catches the paraphrases in between. It is
-deliberately simple and fast (well under a millisecond a message): character 2-5-grams
-inside word boundaries, which absorb spelling variants, clitics and typos in all four
-written forms, plus word 1-2-grams, into one logistic regression with balanced classes.
+Rules know the words their authors thought of; classifiers trained on thousands of labelled
+messages (data/safety/corpus/, the NLU examples of the two safety intents, and every
+information example as a negative) also catch the paraphrases in between. Two of them,
+because they fail differently:
 
-Its thresholds are set low so that it errs towards escalation: the decision escalates when
-either the rules or this model says so (bot/safety/decision.py). They are chosen with
-`python -m bot.safety.tune`, which prints cross-validated recall and false escalations on
-the training corpus, and set in config.yml.
+- `reader`: character 2-5-grams inside word boundaries (spelling variants, clitics and typos
+  in all four written forms) plus word 1-2-grams, into a logistic regression with balanced
+  classes. It knows nothing of the rules, so it catches what they never listed; it cannot read
+  negation, so it escalates only when it is sure.
+- `shape`: the same n-grams plus the rules' reading of the message (a report of a treatment,
+  a general question, negated signs...; bot/safety/guard.py `features`). It tells "no swelling,
+  when do results show?" from a report, so its threshold can be low.
+
+The decision escalates when the rules or either model says so (bot/safety/decision.py). The
+thresholds are in config.yml; `python -m bot.safety.tune` prints what each costs on the
+training corpus (cross-validated). Both run in well under a millisecond a message.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ CORPUS_DIR = PROJECT_ROOT / "data" / "safety" / "corpus"
 LABELS = ("none", "personal", "urgent")
 # Corpus files say `general` or `neither` for what the classifier calls `none`.
 _LABEL_NAMES = {"urgent": "urgent", "personal": "personal", "none": "none", "general": "none", "neither": "none"}
-DEFAULT_THRESHOLDS = {"urgent": 0.30, "personal": 0.40}
+DEFAULT_THRESHOLDS = {"shape_urgent": 0.30, "shape_personal": 0.30, "reader_urgent": 0.65, "reader_personal": 0.90}
+MODELS = ("reader", "shape")
 
 
 def read_corpus(paths: Optional[Iterable[Path]] = None) -> List[Tuple[str, str]]:
@@ -78,13 +84,13 @@ class GuardFeatures:
         return self
 
 
-def _pipeline(c: float = 8.0):
+def _pipeline(c: float = 8.0, with_rules: bool = True):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     features = FeatureUnion([
-        ("rules", GuardFeatures()),
+        *([("rules", GuardFeatures())] if with_rules else []),
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
                                   preprocessor=normalise_for_matching,
                                   max_features=200_000)),
@@ -97,37 +103,39 @@ def _pipeline(c: float = 8.0):
 
 
 class SafetyTextClassifier:
-    """Probabilities of urgent / personal / none for a message, and a verdict from thresholds."""
+    """Probabilities of urgent / personal / none from both models, and a verdict from thresholds."""
 
-    def __init__(self, pipeline=None, thresholds: Optional[Dict[str, float]] = None):
-        self.pipeline = pipeline
+    def __init__(self, pipelines: Optional[Dict[str, object]] = None, thresholds: Optional[Dict[str, float]] = None):
+        self.pipelines = dict(pipelines or {})
         self.thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
 
-    @staticmethod
-    def prepare(texts: Iterable[str]) -> List[str]:
-        # The rule features read the original text (clause boundaries matter to them); the
-        # n-gram vectorisers normalise it themselves through `preprocessor` below.
-        return list(texts)
-
     def fit(self, texts: Sequence[str], labels: Sequence[str], c: float = 8.0) -> "SafetyTextClassifier":
-        self.pipeline = _pipeline(c).fit(self.prepare(texts), list(labels))
+        texts, labels = list(texts), list(labels)
+        self.pipelines = {"reader": _pipeline(c, with_rules=False).fit(texts, labels),
+                          "shape": _pipeline(c, with_rules=True).fit(texts, labels)}
         return self
 
     def scores_many(self, texts: Sequence[str]) -> List[Dict[str, float]]:
-        if self.pipeline is None or not texts:
-            return [{label: 0.0 for label in LABELS} for _ in texts]
-        classes = list(self.pipeline.classes_)
-        probabilities = self.pipeline.predict_proba(self.prepare(texts))
-        return [{label: float(row[classes.index(label)]) if label in classes else 0.0 for label in LABELS}
-                for row in probabilities]
+        """Per message: `reader_urgent`, `reader_personal`, `shape_urgent`, `shape_personal`."""
+        out: List[Dict[str, float]] = [{} for _ in texts]
+        for name in MODELS:
+            pipeline = self.pipelines.get(name)
+            if pipeline is None or not texts:
+                continue
+            classes = list(pipeline.classes_)
+            for row, scores in zip(pipeline.predict_proba(list(texts)), out):
+                for label in ("urgent", "personal"):
+                    scores[f"{name}_{label}"] = float(row[classes.index(label)]) if label in classes else 0.0
+        return out
 
     def scores(self, text: str) -> Dict[str, float]:
         return self.scores_many([text])[0]
 
     def verdict_of(self, scores: Dict[str, float]) -> Optional[SafetyClass]:
-        if scores.get("urgent", 0.0) >= self.thresholds["urgent"]:
+        over = lambda key: scores.get(key, 0.0) >= self.thresholds[key]  # noqa: E731
+        if over("shape_urgent") or over("reader_urgent"):
             return SafetyClass.URGENT
-        if scores.get("personal", 0.0) >= self.thresholds["personal"]:
+        if over("shape_personal") or over("reader_personal"):
             return SafetyClass.PERSONAL
         return None
 

@@ -33,6 +33,7 @@ from typing import Dict, List, Optional
 import yaml
 
 from bot import PROJECT_ROOT
+from bot.normalize import normalise_for_matching
 from bot.safety._matching import COMMA, STOP, Hit, blank, compile_terms, find, flatten, prepare, word_set
 
 SAFETY_DIR = PROJECT_ROOT / "data" / "safety"
@@ -52,8 +53,21 @@ _PROGRESSIVE = {"raha", "rahi", "rahe", "rha", "rhi", "rhe", "رہا", "رہی",
 # "Sujan kam nahi hui" (the swelling did not go down) is a report, not a denial.
 _NOT_BETTER = {"kam", "km", "theek", "thik", "khatam", "band", "behtar", "کم", "كم", "ٹھیک", "ٹهيك", "ختم", "بہتر",
                "بهتر", "improvement", "better", "change", "difference", "تحسن", "تحسين", "فايده", "فرق", "نتيجه"}
-_EXISTENCE = {"hui", "hua", "huyi", "hoi", "ہوئی", "هويي", "ہوا", "هوا", "hai", "he", "hay", "h", "hain", "hen", "thi", "tha", "ہے", "هے", "ہیں", "هيں", "تھی", "تها", "تھا",
+_EXISTENCE = {"hui", "hua", "huyi", "hoi", "ہوئی", "هويي", "ہوا", "هوا", "koi", "کوئی", "كوئي", "پڑا", "پڑی", "پڑے",
+              "پڑي", "pada", "padi", "para", "pari", "pare", "hai", "he", "hay", "h", "hain", "hen", "thi", "tha", "ہے", "هے", "ہیں", "هيں", "تھی", "تها", "تھا",
               "aur", "or", "ya", "na", "اور", "یا", "نہ", "نه", COMMA, STOP}
+
+
+def _folded(words) -> frozenset:
+    """Word sets written by hand here, in the normal form messages are read in (ی ک ئ folded)."""
+    return frozenset(w if w in (STOP, COMMA) else normalise_for_matching(w) for w in words)
+
+
+_CLAUSE_BREAKS = _folded(_CLAUSE_BREAKS)
+_OR_WORDS = _folded(_OR_WORDS)
+_PROGRESSIVE = _folded(_PROGRESSIVE)
+_NOT_BETTER = _folded(_NOT_BETTER)
+_EXISTENCE = _folded(_EXISTENCE)
 
 
 class SafetyClass(str, Enum):
@@ -93,7 +107,7 @@ class Reading:
         if self.has["future_markers"]:
             # A session still to come; only a treatment already had AND a "now" make it a report.
             return self.has["treatment_event"] and self.has["time_cue"]
-        return self.has["treatment_event"] or (self.has["person"] and self.has["time_cue"])
+        return self.has["treatment_event"] or self.has["confession"] or (self.has["person"] and self.has["time_cue"])
 
     @property
     def past(self) -> bool:
@@ -103,7 +117,12 @@ class Reading:
     @property
     def general(self) -> bool:
         """Asked about the treatment in general, with nothing saying it is happening."""
-        return (self.has["general_shape"] or self.has["general_markers"]) and not self.happening
+        return (self.has["general_shape"] or self.has["general_markers"] or self.curious) and not self.happening
+
+    @property
+    def curious(self) -> bool:
+        """Curiosity said outright ("just curious"), not taken back ("...actually it's me")."""
+        return self.has["curiosity"] and not self.has["confession"]
 
     @property
     def mentions(self) -> bool:
@@ -155,7 +174,7 @@ class SafetyGuard:
                  (*LISTS, "ignore_phrases", "past_markers", "general_markers")}
         self._p = {name: compile_terms(terms) for name, terms in lists.items()}
         for name in ("states", "systemic", "function_loss", "treatment_event", "treatment", "person", "time_cue",
-                     "general_shape", "all_well", "personal_general", "future_markers"):
+                     "general_shape", "all_well", "personal_general", "future_markers", "curiosity", "confession"):
             self._p[name] = compile_terms(flatten(concepts.get(name)))
         self._alarms = {c: compile_terms(flatten(v)) for c, v in (concepts.get("alarms") or {}).items()}
         self._personal = {c: compile_terms(flatten(v)) for c, v in (concepts.get("personal") or {}).items()}
@@ -173,7 +192,7 @@ class SafetyGuard:
         return cls(_load(triggers), load_concepts(concepts))
 
     # -- negation ---------------------------------------------------------------------------
-    def _negated_before(self, words: List[str], start: int) -> bool:
+    def _negated_before(self, words: List[str], start: int, covered: frozenset = frozenset()) -> bool:
         counted = 0
         for i in range(start - 1, -1, -1):
             word = words[i]
@@ -185,14 +204,15 @@ class SafetyGuard:
                 nxt = words[i + 1] if i + 1 < len(words) else ""
                 # "No, it still hurts": an answer, not a negation of what follows.
                 return nxt not in self._hedges and nxt not in (COMMA, STOP)
-            if word in self._coordinators:
-                continue
+            if word in self._coordinators or i in covered:
+                continue  # "no swelling, redness or fever": the other signs of a list are free
             counted += 1
             if counted >= NEGATION_WINDOW:
                 return False
         return False
 
-    def _negated_after(self, words: List[str], end: int, denial_of_state: bool = True) -> bool:
+    def _negated_after(self, words: List[str], end: int, denial_of_state: bool = True,
+                       covered: frozenset = frozenset()) -> bool:
         counted = 0
         for i in range(end, len(words)):
             word = words[i]
@@ -206,7 +226,7 @@ class SafetyGuard:
                 # A sign: only "there is no X" negates ("sojan nahi ja rahi" is a report). A
                 # personal fact: any verb does ("warfarin nahi leti", "pregnant nahi hoon").
                 return nxt in _EXISTENCE or not denial_of_state and nxt not in _PROGRESSIVE
-            if word in self._coordinators:
+            if word in self._coordinators or i in covered:
                 continue
             counted += 1
             if counted >= NEGATION_WINDOW:
@@ -217,8 +237,10 @@ class SafetyGuard:
         """Which signs are negated; a negation carries along a list ("no swelling, redness or fever")."""
         out: Dict[Hit, bool] = {}
         ordered = sorted(hits, key=lambda h: (h.start, -h.end))
+        covered = frozenset(i for h in hits for i in range(h.start, h.end))
         for n, hit in enumerate(ordered):
-            negated = self._negated_before(words, hit.start) or self._negated_after(words, hit.end, signs)
+            negated = self._negated_before(words, hit.start, covered) or \
+                self._negated_after(words, hit.end, signs, covered)
             if not negated and n:
                 prev = ordered[n - 1]
                 between = words[prev.end:hit.start]
@@ -230,7 +252,7 @@ class SafetyGuard:
         for n in range(len(ordered) - 2, -1, -1):
             hit, nxt = ordered[n], ordered[n + 1]
             between = words[hit.end:nxt.start]
-            if not out[hit] and out[nxt] and self._negated_after(words, nxt.end, signs) \
+            if not out[hit] and out[nxt] and self._negated_after(words, nxt.end, signs, covered) \
                     and all(w in self._coordinators for w in between):
                 out[hit] = True
         return out
@@ -247,7 +269,7 @@ class SafetyGuard:
         words = norm.split(" ") if norm else []
         has = {name: bool(find(self._p[name], norm, name)) for name in
                ("report_markers", "past_markers", "general_markers", "treatment_event", "treatment", "person",
-                "time_cue", "general_shape", "personal_general", "future_markers")}
+                "time_cue", "general_shape", "personal_general", "future_markers", "curiosity", "confession")}
         # "It never went away" is not all well: an all-is-well phrase counts only un-negated.
         well = [h for h in find(self._p["all_well"], norm, "all_well") if not self._negated_before(words, h.start)]
         always = find(self._p["urgent_always"], norm, "always")
@@ -265,6 +287,28 @@ class SafetyGuard:
         return Reading(has=has, always=always, alarms=alarms, symptoms=symptoms,
                        signs=signs, negated=sum(negated.values()),
                        personal=self._personal_hits(norm, words))
+
+    def marked(self, text: str) -> str:
+        """The normalised text with what the rules know that n-grams cannot see: each negated
+        sign prefixed "neg_" ("no swelling" -> "no neg_swelling"), and the message's shape as
+        leading tokens (a general question, curiosity, a session still to come). For the
+        trained classifier: it learns from these, without being handed the rules' verdict."""
+        norm = prepare(text)
+        words = norm.split(" ") if norm else []
+        always = find(self._p["urgent_always"], norm, "always")
+        alarms = [h for c, p in self._alarms.items() for h in find(p, norm, "alarm", c)]
+        symptoms = find(self._p["urgent_symptoms"], norm, "symptom")
+        signs = [h for name in ("states", "systemic", "function_loss") for h in find(self._p[name], norm, name)]
+        negated = self._negations(words, always + alarms + symptoms + signs)
+        out = list(words)
+        for hit, is_negated in negated.items():
+            if is_negated:
+                for i in range(hit.start, hit.end):
+                    if not out[i].startswith("neg_"):
+                        out[i] = "neg_" + out[i]
+        flags = [name for name in ("general_shape", "general_markers", "curiosity", "future_markers", "confession",
+                                   "treatment_event", "past_markers") if find(self._p[name], norm, name)]
+        return " ".join([f"zz{f.replace('_', '')}" for f in flags] + [w for w in out if w not in (STOP, COMMA)])
 
     def features(self, text: str) -> List[float]:
         """The reading as numbers, for the trained classifier (bot/safety/classifier.py)."""
@@ -296,7 +340,7 @@ class SafetyGuard:
             return urgent(symptoms, "symptom reported")
         if (symptoms or signs) and happening and not has["all_well"] and not past:
             return urgent(symptoms + signs, "report of a treatment and how things are")
-        if r.personal:
+        if r.personal and not r.curious:
             concepts = tuple(sorted({f"personal:{h.concept}" for h in r.personal if h.concept}))
             return GuardResult(SafetyClass.PERSONAL, tuple(h.text for h in r.personal), concepts,
                                "personal decision", r.mentions)

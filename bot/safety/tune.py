@@ -2,11 +2,12 @@
 
     python -m bot.safety.tune [--folds 5]
 
-Trains the classifier on 4/5 of the training corpus (data/safety/corpus/ plus the NLU
-examples) and scores the held-out fifth, five times, then prints, for a range of
-thresholds, the out-of-fold urgent and personal recall of the classifier alone and of the
-whole decision (rules or classifier), and the share of `none` messages escalated, per
-written form. Only training data is used: the independent evaluation sets under data/eval/
+Trains the two classifiers on 4/5 of the training corpus (data/safety/corpus/ plus the
+NLU examples) and scores the held-out fifth, five times, then prints, for a few threshold
+settings, the out-of-fold urgent and personal recall of the classifiers alone and of the
+whole decision (rules or classifiers), and the share of `none` messages escalated, per
+written form. (The rules were written with the whole corpus in view, so the decision's
+figures here are optimistic; data/eval/ gives the honest ones.) Only training data is used: the independent evaluation sets under data/eval/
 never are.
 """
 
@@ -69,13 +70,15 @@ def cross_validate(examples, folds: int, seed: int = 7) -> List[Dict[str, float]
     return scores
 
 
-def report(examples, scores, rules, thresholds) -> None:
-    for tu, tp in thresholds:
+def report(examples, scores, rules, grid) -> None:
+    for thresholds in grid:
+        judge = SafetyTextClassifier(thresholds=thresholds)
         table = defaultdict(lambda: defaultdict(lambda: [0, 0]))
         for (text, label, form), s, rule in zip(examples, scores, rules):
-            learned = "urgent" if s["urgent"] >= tu else "personal" if s["personal"] >= tp else "none"
+            verdict = judge.verdict_of(s)
+            learned = {SafetyClass.URGENT: "urgent", SafetyClass.PERSONAL: "personal"}.get(verdict, "none")
             combined = max(learned, rule, key=lambda v: ("none", "personal", "urgent").index(v))
-            for name, got in (("classifier", learned), ("decision", combined)):
+            for name, got in (("classifiers", learned), ("decision", combined)):
                 cell = table[form][f"{name}:{label}"]
                 cell[1] += 1
                 if label == "none":
@@ -84,7 +87,7 @@ def report(examples, scores, rules, thresholds) -> None:
                     cell[0] += got == "urgent"
                 else:
                     cell[0] += got in ("personal", "urgent")
-        print(f"\nthresholds urgent {tu}, personal {tp} (recall for urgent/personal, escalated share for none)")
+        print(f"\nthresholds {thresholds} (recall for urgent/personal, escalated share for none)")
         for form, cells in sorted(table.items()):
             parts = [f"{k} {v[0]}/{v[1]}" for k, v in sorted(cells.items())]
             print(f"  {form:9s} " + "  ".join(parts))
@@ -134,7 +137,11 @@ def main(argv=None) -> int:
         verdict = guard.check(text).safety_class
         rules.append({SafetyClass.URGENT: "urgent", SafetyClass.PERSONAL: "personal"}.get(verdict, "none"))
     scores = cross_validate(examples, args.folds)
-    report(examples, scores, rules, [(0.2, 0.3), (0.3, 0.4), (0.4, 0.5), (0.5, 0.5)])
+    from bot.safety.classifier import DEFAULT_THRESHOLDS
+
+    report(examples, scores, rules, [DEFAULT_THRESHOLDS,
+                                     {**DEFAULT_THRESHOLDS, "reader_urgent": 0.5, "reader_personal": 0.8},
+                                     {**DEFAULT_THRESHOLDS, "reader_urgent": 0.8, "shape_urgent": 0.4}])
     return 0
 
 
