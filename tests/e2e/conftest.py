@@ -9,6 +9,11 @@ import pytest
 from bot.model import train
 from bot.servers import BotServers, free_port, say
 
+# The shared bot serves every end-to-end test from one client address (the red team alone
+# sends 1,100 messages): its address limit is lifted. Conversations keep their own limit;
+# the limits themselves are tested on a bot with the committed settings (test_security.py).
+ONE_ADDRESS_FOR_MANY = {"client_address": {"burst": 100_000, "per_minute": 6_000_000}}
+
 
 class Conversation:
     """One web-widget conversation: says things, returns the bot's messages."""
@@ -30,7 +35,7 @@ def bot(tmp_path_factory) -> BotServers:
     train()  # once per run: a no-op when `make test` has just trained
     run_dir: Path = tmp_path_factory.mktemp("bot")
     servers = BotServers(rasa_port=free_port(), action_port=free_port(), tracker_db=run_dir / "tracker.db",
-                         logs_dir=run_dir / "logs")
+                         logs_dir=run_dir / "logs", webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY})
     with servers:
         yield servers
 

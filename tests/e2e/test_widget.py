@@ -246,7 +246,7 @@ def clinic_bot(bot, clinic_site, tmp_path_factory):
     credentials["bot.channels.webchat.WebchatInput"]["cors_origins"] = [clinic_site.origin]
     path = run_dir / "credentials.yml"
     path.write_text(yaml.safe_dump(credentials), encoding="utf-8")
-    servers = BotServers(rasa_port=free_port(), action_port=bot.action_port,
+    servers = BotServers(rasa_port=free_port(), action_port=bot.action_port, action_secret=bot.action_secret,
                          tracker_db=run_dir / "tracker.db", logs_dir=run_dir / "logs", credentials=path)
     try:
         servers.start_rasa()
@@ -526,9 +526,15 @@ def test_feedback_reaches_the_tracker(open_widget, bot, tracker_events):
     assert answer.locator(".thumb.no").get_attribute("aria-pressed") == "true", "the choice survives a reload"
 
     # the server refuses feedback on answers this conversation never saw, and nonsense
+    key = widget.stored()["key"]
+    assert key, "the widget keeps the conversation's key beside its id"
     status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback",
-                            {"sender": sender, "answer_id": "safety.urgent", "helpful": True})
+                            {"sender": sender, "conversation_key": key, "answer_id": "safety.urgent",
+                             "helpful": True})
     assert status == 404 and body["code"] == "unknown_answer"
+    status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback",
+                            {"sender": sender, "answer_id": "procedure.pain", "helpful": True})
+    assert status == 403 and body["code"] == "invalid_conversation_key", "not without the key"
     status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback", {"sender": sender, "answer_id": "x"})
     assert status == 400 and body["error"]
     status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback",
