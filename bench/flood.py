@@ -1,16 +1,16 @@
 """`python -m bench.flood`: one client floods the web channel; how long does a neighbour wait?
 
 Issue 12, finding 6: 200 requests a second for 10 s from one conversation, then from
-1,000 conversations on one address, while a neighbour (another conversation, another
-client address) asks a question every second; first the neighbour alone for 10 s, as
+1,000 conversations on one address, while three neighbours (each its own conversation and
+client address) ask a question every second; first the neighbours alone for 10 s, as
 the machine's baseline (on a shared machine the baseline moves with everyone else's load). Printed for each: what the
 flooder got (200 / 429 / anything else, and whether every 429 had a Retry-After) and
 the neighbour's latency (median, p95, max) and failures.
 
 By default it starts the bot as `make run` does (committed credentials.yml, so the
 committed rate limits) on free ports; `--url http://host:port` floods a running bot.
-The neighbour's connections come from 127.0.0.2, so on loopback it is a different
-client address (Linux routes all of 127/8 to loopback).
+The neighbours' connections come from 127.0.0.2-4, so on loopback they are different
+client addresses (Linux routes all of 127/8 to loopback).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import aiohttp
 
 from bench.load import percentile
 
-NEIGHBOUR_ADDRESS = "127.0.0.2"
+NEIGHBOUR_ADDRESSES = ("127.0.0.2", "127.0.0.3", "127.0.0.4")  # three neighbours, each its own address
 QUESTIONS = ["how many sessions do I need?", "does it hurt?", "what is mesotherapy?", "how long is recovery?"]
 
 
@@ -71,7 +71,7 @@ async def post(session: aiohttp.ClientSession, webhook: str, sender: str, text: 
         return resp.status, data, dict(resp.headers)
 
 
-def _neighbour(webhook: str, stop, interval: float) -> List[Tuple[int, float]]:
+def _neighbour(webhook: str, stop, interval: float, address: str) -> List[Tuple[int, float]]:
     """One person on another address, a question every `interval` seconds, until `stop` is set."""
     import http.client
     from urllib.parse import urlsplit
@@ -86,7 +86,7 @@ def _neighbour(webhook: str, stop, interval: float) -> List[Tuple[int, float]]:
             body["conversation_key"] = key
         try:
             connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60,
-                                                    source_address=(NEIGHBOUR_ADDRESS, 0))
+                                                    source_address=(address, 0))
             connection.request("POST", url.path, json.dumps(body), {"Content-Type": "application/json"})
             response = connection.getresponse()
             response.read()
@@ -98,6 +98,33 @@ def _neighbour(webhook: str, stop, interval: float) -> List[Tuple[int, float]]:
         i += 1
         stop.wait(max(0.0, interval - (time.perf_counter() - started)))
     return results
+
+
+def _neighbours(webhook: str, stop, interval: float) -> List[Tuple[int, float]]:
+    """Every neighbour's (status, milliseconds), each in its own thread until `stop` is set."""
+    import threading
+
+    results: List[List[Tuple[int, float]]] = [[] for _ in NEIGHBOUR_ADDRESSES]
+
+    def one(i: int) -> None:
+        results[i] = _neighbour(webhook, stop, interval, NEIGHBOUR_ADDRESSES[i])
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(NEIGHBOUR_ADDRESSES))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [r for result in results for r in result]
+
+
+def warm_up(webhook: str) -> None:
+    """A few answers first: a fresh server's first messages are slow (model graphs, caches)."""
+    import threading
+
+    stop = threading.Event()
+    timer = threading.Timer(3.0, stop.set)
+    timer.start()
+    _neighbour(webhook, stop, 0.2, "127.0.0.1")
 
 
 async def _flood(webhook: str, one_sender: bool, rate: float, seconds: float) -> dict:
@@ -159,7 +186,7 @@ def run_scenario(webhook: str, one_sender: bool, rate: float = 200, seconds: flo
     flooder = context.Process(target=_flood_process, args=(webhook, one_sender, rate, seconds, out))
     stop = threading.Event()
     neighbour: Dict[str, List[Tuple[int, float]]] = {}
-    thread = threading.Thread(target=lambda: neighbour.update(results=_neighbour(webhook, stop, interval)))
+    thread = threading.Thread(target=lambda: neighbour.update(results=_neighbours(webhook, stop, interval)))
     thread.start()
     flooder.start()
     flood = out.get(timeout=seconds * 20 + 120)
@@ -188,7 +215,7 @@ def baseline(webhook: str, seconds: float = 10, interval: float = 1.0) -> FloodR
     stop = threading.Event()
     timer = threading.Timer(seconds, stop.set)
     timer.start()
-    results = _neighbour(webhook, stop, interval)
+    results = _neighbours(webhook, stop, interval)
     latencies = [ms for status, ms in results if status == 200]
     return FloodResult(
         scenario="no flood", flood_requests=0, flood_statuses={}, flood_429_with_retry_after=0,
@@ -211,6 +238,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     def both(webhook: str) -> List[FloodResult]:
+        warm_up(webhook)
         return [baseline(webhook, args.seconds)] + [run_scenario(webhook, one, args.rate, args.seconds)
                                                     for one in (True, False)]
 

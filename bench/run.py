@@ -35,11 +35,11 @@ from bench.load import LevelResult, load_conversations, run_level, warm_up
 from bench.models import BENCH_DIR, trained
 from bench.servers import ConfiguredBotServers, ProcessMemory
 from bot import PROJECT_ROOT
+from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
 from bot.servers import free_port, runtime_endpoints
 
 REPORTS = PROJECT_ROOT / "reports"
 LEVELS = (1, 20, 100)
-LOAD_TEST_RATE_LIMITS = {"client_address": {"burst": 1_000_000, "per_minute": 60_000_000}}
 MESSAGES = {1: 80, 20: 600, 100: 1000}
 
 
@@ -54,7 +54,7 @@ def _credentials(target: Path, reuse_connections: bool) -> Path:
     # lifted (the limiter still runs, so its cost is measured); conversations keep theirs.
     creds["bot.channels.webchat.WebchatInput"] = {**(creds["bot.channels.webchat.WebchatInput"] or {}),
                                                   "reuse_action_connections": reuse_connections,
-                                                  "rate_limits": LOAD_TEST_RATE_LIMITS}
+                                                  "rate_limits": ONE_ADDRESS_FOR_MANY}
     target.write_text(yaml.safe_dump(creds, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return target
 

@@ -54,7 +54,7 @@ def log_limits(env: Mapping[str, str]) -> tuple:
     return number("BOT_LOG_MAX_BYTES", DEFAULT_MAX_BYTES, 1024), number("BOT_LOG_BACKUPS", DEFAULT_BACKUPS, 1)
 
 
-class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Every file it opens (the current one after each rotation too) is 0600."""
 
     def _open(self):  # noqa: ANN202 - logging's own signature
@@ -69,7 +69,7 @@ class RotatingLog:
     def __init__(self, path: Path, max_bytes: int = DEFAULT_MAX_BYTES, backups: int = DEFAULT_BACKUPS) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._handler = _PrivateRotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups,
+        self._handler = PrivateRotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups,
                                                     encoding="utf-8")
         self._handler.setFormatter(logging.Formatter("%(message)s"))
         self._read_fd, self.write_fd = os.pipe()

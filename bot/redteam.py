@@ -83,6 +83,7 @@ def print_report(report: Dict[str, dict]) -> None:
 
 
 def main(url: str = "", out: Path = PROJECT_ROOT / "reports" / "redteam.json") -> int:
+    from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
     from bot.model import train
     from bot.servers import BotServers, free_port
 
@@ -94,8 +95,7 @@ def main(url: str = "", out: Path = PROJECT_ROOT / "reports" / "redteam.json") -
         # one client address sends every message: its limit is lifted for this run
         with BotServers(rasa_port=free_port(), action_port=free_port(),
                         tracker_db=PROJECT_ROOT / "var" / "redteam-tracker.db",
-                        webchat_settings={"rate_limits": {"client_address": {"burst": 100_000,
-                                                                             "per_minute": 6_000_000}}}) as servers:
+                        webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY}) as servers:
             report = run(servers.webhook, messages)
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -34,7 +34,7 @@ from typing import Dict, List, Optional
 import yaml
 
 from bot import PROJECT_ROOT, _lifeline
-from bot._process_logs import RotatingLog, _PrivateRotatingFileHandler, log_limits, make_private
+from bot._process_logs import RotatingLog, PrivateRotatingFileHandler, log_limits, make_private
 from bot.channels.whatsapp_config import runtime_credentials, whatsapp_credentials
 from bot.model import model_path, rasa_env
 
@@ -205,7 +205,7 @@ class BotServers:
             make_private(directory)
         if not self._log.handlers:
             max_bytes, backups = log_limits(os.environ)
-            handler = _PrivateRotatingFileHandler(self.logs_dir / "supervisor.log", maxBytes=max_bytes,
+            handler = PrivateRotatingFileHandler(self.logs_dir / "supervisor.log", maxBytes=max_bytes,
                                                   backupCount=backups, encoding="utf-8")
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-8s %(message)s"))
             self._log.addHandler(handler)

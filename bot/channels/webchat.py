@@ -183,40 +183,49 @@ class WebchatInput(InputChannel):
                 # a flood of bad requests is limited like any other: by client address
                 refused = await self.admit(request, None, None)
                 return refused or response.json({"error": str(err), "code": err.code}, status=400)
-            sender = parsed["sender"]
-            refused = await self.admit(request, sender, parsed["conversation_key"], parsed["metadata"].get("locale"))
-            if refused is not None:
-                return refused
-            # From here on the message is the conversation's: every later reply carries its key.
-            key_header = {KEY_HEADER: self.keys.key_for(sender)}
-            log_privacy.mark_handling(parsed["text"])
-            collector = WebchatOutput()
-            message_id = uuid.uuid4().hex
-            message = UserMessage(parsed["text"], collector, sender, input_channel=self.name(),
-                                  metadata=parsed["metadata"], message_id=message_id)
-            try:
-                await on_new_message(message)
-            except asyncio.CancelledError:
-                logger.error("webchat: handling a message timed out")
-            except Exception:  # noqa: BLE001 - the person must get an answer, never a 500
-                logger.exception("webchat: handling a message failed")
-            if collector.messages:
-                return response.json(collector.messages, headers=key_header)
-            # Nothing was answered: the action server is down or too slow.
-            agent = getattr(request.app.ctx, "agent", None)
-            try:
-                urgent = await offline_reply(agent, sender, parsed["text"], parsed["metadata"])
-            except Exception:  # noqa: BLE001
-                logger.exception("webchat: the built-in urgent reply failed")
-                urgent = []
-            if urgent:
-                return response.json(urgent, headers=key_header)
-            stored = await _was_stored(agent, sender, message_id)
-            return response.json({"error": "the assistant could not answer just now; please try again",
-                                  "code": "unavailable", "stored": stored}, status=503,
-                                 headers=key_header if stored else {})
+            with self.limiter.in_flight(self.limiter.address_of(request)) as admitted:
+                if not admitted:  # this address already has its share of the server's attention
+                    return too_many_requests(1.0, request_language(parsed["metadata"].get("locale"),
+                                                                   request.headers.get("accept-language")))
+                refused = await self.admit(request, parsed["sender"], parsed["conversation_key"],
+                                           parsed["metadata"].get("locale"))
+                return refused or await self._answer(request, parsed, on_new_message)
 
         return webhook
+
+
+    async def _answer(self, request: Request, parsed: Dict[str, Any],
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        """The dialogue's reply to an admitted message; the built-in urgent reply or 503 without one."""
+        sender = parsed["sender"]
+        # From here on the message is the conversation's: every later reply carries its key.
+        key_header = {KEY_HEADER: self.keys.key_for(sender)}
+        log_privacy.mark_handling(parsed["text"])
+        collector = WebchatOutput()
+        message_id = uuid.uuid4().hex
+        message = UserMessage(parsed["text"], collector, sender, input_channel=self.name(),
+                              metadata=parsed["metadata"], message_id=message_id)
+        try:
+            await on_new_message(message)
+        except asyncio.CancelledError:
+            logger.error("webchat: handling a message timed out")
+        except Exception:  # noqa: BLE001 - the person must get an answer, never a 500
+            logger.exception("webchat: handling a message failed")
+        if collector.messages:
+            return response.json(collector.messages, headers=key_header)
+        # Nothing was answered: the action server is down or too slow.
+        agent = getattr(request.app.ctx, "agent", None)
+        try:
+            urgent = await offline_reply(agent, sender, parsed["text"], parsed["metadata"])
+        except Exception:  # noqa: BLE001
+            logger.exception("webchat: the built-in urgent reply failed")
+            urgent = []
+        if urgent:
+            return response.json(urgent, headers=key_header)
+        stored = await _was_stored(agent, sender, message_id)
+        return response.json({"error": "the assistant could not answer just now; please try again",
+                              "code": "unavailable", "stored": stored}, status=503,
+                             headers=key_header if stored else {})
 
 
 async def _was_stored(agent: Any, sender: str, message_id: str) -> bool:

@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
 from bot.model import train
 from bot.servers import BotServers, free_port, say
-
-# The shared bot serves every end-to-end test from one client address (the red team alone
-# sends 1,100 messages): its address limit is lifted. Conversations keep their own limit;
-# the limits themselves are tested on a bot with the committed settings (test_security.py).
-ONE_ADDRESS_FOR_MANY = {"client_address": {"burst": 100_000, "per_minute": 6_000_000}}
 
 
 class Conversation:
@@ -34,6 +30,9 @@ class Conversation:
 def bot(tmp_path_factory) -> BotServers:
     train()  # once per run: a no-op when `make test` has just trained
     run_dir: Path = tmp_path_factory.mktemp("bot")
+    # Every end-to-end test talks from one client address (the red team alone sends 1,100
+    # messages): its address limits are lifted; conversations keep theirs. The committed
+    # limits are tested on a bot of their own (test_rate_limits.py).
     servers = BotServers(rasa_port=free_port(), action_port=free_port(), tracker_db=run_dir / "tracker.db",
                          logs_dir=run_dir / "logs", webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY})
     with servers:

@@ -22,6 +22,7 @@ import uuid
 
 import pytest
 
+from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
 from bot.model import train
 from bot.normalize import fold_arabic_script, normalise_for_matching
 from bot.redteam import REDTEAM_DIR, load_messages
@@ -75,8 +76,7 @@ def exercised(tmp_path_factory):
     servers = BotServers(rasa_port=free_port(), action_port=free_port(), tracker_db=run_dir / "tracker.db",
                          logs_dir=run_dir / "logs",
                          # one client address sends everything: lift its limit, keep everything else
-                         webchat_settings={"rate_limits": {"client_address": {"burst": 100_000,
-                                                                              "per_minute": 6_000_000}}})
+                         webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY})
     redteam = [m["text"] for m in load_messages(sorted(REDTEAM_DIR.glob("*.yml")))]
     sample = redteam[::20] + BAD_INPUT
     with servers:

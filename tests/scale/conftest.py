@@ -58,6 +58,7 @@ def cluster(postgres_server, redis_server, tmp_path_factory):
     from concurrent.futures import ThreadPoolExecutor
 
     from bench.servers import ConfiguredBotServers
+    from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
     from bot.model import train
     from bot.servers import free_port
 
@@ -72,7 +73,7 @@ def cluster(postgres_server, redis_server, tmp_path_factory):
             logs_dir=tmp_path / f"logs-{name}", endpoints_source=PRODUCTION_ENDPOINTS,
             extra_env=production_env(postgres_server, redis_server, action_port),
             # the test is one client address playing 20 people at once (the limits: test_ratelimit_redis.py)
-            webchat_settings={"rate_limits": {"client_address": {"burst": 100_000, "per_minute": 6_000_000}}}))
+            webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY}))
     try:
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(lambda p: p.start(), pairs))

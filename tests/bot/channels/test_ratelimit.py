@@ -93,3 +93,18 @@ def test_a_429_says_slow_down_in_the_requests_language(lang):
     assert body["code"] == "rate_limited" and body["error"] == interface_text(lang, SLOW_DOWN)
     if lang != "en":
         assert body["error"] != SLOW_DOWN, "translated in the catalog"
+
+
+def test_one_address_gets_a_bounded_share_of_the_servers_attention():
+    from bot.channels._ratelimit import RateLimiter
+
+    limiter = RateLimiter(RateLimits(in_flight_per_address=2))
+    with limiter.in_flight("a") as first, limiter.in_flight("a") as second:
+        with limiter.in_flight("a") as third, limiter.in_flight("b") as other:
+            assert (first, second, third, other) == (True, True, False, True)
+    with limiter.in_flight("a") as again:
+        assert again, "the share is given back when a message is answered"
+    assert limiter._in_flight == {}
+    assert RateLimits.from_credentials({"in_flight_per_address": 7}).in_flight_per_address == 7
+    with pytest.raises(ValueError, match="in_flight_per_address"):
+        RateLimits.from_credentials({"in_flight_per_address": 0})
