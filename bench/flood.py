@@ -3,9 +3,9 @@
 Issue 12, finding 6: 200 requests a second for 10 s from one conversation, then from
 1,000 conversations on one address, while three neighbours (each its own conversation and
 client address) ask a question every second; first the neighbours alone for 10 s, as
-the machine's baseline (on a shared machine the baseline moves with everyone else's load). Printed for each: what the
-flooder got (200 / 429 / anything else, and whether every 429 had a Retry-After) and
-the neighbour's latency (median, p95, max) and failures.
+the machine's baseline (on a shared machine it moves with everyone else's load).
+Printed for each: what the flooder got (200 / 429 / anything else, and whether every
+429 had a Retry-After) and the neighbours' latency (median, p95, max) and failures.
 
 By default it starts the bot as `make run` does (committed credentials.yml, so the
 committed rate limits) on free ports; `--url http://host:port` floods a running bot.
@@ -51,10 +51,10 @@ class FloodResult:
 
     def line(self) -> str:
         return (f"{self.scenario:>12}: flooder {self.flood_requests} requests in {self.flood_seconds} s -> "
-                f"{self.flood_statuses} "
-                f"(429 with Retry-After: {self.flood_429_with_retry_after}); neighbour {self.neighbour_messages} "
-                f"messages, failures {self.neighbour_failures}, median {self.neighbour_median_ms} ms, "
-                f"p95 {self.neighbour_p95_ms} ms, max {self.neighbour_max_ms} ms")
+                f"{self.flood_statuses} (429 with Retry-After: {self.flood_429_with_retry_after}); "
+                f"neighbours {self.neighbour_messages} messages, failures {self.neighbour_failures}, "
+                f"median {self.neighbour_median_ms} ms, p95 {self.neighbour_p95_ms} ms, "
+                f"max {self.neighbour_max_ms} ms")
 
 
 async def post(session: aiohttp.ClientSession, webhook: str, sender: str, text: str,
@@ -194,18 +194,12 @@ def run_scenario(webhook: str, one_sender: bool, rate: float = 200, seconds: flo
     time.sleep(interval)  # the neighbour's message after the flood ends counts too
     stop.set()
     thread.join()
-    results = neighbour["results"]
-    latencies = [ms for status, ms in results if status == 200]
     return FloodResult(
         scenario="one sender" if one_sender else "many senders", flood_requests=flood["requests"],
         flood_statuses=flood["statuses"], flood_429_with_retry_after=flood["retry_after"],
         flood_accepted_senders=len({s for s, status in flood["replies"] if status == 200}),
-        flood_seconds=flood["sent_in"],
-        neighbour_messages=len(results), neighbour_failures=sum(status != 200 for status, _ in results),
-        neighbour_median_ms=round(statistics.median(latencies), 1) if latencies else None,
-        neighbour_p95_ms=_round(percentile(latencies, 95)), neighbour_max_ms=_round(max(latencies, default=None)),
-        neighbour_statuses=dict(Counter(str(s) for s, _ in results)),
-        flooder_replies=[tuple(r) for r in flood["replies"]])
+        flood_seconds=flood["sent_in"], flooder_replies=[tuple(r) for r in flood["replies"]],
+        **_neighbour_figures(neighbour["results"]))
 
 
 def baseline(webhook: str, seconds: float = 10, interval: float = 1.0) -> FloodResult:
@@ -215,15 +209,19 @@ def baseline(webhook: str, seconds: float = 10, interval: float = 1.0) -> FloodR
     stop = threading.Event()
     timer = threading.Timer(seconds, stop.set)
     timer.start()
-    results = _neighbours(webhook, stop, interval)
+    return FloodResult(scenario="no flood", flood_requests=0, flood_statuses={}, flood_429_with_retry_after=0,
+                       flood_accepted_senders=0, flood_seconds=0.0,
+                       **_neighbour_figures(_neighbours(webhook, stop, interval)))
+
+
+def _neighbour_figures(results: List[Tuple[int, float]]) -> dict:
     latencies = [ms for status, ms in results if status == 200]
-    return FloodResult(
-        scenario="no flood", flood_requests=0, flood_statuses={}, flood_429_with_retry_after=0,
-        flood_accepted_senders=0, flood_seconds=0.0, neighbour_messages=len(results),
-        neighbour_failures=sum(status != 200 for status, _ in results),
-        neighbour_median_ms=round(statistics.median(latencies), 1) if latencies else None,
-        neighbour_p95_ms=_round(percentile(latencies, 95)), neighbour_max_ms=_round(max(latencies, default=None)),
-        neighbour_statuses=dict(Counter(str(s) for s, _ in results)))
+    return {"neighbour_messages": len(results),
+            "neighbour_failures": sum(status != 200 for status, _ in results),
+            "neighbour_median_ms": _round(statistics.median(latencies) if latencies else None),
+            "neighbour_p95_ms": _round(percentile(latencies, 95)),
+            "neighbour_max_ms": _round(max(latencies, default=None)),
+            "neighbour_statuses": dict(Counter(str(s) for s, _ in results))}
 
 
 def _round(value: Optional[float]) -> Optional[float]:
@@ -258,7 +256,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             results = both(servers.webhook)
     for result in results:
         print(result.line())
-    print(json.dumps([{k: v for k, v in asdict(r).items() if k != "flooder_replies"} for r in results], indent=2))
+    figures = [{k: v for k, v in asdict(r).items() if k != "flooder_replies"} for r in results]
+    print(json.dumps(figures, indent=2))
     return 0
 
 

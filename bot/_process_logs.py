@@ -66,7 +66,8 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 class RotatingLog:
     """A log file fed by a pipe: `write_fd` goes to the child as its stdout and stderr."""
 
-    def __init__(self, path: Path, max_bytes: int = DEFAULT_MAX_BYTES, backups: int = DEFAULT_BACKUPS) -> None:
+    def __init__(self, path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
+                 backups: int = DEFAULT_BACKUPS) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._handler = PrivateRotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups,

@@ -45,11 +45,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.answer_store import AnswerStore
     from bot.channels.whatsapp_config import WhatsAppConfigError, whatsapp_credentials
     from bot.model import train
+    from bot._process_logs import PRIVATE_UMASK
     from bot.servers import SUPERVISOR_LOGGER, VAR_DIR, BotServers
 
     # Everything this supervisor and its servers create (logs, the conversations' database,
     # secrets) is readable by this user only.
-    os.umask(0o077)
+    os.umask(PRIVATE_UMASK)
     try:  # before anything starts: a half-configured WhatsApp number must not run at all
         whatsapp = whatsapp_credentials(os.environ) is not None
     except WhatsAppConfigError as err:
@@ -69,7 +70,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     logging.getLogger(SUPERVISOR_LOGGER).addHandler(terminal)
     # A token for Rasa's API (on loopback only), so `make retrain` can swap the model
     # without a restart; handed over in a 0600 file, never on a command line.
-    servers = BotServers(rasa_port=args.port, action_port=args.action_port, api_token=secrets.token_urlsafe(24),
+    servers = BotServers(rasa_port=args.port, action_port=args.action_port,
+                         api_token=secrets.token_urlsafe(24),
                          tracker_db=var_dir / "tracker.db", logs_dir=var_dir / "logs",
                          **({"credentials": Path(args.credentials)} if args.credentials else {}))
     print("starting the action server and the Rasa server (about 20 s)...", flush=True)

@@ -56,7 +56,8 @@ _CONTENT_KEYS = ("text", "user_text", "message", "request_body", "tracker", "eve
                  "slots", "parse_data", "entities", "metadata", "response_text", "json_message",
                  "user_message", "rasa_event", "rasa_events", "tracker_states", "prediction_events",
                  "tracker_latest_message", "parse_data_text", "parse_data_entities", "buttons")
-_CONTENT = re.compile(r"""((?:["'](?:{0})["']\s*[:=]|(?<![\w.-])(?:{0})=)\s*).*""".format("|".join(_CONTENT_KEYS)))
+_CONTENT = re.compile(r"""((?:["'](?:{0})["']\s*[:=]|(?<![\w.-])(?:{0})=)\s*).*"""
+                      .format("|".join(_CONTENT_KEYS)))
 # 9-15 digits, single spaces or dashes allowed between them, not part of a longer word,
 # a time (12:30) or a version; an optional leading +.
 _PHONE = re.compile(r"(?<![\w:.+-])\+?\d(?:[ -]?\d){8,14}(?![\w:])")

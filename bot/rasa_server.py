@@ -61,10 +61,12 @@ def error_response(request: Any, exception: Exception) -> Any:
 
     status = getattr(exception, "status_code", 500) if isinstance(exception, SanicException) else 500
     if status >= 500:
-        logger.error("%s on %s %s", type(exception).__name__, request.method, request.path, exc_info=exception)
+        logger.error("%s on %s %s", type(exception).__name__, request.method, request.path,
+                     exc_info=exception)
         message = "the server could not handle this request"
     else:
-        message = str(exception) if status != 413 else f"the request body is larger than {MAX_REQUEST_BYTES} bytes"
+        too_large = f"the request body is larger than {MAX_REQUEST_BYTES} bytes"
+        message = too_large if status == 413 else str(exception)
     return response.json({"error": message, "code": _CODES.get(status, "error")}, status=status)
 
 

@@ -34,19 +34,18 @@ from typing import Dict, List, Optional
 import yaml
 
 from bot import PROJECT_ROOT, _lifeline
-from bot._process_logs import RotatingLog, PrivateRotatingFileHandler, log_limits, make_private
+from bot._process_logs import PRIVATE_UMASK, PrivateRotatingFileHandler, RotatingLog, log_limits, make_private
 from bot.channels.whatsapp_config import runtime_credentials, whatsapp_credentials
 from bot.model import model_path, rasa_env
 
 VAR_DIR = PROJECT_ROOT / "var"
 WEBCHAT_KEY_FILE = "webchat-secret"  # in the state directory (var/): the web channel's server key
-API_FILE = "rasa-api.json"  # in the state directory: the Rasa API's URL and token (bot.content.retrain reads it)
+API_FILE = "rasa-api.json"  # in the state directory: the Rasa API URL and token (bot.content.retrain)
 WEBCHAT_CHANNEL = "bot.channels.webchat.WebchatInput"
 # Seconds before restarting a server that died, by the number of deaths in a row; a
 # server that ran STABLE_SECONDS before dying starts the count again.
 RESTART_BACKOFF = (1, 2, 4, 8, 15, 30)
 STABLE_SECONDS = 60.0
-CHILD_UMASK = 0o077
 
 SUPERVISOR_LOGGER = "bot.supervisor"
 
@@ -58,7 +57,8 @@ def free_port() -> int:
 
 
 def runtime_endpoints(action_port: int, tracker_db: Path, target: Path,
-                      source: Path = PROJECT_ROOT / "endpoints.yml", action_secret: Optional[str] = None) -> Path:
+                      source: Path = PROJECT_ROOT / "endpoints.yml",
+                      action_secret: Optional[str] = None) -> Path:
     """endpoints.yml with this run's action server port, its secret and the tracker database.
 
     Written 0600: it holds the action server's secret.
@@ -216,9 +216,9 @@ class BotServers:
         max_bytes, backups = log_limits(env)
         log = RotatingLog(self.logs_dir / f"{name}.log", max_bytes, backups)
         try:
-            proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log.write_fd,
-                                    stderr=subprocess.STDOUT, start_new_session=True, umask=CHILD_UMASK,
-                                    pass_fds=(_lifeline.parent_end(),))
+            proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=log.write_fd, stderr=subprocess.STDOUT, start_new_session=True,
+                                    umask=PRIVATE_UMASK, pass_fds=(_lifeline.parent_end(),))
         finally:
             log.child_started()
         proc.name = name  # type: ignore[attr-defined]
@@ -249,8 +249,9 @@ class BotServers:
         credentials = runtime_credentials(source, self.logs_dir / f"credentials-{self.rasa_port}.yml",
                                           {**os.environ, **self.extra_env})
         os.chmod(credentials, 0o600)
-        cmd = [sys.executable, "-m", "bot.rasa_server", "--model", str(self.model), "--port", str(self.rasa_port),
-               "--interface", self.host, "--credentials", str(credentials), "--endpoints", str(endpoints)]
+        cmd = [sys.executable, "-m", "bot.rasa_server", "--model", str(self.model),
+               "--port", str(self.rasa_port), "--interface", self.host,
+               "--credentials", str(credentials), "--endpoints", str(endpoints)]
         if self.api_token:
             _write_private(self.api_file, json.dumps({"url": self.url, "token": self.api_token}))
             cmd += ["--api-token-file", str(self.api_file)]

@@ -52,16 +52,18 @@ class ConversationKeys:
                            "and on this server only (set it; see docs/deploy.md)", SECRET_VARIABLE)
             return cls(secrets.token_urlsafe(32))
         if len(secret) < MIN_SECRET_LENGTH:
-            raise ValueError(f"webchat: {SECRET_VARIABLE} must be at least {MIN_SECRET_LENGTH} random characters "
-                             "(e.g. `openssl rand -hex 32`)")
+            raise ValueError(f"webchat: {SECRET_VARIABLE} must be at least {MIN_SECRET_LENGTH} random "
+                             "characters (e.g. `openssl rand -hex 32`)")
         return cls(secret)
 
     def key_for(self, sender: str) -> str:
-        digest = hmac.new(self._secret, b"webchat-conversation\0" + sender.encode("utf-8"), hashlib.sha256).digest()
+        message = b"webchat-conversation\0" + sender.encode("utf-8")
+        digest = hmac.new(self._secret, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
     def holds(self, sender: str, key: Optional[str]) -> bool:
-        return bool(key) and hmac.compare_digest(self.key_for(sender).encode(), str(key).encode("utf-8", "replace"))
+        return bool(key) and hmac.compare_digest(self.key_for(sender).encode(),
+                                                 str(key).encode("utf-8", "replace"))
 
 
 def reserved(sender: str) -> bool:

@@ -88,8 +88,9 @@ class Limit:
         if not isinstance(raw, dict):
             raise ValueError(f"webchat: rate_limits.{name} must be {{burst: N, per_minute: M}}")
         burst, per_minute = raw.get("burst", default.burst), raw.get("per_minute", default.per_minute)
-        if not isinstance(burst, int) or isinstance(burst, bool) or burst < 1 \
-                or not isinstance(per_minute, (int, float)) or isinstance(per_minute, bool) or per_minute <= 0:
+        whole = isinstance(burst, int) and not isinstance(burst, bool) and burst >= 1
+        rate = isinstance(per_minute, (int, float)) and not isinstance(per_minute, bool) and per_minute > 0
+        if not (whole and rate):
             raise ValueError(f"webchat: rate_limits.{name} needs a whole burst >= 1 and per_minute > 0")
         return cls(burst, float(per_minute))
 
@@ -266,7 +267,7 @@ class RateLimiter:
             client = redis_client_like(getattr(agent, "lock_store", None)) if agent is not None else None
             self._redis[loop] = RedisBuckets(client) if client is not None else None
             if client is not None:
-                logger.info("webchat: rate limits are kept in the lock store's Redis (shared by all replicas)")
+                logger.info("webchat: rate limits are kept in the lock store's Redis (shared by replicas)")
         return self._redis[loop]
 
     async def check(self, agent: Any, address: str, conversation: Optional[str] = None) -> float:

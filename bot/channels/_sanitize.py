@@ -18,7 +18,8 @@ SENDER_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 # wipe or rewind the conversation's record, so no channel lets them through. Rasa reads
 # "/<intent>", optionally followed by "@<confidence>" and "{entities}".
 CONTROL_INTENTS = ("restart", "session_start", "back")
-_CONTROL_COMMAND = re.compile(r"/\s*(%s)\s*(?:[@{].*)?" % "|".join(CONTROL_INTENTS), re.IGNORECASE | re.DOTALL)
+_CONTROL_COMMAND = re.compile(r"/\s*(%s)\s*(?:[@{].*)?" % "|".join(CONTROL_INTENTS),
+                              re.IGNORECASE | re.DOTALL)
 
 
 def clean_user_text(text: str) -> str:

@@ -257,7 +257,8 @@ async def store_feedback(agent: Any, sender: str, feedback: Dict[str, Any]) -> N
 
 # ---- registration -----------------------------------------------------------------------
 
-def register_widget_routes(blueprint: Blueprint, origins: OriginPolicy, admit: Optional[Admission] = None) -> None:
+def register_widget_routes(blueprint: Blueprint, origins: OriginPolicy,
+                           admit: Optional[Admission] = None) -> None:
     """Add the widget's routes, the origin check and the headers to the channel's blueprint.
 
     `admit` (the channel's rate limits and conversation keys) decides whether a feedback

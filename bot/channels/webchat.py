@@ -15,7 +15,7 @@ import json
 import logging
 import re
 import uuid
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -158,8 +158,8 @@ class WebchatInput(InputChannel):
             return None
         if key is None and new_allowed and agent is not None and not await conversation_exists(agent, sender):
             return None
-        return response.json({"error": "this conversation's key is missing or wrong; start a new conversation",
-                              "code": INVALID_KEY}, status=403)
+        return response.json({"error": "this conversation's key is missing or wrong; "
+                                       "start a new conversation", "code": INVALID_KEY}, status=403)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("webchat_webhook", __name__)
@@ -192,7 +192,6 @@ class WebchatInput(InputChannel):
                 return refused or await self._answer(request, parsed, on_new_message)
 
         return webhook
-
 
     async def _answer(self, request: Request, parsed: Dict[str, Any],
                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
