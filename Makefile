@@ -38,9 +38,9 @@ run: train ## start the action server and the Rasa server (Ctrl-C stops both; ST
 	$(PY) -m bot run --port $(PORT) --action-port $(ACTION_PORT) $(if $(STRICT),--strict)
 
 shell: train ## chat with the bot in the terminal (Rasa's shell, action server started alongside)
-	@mkdir -p var
+	@mkdir -p var && chmod 700 var
 	@$(PY) -c "from bot.servers import runtime_endpoints; from pathlib import Path; runtime_endpoints($(ACTION_PORT), Path('var/shell-tracker.db'), Path('var/endpoints-shell.yml'))"
-	@$(PY) -m rasa run actions --actions actions --port $(ACTION_PORT) >var/actions-shell.log 2>&1 & pid=$$!; \
+	@$(PY) -m bot.action_server --port $(ACTION_PORT) >var/actions-shell.log 2>&1 & pid=$$!; \
 	trap "kill $$pid 2>/dev/null" EXIT; \
 	$(PY) -m rasa shell --model models/current.tar.gz --endpoints var/endpoints-shell.yml
 

@@ -55,12 +55,21 @@ class LevelResult:
         return asdict(self)
 
 
+# The key each conversation was given by its first reply (X-Conversation-Key), sent back
+# with its later messages as the widget does.
+_keys: Dict[str, str] = {}
+
+
 async def _send(session: aiohttp.ClientSession, webhook: str, sender: str, text: str, metadata: dict,
                 timeout: float) -> Optional[str]:
     """One message; returns None if it got a reply, else what went wrong."""
     body = {"sender": sender, "message": text, "metadata": metadata}
+    if sender in _keys:
+        body["conversation_key"] = _keys[sender]
     try:
         async with session.post(webhook, json=body, timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+            if resp.headers.get("X-Conversation-Key"):
+                _keys[sender] = resp.headers["X-Conversation-Key"]
             raw = await resp.read()
             if resp.status != 200:
                 return f"HTTP {resp.status}: {raw[:120]!r}"

@@ -35,6 +35,7 @@ from bench.load import LevelResult, load_conversations, run_level, warm_up
 from bench.models import BENCH_DIR, trained
 from bench.servers import ConfiguredBotServers, ProcessMemory
 from bot import PROJECT_ROOT
+from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
 from bot.servers import free_port, runtime_endpoints
 
 REPORTS = PROJECT_ROOT / "reports"
@@ -49,8 +50,11 @@ def _scaled(n: int) -> int:
 def _credentials(target: Path, reuse_connections: bool) -> Path:
     creds = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text(encoding="utf-8")) or {}
     creds.setdefault("bot.channels.webchat.WebchatInput", {})
+    # The load generator is one client address sending for 100 people: its address limit is
+    # lifted (the limiter still runs, so its cost is measured); conversations keep theirs.
     creds["bot.channels.webchat.WebchatInput"] = {**(creds["bot.channels.webchat.WebchatInput"] or {}),
-                                                  "reuse_action_connections": reuse_connections}
+                                                  "reuse_action_connections": reuse_connections,
+                                                  "rate_limits": ONE_ADDRESS_FOR_MANY}
     target.write_text(yaml.safe_dump(creds, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return target
 
@@ -71,13 +75,13 @@ def serve_and_load(label: str, model: Path, run_dir: Path, levels=LEVELS, reuse_
     logs.mkdir(parents=True, exist_ok=True)
     extra_env = {"SANIC_WORKERS": str(workers)} if workers > 1 else {}
     action_port = free_port()
-    endpoints = PROJECT_ROOT / "endpoints.yml"
-    if workers > 1:  # `rasa run` starts several Sanic workers only with a lock store they can share
-        endpoints = runtime_endpoints(action_port, logs / "tracker.db", logs / "endpoints-workers.yml",
-                                      source=_workers_endpoints(logs / "endpoints-source.yml", redis_port))
     servers = ConfiguredBotServers(rasa_port=free_port(), action_port=action_port, tracker_db=logs / "tracker.db",
-                                   logs_dir=logs, model=model, extra_env=extra_env, endpoints_source=endpoints,
+                                   logs_dir=logs, model=model, extra_env=extra_env,
                                    credentials=_credentials(logs / "credentials.yml", reuse_connections))
+    if workers > 1:  # `rasa run` starts several Sanic workers only with a lock store they can share
+        servers.endpoints_source = runtime_endpoints(
+            action_port, logs / "tracker.db", logs / "endpoints-workers.yml",
+            source=_workers_endpoints(logs / "endpoints-source.yml", redis_port), action_secret=servers.action_secret)
     print(f"[{label}] starting the action server and the Rasa server...", flush=True)
     results: Dict[int, LevelResult] = {}
     with servers:

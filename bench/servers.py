@@ -9,45 +9,25 @@ scale-out test serves endpoints.production.yml (PostgreSQL, Redis). Nothing else
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-from bot import PROJECT_ROOT
-from bot.channels.whatsapp_config import runtime_credentials
-from bot.model import model_path
-from bot.servers import BotServers, runtime_endpoints
+from bot.servers import BotServers
 
 
 @dataclass
 class ConfiguredBotServers(BotServers):
-    """`BotServers` with the model, endpoints file and credentials file given."""
+    """`BotServers` (model, endpoints file and credentials file given), timing the Rasa server's start."""
 
-    model: Path = field(default_factory=model_path)
-    endpoints_source: Path = PROJECT_ROOT / "endpoints.yml"
     rasa_ready_seconds: Optional[float] = None
 
-    def start_rasa(self, timeout: float = 180) -> None:
-        if self.endpoints_source.resolve() == (PROJECT_ROOT / "endpoints.yml").resolve():
-            endpoints = runtime_endpoints(self.action_port, self.tracker_db,
-                                          self.logs_dir / f"endpoints-{self.rasa_port}.yml")
-        else:  # e.g. endpoints.production.yml: as deployed, every value from the environment
-            endpoints = self.endpoints_source
-        credentials = runtime_credentials(self.credentials, self.logs_dir / f"credentials-{self.rasa_port}.yml",
-                                          self.env)
-        self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+    def start_rasa(self, timeout: float = 180, wait: bool = True) -> None:
         started = time.monotonic()
-        self._spawn("rasa", [sys.executable, "-m", "rasa", "run", "--model", str(self.model),
-                             "--port", str(self.rasa_port), "--interface", self.host,
-                             "--credentials", str(credentials), "--endpoints", str(endpoints)])
-        self._wait_for(f"{self.url}/webhooks/webchat/", "Rasa server", timeout)
-        self.rasa_ready_seconds = time.monotonic() - started
-
-    def pid(self, name: str) -> Optional[int]:
-        return next((p.pid for p in self.processes if p.name == name and p.poll() is None), None)
+        super().start_rasa(timeout, wait)
+        if wait:
+            self.rasa_ready_seconds = time.monotonic() - started
 
 
 def _rss_kib(pid: int) -> int:

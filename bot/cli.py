@@ -39,11 +39,18 @@ def cmd_locales(_: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import logging
+    from pathlib import Path
+
     from bot.answer_store import AnswerStore
     from bot.channels.whatsapp_config import WhatsAppConfigError, whatsapp_credentials
     from bot.model import train
-    from bot.servers import BotServers
+    from bot._process_logs import PRIVATE_UMASK
+    from bot.servers import SUPERVISOR_LOGGER, VAR_DIR, BotServers
 
+    # Everything this supervisor and its servers create (logs, the conversations' database,
+    # secrets) is readable by this user only.
+    os.umask(PRIVATE_UMASK)
     try:  # before anything starts: a half-configured WhatsApp number must not run at all
         whatsapp = whatsapp_credentials(os.environ) is not None
     except WhatsAppConfigError as err:
@@ -57,11 +64,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"trained the model in {elapsed:.1f} s")
     from bot.content.retrain import announce_running_bot, forget_running_bot
 
-    # A token for Rasa's API, so `make retrain` can swap the model without a restart.
-    servers = BotServers(rasa_port=args.port, action_port=args.action_port, api_token=secrets.token_urlsafe(24))
+    var_dir = Path(args.var_dir) if args.var_dir else VAR_DIR
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logging.getLogger(SUPERVISOR_LOGGER).addHandler(terminal)
+    # A token for Rasa's API (on loopback only), so `make retrain` can swap the model
+    # without a restart; handed over in a 0600 file, never on a command line.
+    servers = BotServers(rasa_port=args.port, action_port=args.action_port,
+                         api_token=secrets.token_urlsafe(24),
+                         tracker_db=var_dir / "tracker.db", logs_dir=var_dir / "logs",
+                         **({"credentials": Path(args.credentials)} if args.credentials else {}))
     print("starting the action server and the Rasa server (about 20 s)...", flush=True)
     servers.start()
-    running = announce_running_bot(servers.url, servers.api_token)
+    running = announce_running_bot(servers.url, servers.api_token, var_dir=var_dir)
     print(f"""
 The clinic bot is running.
   web channel:  POST {servers.webhook}
@@ -70,8 +85,8 @@ The clinic bot is running.
   widget demo:  {servers.url}/webhooks/webchat/  (open it in a browser)
   health:       {servers.url}/webhooks/webchat/  (JSON for anything but a browser)
   whatsapp:     {servers.whatsapp_webhook if whatsapp else "off (no WHATSAPP_* variables set; see README)"}
-  logs:         {servers.logs_dir}
-Press Ctrl-C to stop both servers.""", flush=True)
+  logs:         {servers.logs_dir}  (rotated by size; no message text)
+A server that stops is restarted. Press Ctrl-C to stop both servers.""", flush=True)
     stop = {"now": False}
     # Ctrl-C (SIGINT) and a service manager's SIGTERM both stop the two servers cleanly; SIGINT
     # is set explicitly because a shell may start background jobs with it ignored.
@@ -79,11 +94,7 @@ Press Ctrl-C to stop both servers.""", flush=True)
         signal.signal(sig, lambda *_: stop.update(now=True))
     try:
         while not stop["now"]:
-            for proc in servers.processes:
-                if proc.poll() is not None:
-                    print(f"the {proc.name} process stopped (status {proc.returncode}); "
-                          f"see {servers.logs_dir}/{proc.name}.log", file=sys.stderr)
-                    stop["now"] = True
+            servers.keep_alive()  # a dead server is restarted with back-off; the other one keeps running
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
@@ -137,6 +148,8 @@ def main(argv=None) -> int:
     p.add_argument("--action-port", type=int, default=5055)
     p.add_argument("--strict", action="store_true",
                    help="production: refuse to start while an answer is pending clinical review")
+    p.add_argument("--var-dir", help="where conversations, logs and secrets are kept (default: var/)")
+    p.add_argument("--credentials", help="the channels' settings (default: credentials.yml)")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("evaluate", help="intent accuracy per language on the held-out sets")
     p.add_argument("--min-accuracy", type=float, default=0.0)

@@ -59,7 +59,10 @@ WIDGET_STRINGS = {
     "too_long": "Your message is too long. Please shorten it.",
     "empty": "Please type a question.",
     "new_tab": "(opens in a new tab)",
+    "slow_down": "You are sending messages too quickly. Please wait a moment, then try again.",
 }
+# The web channel's 429 answer (bot/channels/_ratelimit.py): the same words as the widget's.
+SLOW_DOWN = WIDGET_STRINGS["slow_down"]
 USED_MSGIDS = (CLINICIAN_REMINDER, TALK_TO_PERSON, ALSO_IN_REGION, *LANGUAGE_NAMES.values(),
                TOPICS_BUTTON, NUMBERED_CHOICE_PROMPT, TEXT_NEEDED, TRY_AGAIN_LATER,
                *WIDGET_STRINGS.values())

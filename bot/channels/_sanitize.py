@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from typing import Optional
 
 # Control characters except tab and newline; they carry no meaning in a chat message.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -12,6 +13,13 @@ _TAG = re.compile(r"<[^>]{0,500}>")
 _SPACES = re.compile(r"[ \t]+")
 # A conversation id the widget or a REST client may send: random, never personal data.
 SENDER_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
+# Rasa's own intents that reset or rewind a conversation (action_restart, action_session_start,
+# action_back). Typed by a person, Rasa would obey them as if they were button payloads and
+# wipe or rewind the conversation's record, so no channel lets them through. Rasa reads
+# "/<intent>", optionally followed by "@<confidence>" and "{entities}".
+CONTROL_INTENTS = ("restart", "session_start", "back")
+_CONTROL_COMMAND = re.compile(r"/\s*(%s)\s*(?:[@{].*)?" % "|".join(CONTROL_INTENTS),
+                              re.IGNORECASE | re.DOTALL)
 
 
 def clean_user_text(text: str) -> str:
@@ -26,3 +34,10 @@ def clean_user_text(text: str) -> str:
     text = html.unescape(text)
     text = _TAG.sub(" ", text)  # markup that was entity-encoded (&lt;script&gt;)
     return _SPACES.sub(" ", text).strip()
+
+
+def control_command(text: str) -> Optional[str]:
+    """"/restart" (or "/session_start", "/back") if `text` would trigger one of Rasa's own
+    conversation resets, else None."""
+    match = _CONTROL_COMMAND.fullmatch(text.strip())
+    return "/" + match.group(1).lower() if match else None

@@ -11,7 +11,9 @@ needs nothing but the Rasa server:
                                         gettext catalogs (locales/) so every string has
                                         one home and is checked by tests/bot/test_i18n.py
 - `POST /webhooks/webchat/feedback`      "was this helpful?" for an answer the
-                                        conversation was shown, kept in its tracker
+                                        conversation was shown, kept in its tracker;
+                                        only with the conversation's key, checked
+                                        (with the rate limits) before anything is read
 
 Browsers on another origin may call the channel only from the origins listed under
 `cors_origins` in credentials.yml; with none listed, only pages served by the bot itself
@@ -26,7 +28,7 @@ import json
 import logging
 import re
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterable, Optional, Tuple
 from urllib.parse import urlsplit
 
 from sanic import Blueprint, response
@@ -66,6 +68,12 @@ FEEDBACK_KINDS = frozenset({"answer", "safety", "fallback", "handoff"})
 MAX_FEEDBACK_BYTES = 2048
 _ANSWER_ID = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
 _VERSION = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
+# What a browser on a listed origin may read of an answer besides the body: the
+# conversation's key (bot/channels/_conversation_keys.py) and a 429's wait.
+EXPOSED_HEADERS = "X-Conversation-Key, Retry-After"
+# admit(request, sender, conversation_key) -> None, or the refusal to answer with
+Admission = Callable[[Request, str, Optional[str]], Awaitable[Optional[HTTPResponse]]]
 
 
 class Refused(ValueError):
@@ -132,7 +140,8 @@ class OriginPolicy:
         """Headers that let a listed origin's page read the answer."""
         if not origin or self.same_origin(origin, host) or not self.allows(origin, host):
             return {"Vary": "Origin"}
-        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        return {"Access-Control-Allow-Origin": origin, "Access-Control-Expose-Headers": EXPOSED_HEADERS,
+                "Vary": "Origin"}
 
 
 # ---- what a browser gets ----------------------------------------------------------------
@@ -197,7 +206,7 @@ def parse_feedback(body: bytes) -> Dict[str, Any]:
         raise Refused(400, "body_too_large", f"the request body is larger than {MAX_FEEDBACK_BYTES} bytes")
     try:
         payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         raise Refused(400, "invalid_json",
                       "the body is not JSON; send {\"sender\", \"answer_id\", \"helpful\"}")
     if not isinstance(payload, dict):
@@ -209,13 +218,16 @@ def parse_feedback(body: bytes) -> Dict[str, Any]:
         raise Refused(400, "invalid_answer_id", "'answer_id' is missing or is not an answer id")
     if not isinstance(helpful, bool):
         raise Refused(400, "invalid_feedback", "'helpful' must be true or false")
+    key = payload.get("conversation_key")
+    if key is not None and (not isinstance(key, str) or not _KEY.fullmatch(key)):
+        raise Refused(400, "invalid_conversation_key", "'conversation_key' is not a conversation key")
     feedback: Dict[str, Any] = {"answer_id": answer_id, "helpful": helpful}
     version, lang = payload.get("version"), payload.get("lang")
     if isinstance(version, str) and _VERSION.fullmatch(version):
         feedback["version"] = version
     if lang in LANGUAGES:
         feedback["lang"] = lang
-    return {"sender": sender, "feedback": feedback}
+    return {"sender": sender, "feedback": feedback, "conversation_key": key}
 
 
 def _was_shown(tracker: Any, answer_id: str) -> bool:
@@ -245,8 +257,13 @@ async def store_feedback(agent: Any, sender: str, feedback: Dict[str, Any]) -> N
 
 # ---- registration -----------------------------------------------------------------------
 
-def register_widget_routes(blueprint: Blueprint, origins: OriginPolicy) -> None:
-    """Add the widget's routes, the origin check and the headers to the channel's blueprint."""
+def register_widget_routes(blueprint: Blueprint, origins: OriginPolicy,
+                           admit: Optional[Admission] = None) -> None:
+    """Add the widget's routes, the origin check and the headers to the channel's blueprint.
+
+    `admit` (the channel's rate limits and conversation keys) decides whether a feedback
+    request may go on; without it only tests call the route.
+    """
     @blueprint.middleware("request")
     async def check_origin(request: Request) -> Optional[HTTPResponse]:
         # This blueprint answers CORS itself; Rasa's app-wide CORS layer (rasa run --cors)
@@ -287,6 +304,11 @@ def register_widget_routes(blueprint: Blueprint, origins: OriginPolicy) -> None:
     async def feedback(request: Request) -> HTTPResponse:
         try:
             parsed = parse_feedback(request.body or b"")
+            # the conversation's key before anything is read: the answer never depends on
+            # what another conversation contains
+            refusal = await admit(request, parsed["sender"], parsed["conversation_key"]) if admit else None
+            if refusal is not None:
+                return refusal
             agent = getattr(request.app.ctx, "agent", None)
             await store_feedback(agent, parsed["sender"], parsed["feedback"])
         except Refused as refused:

@@ -1,9 +1,11 @@
 """The website widget's channel: Rasa's `rest` contract plus the answer fields.
 
-`POST /webhooks/webchat/webhook` with `{"sender", "message", "metadata"}` returns the
-bot's messages, each with `answer_id`, `lang`, `dir`, `kind` and `version` (see
-docs/webchat-channel.md). Bad input gets a 400 with a JSON error; nothing reaches the
-dialogue engine.
+`POST /webhooks/webchat/webhook` with `{"sender", "message", "metadata",
+"conversation_key"}` returns the bot's messages, each with `answer_id`, `lang`, `dir`,
+`kind` and `version` (see docs/webchat-channel.md). Bad input gets a 400 with a JSON
+error; nothing reaches the dialogue engine. Around the dialogue, in their own modules:
+rate limits (`_ratelimit`), conversation keys (`_conversation_keys`) and keeping
+message text out of the logs (`bot.log_privacy`).
 """
 
 from __future__ import annotations
@@ -12,16 +14,21 @@ import asyncio
 import json
 import logging
 import re
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import log_privacy
 from bot.channels._action_client import reuse_action_server_connections
+from bot.channels._conversation_keys import (INVALID_KEY, KEY_HEADER, ConversationKeys, conversation_exists,
+                                             reserved)
 from bot.channels._offline import DEFAULT_ACTION_TIMEOUT, limit_action_server_wait, offline_reply
-from bot.channels._sanitize import SENDER_ID, clean_user_text
+from bot.channels._ratelimit import RateLimiter, RateLimits, request_language, too_many_requests
+from bot.channels._sanitize import SENDER_ID, clean_user_text, control_command
 from bot.channels._widget_routes import OriginPolicy, demo_page, register_widget_routes, wants_html
 from bot.payloads import as_user_text
 
@@ -32,6 +39,8 @@ DEFAULT_MAX_MESSAGE_LENGTH = 2000
 MAX_BODY_BYTES = 64 * 1024
 _REGION = re.compile(r"[A-Za-z]{2}")
 _LOCALE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}")
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BadRequest(ValueError):
@@ -68,23 +77,35 @@ def parse_request(body: bytes, max_message_length: int) -> Dict[str, Any]:
         raise BadRequest(f"the request body is larger than {MAX_BODY_BYTES} bytes", "body_too_large")
     try:
         payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         raise BadRequest("the body is not JSON; send {\"sender\": ..., \"message\": ...}", "invalid_json")
     if not isinstance(payload, dict):
         raise BadRequest("the body must be a JSON object with 'sender' and 'message'", "invalid_json")
     sender, message = payload.get("sender"), payload.get("message")
     if not isinstance(sender, str) or not SENDER_ID.fullmatch(sender):
         raise BadRequest("'sender' is missing or invalid: 1-128 letters, digits or _.:@-", "invalid_sender")
+    if reserved(sender):
+        raise BadRequest("'sender' may not start with another channel's prefix (wa-)", "invalid_sender")
     if not isinstance(message, str):
         raise BadRequest("'message' is missing or is not text", "invalid_message")
+    if _SURROGATE.search(message):
+        raise BadRequest("'message' is not valid Unicode text", "invalid_message")
     if len(message) > max_message_length:
         raise BadRequest(f"'message' is longer than {max_message_length} characters", "message_too_long")
+    cleaned = clean_user_text(message)
+    if control_command(cleaned):
+        # Rasa's /restart, /session_start, /back: a person must not reset the conversation's record
+        raise BadRequest(f"'{control_command(cleaned)}' is reserved and cannot be sent", "reserved_command")
     # Only an exact button payload of ours skips understanding; any other text (a typed
     # "/..." or a payload with words after it) is read, safety decision included.
-    text = as_user_text(clean_user_text(message))
+    text = as_user_text(cleaned)
     if not text:
         raise BadRequest("'message' is empty", "empty_message")
-    return {"sender": sender, "text": text, "metadata": _metadata(payload.get("metadata"))}
+    key = payload.get("conversation_key")
+    if key is not None and (not isinstance(key, str) or not _KEY.fullmatch(key)):
+        raise BadRequest("'conversation_key' is not a conversation key", INVALID_KEY)
+    return {"sender": sender, "text": text, "metadata": _metadata(payload.get("metadata")),
+            "conversation_key": key}
 
 
 def _metadata(raw: Any) -> Dict[str, str]:
@@ -114,12 +135,35 @@ class WebchatInput(InputChannel):
             reuse_action_server_connections()
         limit = int(credentials.get("max_message_length") or DEFAULT_MAX_MESSAGE_LENGTH)
         return cls(max_message_length=limit,
-                   origins=OriginPolicy.from_credentials(credentials.get("cors_origins")))
+                   origins=OriginPolicy.from_credentials(credentials.get("cors_origins")),
+                   rate_limits=RateLimits.from_credentials(credentials.get("rate_limits")),
+                   keys=ConversationKeys.from_environment())
 
     def __init__(self, max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH,
-                 origins: Optional[OriginPolicy] = None) -> None:
+                 origins: Optional[OriginPolicy] = None, rate_limits: Optional[RateLimits] = None,
+                 keys: Optional[ConversationKeys] = None) -> None:
         self.max_message_length = max_message_length
         self.origins = origins or OriginPolicy()  # default: pages served by the bot itself only
+        self.limiter = RateLimiter(rate_limits or RateLimits())
+        self.keys = keys or ConversationKeys.from_environment()
+
+    async def admit(self, request: Request, sender: Optional[str], key: Optional[str],
+                    locale: Optional[str] = None, new_allowed: bool = True) -> Optional[HTTPResponse]:
+        """None if the request may go on; else the 429 or 403 to answer.
+
+        Rate limits first (cheap, and a refused request reads nothing); then the key:
+        a keyless request may only start a conversation (`new_allowed`), never continue one.
+        """
+        agent = getattr(request.app.ctx, "agent", None)
+        wait = await self.limiter.check(agent, self.limiter.address_of(request), sender)
+        if wait:
+            return too_many_requests(wait, request_language(locale, request.headers.get("accept-language")))
+        if sender is None or self.keys.holds(sender, key):
+            return None
+        if key is None and new_allowed and agent is not None and not await conversation_exists(agent, sender):
+            return None
+        return response.json({"error": "this conversation's key is missing or wrong; "
+                                       "start a new conversation", "code": INVALID_KEY}, status=403)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("webchat_webhook", __name__)
@@ -130,35 +174,75 @@ class WebchatInput(InputChannel):
                 return demo_page(request)
             return response.json({"status": "ok", "channel": self.name()})
 
-        register_widget_routes(webhook, self.origins)  # widget files, strings, feedback, CORS
+        # widget files, strings, feedback (admitted like messages), CORS
+        register_widget_routes(webhook, self.origins,
+                               admit=lambda request, sender, key: self.admit(request, sender, key,
+                                                                             new_allowed=False))
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             try:
                 parsed = parse_request(request.body or b"", self.max_message_length)
             except BadRequest as err:
-                return response.json({"error": str(err), "code": err.code}, status=400)
-            collector = WebchatOutput()
-            message = UserMessage(parsed["text"], collector, parsed["sender"],
-                                  input_channel=self.name(), metadata=parsed["metadata"])
-            try:
-                await on_new_message(message)
-            except asyncio.CancelledError:
-                logger.error("webchat: handling a message timed out")
-            except Exception:  # noqa: BLE001 - the person must get an answer, never a 500
-                logger.exception("webchat: handling a message failed")
-            if collector.messages:
-                return response.json(collector.messages)
-            # Nothing was answered: the action server is down or too slow.
-            try:
-                urgent = await offline_reply(getattr(request.app.ctx, "agent", None), parsed["sender"],
-                                             parsed["text"], parsed["metadata"])
-            except Exception:  # noqa: BLE001
-                logger.exception("webchat: the built-in urgent reply failed")
-                urgent = []
-            if urgent:
-                return response.json(urgent)
-            return response.json({"error": "the assistant could not answer just now; please try again",
-                                  "code": "unavailable"}, status=503)
+                # a flood of bad requests is limited like any other: by client address
+                refused = await self.admit(request, None, None)
+                return refused or response.json({"error": str(err), "code": err.code}, status=400)
+            with self.limiter.in_flight(self.limiter.address_of(request)) as admitted:
+                if not admitted:  # this address already has its share of the server's attention
+                    return too_many_requests(1.0, request_language(parsed["metadata"].get("locale"),
+                                                                   request.headers.get("accept-language")))
+                refused = await self.admit(request, parsed["sender"], parsed["conversation_key"],
+                                           parsed["metadata"].get("locale"))
+                return refused or await self._answer(request, parsed, on_new_message)
 
         return webhook
+
+    async def _answer(self, request: Request, parsed: Dict[str, Any],
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        """The dialogue's reply to an admitted message; the built-in urgent reply or 503 without one."""
+        sender = parsed["sender"]
+        # From here on the message is the conversation's: every later reply carries its key.
+        key_header = {KEY_HEADER: self.keys.key_for(sender)}
+        log_privacy.mark_handling(parsed["text"])
+        collector = WebchatOutput()
+        message_id = uuid.uuid4().hex
+        message = UserMessage(parsed["text"], collector, sender, input_channel=self.name(),
+                              metadata=parsed["metadata"], message_id=message_id)
+        try:
+            await on_new_message(message)
+        except asyncio.CancelledError:
+            logger.error("webchat: handling a message timed out")
+        except Exception:  # noqa: BLE001 - the person must get an answer, never a 500
+            logger.exception("webchat: handling a message failed")
+        if collector.messages:
+            return response.json(collector.messages, headers=key_header)
+        # Nothing was answered: the action server is down or too slow.
+        agent = getattr(request.app.ctx, "agent", None)
+        try:
+            urgent = await offline_reply(agent, sender, parsed["text"], parsed["metadata"])
+        except Exception:  # noqa: BLE001
+            logger.exception("webchat: the built-in urgent reply failed")
+            urgent = []
+        if urgent:
+            return response.json(urgent, headers=key_header)
+        stored = await _was_stored(agent, sender, message_id)
+        return response.json({"error": "the assistant could not answer just now; please try again",
+                              "code": "unavailable", "stored": stored}, status=503,
+                             headers=key_header if stored else {})
+
+
+async def _was_stored(agent: Any, sender: str, message_id: str) -> bool:
+    """Whether the unanswered message is in the conversation's record (the 503's `stored`).
+
+    It is when the dialogue engine ran and only the action server failed; it is not when
+    the engine never got to it (the conversation's lock or the tracker store failed).
+    """
+    if agent is None:
+        return False
+    try:
+        tracker = await agent.tracker_store.retrieve(sender)
+    except Exception:  # noqa: BLE001 - unknown: say not stored, so the client sends it again
+        logger.exception("webchat: could not read the conversation after a failure")
+        return False
+    return tracker is not None and any(getattr(e, "message_id", None) == message_id
+                                       for e in reversed(list(tracker.events)))

@@ -34,9 +34,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import LANGUAGES
+from bot import LANGUAGES, log_privacy
 from bot.answer_store import ANSWERS_DIR, REGIONS_FILE
 from bot.channels._offline import limit_action_server_wait, offline_reply
+from bot.channels._sanitize import control_command
 from bot.channels._whatsapp_deliveries import DeliveryLog, engine_of
 from bot.channels._whatsapp_graph import DEFAULT_TIMEOUT, GraphAPI, scrub
 from bot.channels._whatsapp_replies import TEXT_LIMIT, build_messages, number_choice
@@ -199,7 +200,7 @@ class WhatsAppInput(InputChannel):
                                   "code": "invalid_signature"}, status=401)
         try:
             messages, statuses = parse_delivery(json.loads(body.decode("utf-8")))
-        except (UnicodeDecodeError, ValueError, NotAWebhook) as err:
+        except (UnicodeDecodeError, ValueError, RecursionError, NotAWebhook) as err:
             logger.warning("whatsapp: a signed POST is not a webhook delivery: %s", scrub(err))
             return response.json({"error": "the body is not a WhatsApp webhook delivery",
                                   "code": "invalid_body"}, status=400)
@@ -284,6 +285,9 @@ class WhatsAppInput(InputChannel):
             replies = [self._notice(TEXT_NEEDED, await tracker.language())]
         else:
             text = message.text
+            log_privacy.mark_handling(text)
+            if control_command(text):  # typed "/restart": read as words, never as Rasa's reset
+                text = text.strip()[1:].strip()
             chosen = number_choice(text, await tracker.last_buttons()) if _looks_like_number(text) else None
             out = WhatsAppOutput()
             try:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
 from bot.model import train
 from bot.servers import BotServers, free_port, say
 
@@ -29,8 +30,11 @@ class Conversation:
 def bot(tmp_path_factory) -> BotServers:
     train()  # once per run: a no-op when `make test` has just trained
     run_dir: Path = tmp_path_factory.mktemp("bot")
+    # Every end-to-end test talks from one client address (the red team alone sends 1,100
+    # messages): its address limits are lifted; conversations keep theirs. The committed
+    # limits are tested on a bot of their own (test_rate_limits.py).
     servers = BotServers(rasa_port=free_port(), action_port=free_port(), tracker_db=run_dir / "tracker.db",
-                         logs_dir=run_dir / "logs")
+                         logs_dir=run_dir / "logs", webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY})
     with servers:
         yield servers
 

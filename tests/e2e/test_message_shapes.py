@@ -26,14 +26,21 @@ def test_the_bots_own_button_still_works(conversation):
     assert replies[0]["answer_id"] == "procedure.sessions"
 
 
-@pytest.mark.parametrize("text", ["/restart", "/session_start", "/greet"])
-def test_typed_control_intents_are_read_as_text_and_restart_nothing(conversation, tracker_events, text):
+@pytest.mark.parametrize("text", ["/restart", "/session_start"])
+def test_typed_control_commands_are_refused_and_restart_nothing(bot, conversation, tracker_events, text):
+    from bot.servers import say
+
     chat = conversation()
     chat.say("does it hurt?")
-    replies = chat.say(text)
-    assert replies[0]["answer_id"]
+    status, body = say(bot.webhook, chat.sender, text)
+    assert status == 400 and body["code"] == "reserved_command"
     kinds = [kind for kind, _ in tracker_events(chat.sender)]
     assert "restart" not in kinds and kinds.count("session_started") <= 1
+
+
+def test_other_typed_intents_are_read_as_words(conversation):
+    replies = conversation().say("/greet")
+    assert replies[0]["answer_id"] and replies[0]["answer_id"] != "safety.urgent"
 
 
 def test_a_place_named_beats_the_browser_locale(conversation):

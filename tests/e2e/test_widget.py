@@ -246,7 +246,7 @@ def clinic_bot(bot, clinic_site, tmp_path_factory):
     credentials["bot.channels.webchat.WebchatInput"]["cors_origins"] = [clinic_site.origin]
     path = run_dir / "credentials.yml"
     path.write_text(yaml.safe_dump(credentials), encoding="utf-8")
-    servers = BotServers(rasa_port=free_port(), action_port=bot.action_port,
+    servers = BotServers(rasa_port=free_port(), action_port=bot.action_port, action_secret=bot.action_secret,
                          tracker_db=run_dir / "tracker.db", logs_dir=run_dir / "logs", credentials=path)
     try:
         servers.start_rasa()
@@ -345,7 +345,7 @@ def test_the_bot_serves_the_widget_and_its_demo_page(bot):
 
 
 def test_pages_of_unlisted_origins_cannot_talk_to_the_bot(bot):
-    message = {"sender": "web-origin-check", "message": "does it hurt?"}
+    message = {"sender": "web-origin-check-1", "message": "does it hurt?"}
     status, headers, body = _post(bot.webhook, message, {"Origin": "https://evil.example"})
     assert status == 403 and body["code"] == "origin_not_allowed"
     assert "Access-Control-Allow-Origin" not in headers
@@ -353,7 +353,8 @@ def test_pages_of_unlisted_origins_cannot_talk_to_the_bot(bot):
     assert "Access-Control-Allow-Origin" not in headers, "a foreign page cannot even read the strings"
     status, _, body = _post(bot.webhook, message, {"Origin": bot.url})  # the bot's own demo page
     assert status == 200 and body[0]["answer_id"] == "procedure.pain"
-    status, _, body = _post(bot.webhook, message)  # no browser at all (curl, a server)
+    # no browser at all (curl, a server); a new conversation (continuing one needs its key)
+    status, _, body = _post(bot.webhook, {**message, "sender": "web-origin-check-2"})
     assert status == 200
 
 
@@ -526,9 +527,15 @@ def test_feedback_reaches_the_tracker(open_widget, bot, tracker_events):
     assert answer.locator(".thumb.no").get_attribute("aria-pressed") == "true", "the choice survives a reload"
 
     # the server refuses feedback on answers this conversation never saw, and nonsense
+    key = widget.stored()["key"]
+    assert key, "the widget keeps the conversation's key beside its id"
     status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback",
-                            {"sender": sender, "answer_id": "safety.urgent", "helpful": True})
+                            {"sender": sender, "conversation_key": key, "answer_id": "safety.urgent",
+                             "helpful": True})
     assert status == 404 and body["code"] == "unknown_answer"
+    status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback",
+                            {"sender": sender, "answer_id": "procedure.pain", "helpful": True})
+    assert status == 403 and body["code"] == "invalid_conversation_key", "not without the key"
     status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback", {"sender": sender, "answer_id": "x"})
     assert status == 400 and body["error"]
     status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback",
@@ -659,6 +666,48 @@ def test_retry_sends_the_message_once_the_bot_answers_again(open_widget):
     assert widget.wait_for_bot(before)["answer_id"] == "procedure.pain"
     assert widget.locator(".msg.error").count() == 0 and widget.locator("textarea").input_value() == ""
     assert [m["text"] for m in widget.user_messages()] == ["does it hurt?"]
+
+
+def test_sending_too_fast_is_answered_with_slow_down_in_the_conversations_language(open_widget):
+    """Issue 12: over the conversation's rate limit (429) the widget says so, keeps the text, and retries."""
+    widget = open_widget("ur").wait_ready().open()
+    error = None
+    for i in range(40):  # far faster than anyone types: the burst is 10, then one a second
+        before = widget.bot_count()
+        widget.type(f"ok {i}")
+        widget.page.keyboard.press("Enter")
+        widget.wait_idle()
+        if widget.locator(".msg.error").count():
+            error = widget.wait_for_error()
+            break
+        assert widget.bot_count() > before
+    assert error is not None, "never limited"
+    assert (error["code"], error["text"], error["lang"], error["retry"]) == \
+        ("slow_down", ui("ur", "slow_down"), "ur", ui("ur", "retry"))
+    assert widget.locator("textarea").input_value() == f"ok {i}", "the text is kept to send again"
+    widget.page.wait_for_timeout(2500)
+    before = widget.bot_count()
+    widget.locator(".msg.error .retry").click()
+    widget.wait_for_bot(before)
+    assert widget.locator(".msg.error").count() == 0
+
+
+def test_a_conversation_whose_key_is_refused_goes_on_in_a_new_one(open_widget):
+    """Issue 12: if the bot no longer recognises the conversation's key, the widget starts afresh once."""
+    widget = open_widget("en").wait_ready().open()
+    widget.say("does it hurt?")
+    old = widget.stored()
+    widget.page.evaluate("""() => {
+        const k = Object.keys(sessionStorage).find(k => k.startsWith('clinic-chat:'));
+        const s = JSON.parse(sessionStorage.getItem(k)); s.key = 'A'.repeat(43);
+        sessionStorage.setItem(k, JSON.stringify(s)); }""")
+    widget.page.reload()
+    widget.wait_ready()
+    reply = widget.say("how many sessions do I need?")
+    assert reply["answer_id"] == "procedure.sessions"
+    new = widget.stored()
+    assert new["sender"] != old["sender"] and new["key"] and new["key"] != old["key"]
+    assert widget.locator(".msg.error").count() == 0
 
 
 def test_a_reload_keeps_the_conversation_and_new_conversation_starts_over(open_widget):

@@ -22,6 +22,7 @@ if os.environ.get("SCALE_TESTS") != "1":
 PRODUCTION_ENDPOINTS = Path(os.environ.get("SCALE_ENDPOINTS") or PROJECT_ROOT / "endpoints.production.yml")
 # A crashed server's ticket blocks its conversation until it expires (Rasa: 60 s); see docs/deploy.md.
 LOCK_LIFETIME_SECONDS = 15
+SHARED_WEBCHAT_SECRET = uuid.uuid4().hex + uuid.uuid4().hex
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +47,9 @@ def production_env(postgres_server, redis_server, action_port: int) -> dict:
             "DB_HOST": "127.0.0.1", "DB_PORT": str(postgres_server.port), "DB_NAME": postgres_server.database,
             "DB_USER": postgres_server.user, "DB_PASSWORD": "",
             "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_server.port), "REDIS_DB": "1", "REDIS_PASSWORD": "",
-            "TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME_SECONDS)}
+            "TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME_SECONDS),
+            # shared by every replica, as docs/deploy.md says: a conversation's key works on both
+            "WEBCHAT_SECRET": SHARED_WEBCHAT_SECRET}
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +58,7 @@ def cluster(postgres_server, redis_server, tmp_path_factory):
     from concurrent.futures import ThreadPoolExecutor
 
     from bench.servers import ConfiguredBotServers
+    from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
     from bot.model import train
     from bot.servers import free_port
 
@@ -67,7 +71,9 @@ def cluster(postgres_server, redis_server, tmp_path_factory):
         pairs.append(ConfiguredBotServers(
             rasa_port=free_port(), action_port=action_port, tracker_db=tmp_path / "unused.db",
             logs_dir=tmp_path / f"logs-{name}", endpoints_source=PRODUCTION_ENDPOINTS,
-            extra_env=production_env(postgres_server, redis_server, action_port)))
+            extra_env=production_env(postgres_server, redis_server, action_port),
+            # the test is one client address playing 20 people at once (the limits: test_ratelimit_redis.py)
+            webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY}))
     try:
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(lambda p: p.start(), pairs))

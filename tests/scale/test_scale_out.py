@@ -34,9 +34,17 @@ def plan(sender: str, turns: int, seed: int) -> List[str]:
     return random.Random(f"{sender}-{seed}").sample(TOPICS, turns)
 
 
+# Each conversation's key from its first reply: any server recognises it (shared WEBCHAT_SECRET).
+KEYS: Dict[str, str] = {}
+
+
 async def post(session: aiohttp.ClientSession, webhook: str, sender: str, topic: str) -> Tuple[int, object]:
     body = {"sender": sender, "message": button(topic), "metadata": {"region": "GB"}}
+    if sender in KEYS:
+        body["conversation_key"] = KEYS[sender]
     async with session.post(webhook, json=body, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)) as resp:
+        if resp.headers.get("X-Conversation-Key"):
+            KEYS[sender] = resp.headers["X-Conversation-Key"]
         return resp.status, json.loads(await resp.read() or b"null")
 
 
@@ -98,6 +106,33 @@ def test_alternating_servers_answer_every_message_once_in_order(cluster, sender_
             assert sorted(texts[i:i + 2]) == sorted(expected[i:i + 2]), (sender, texts)
 
 
+def test_a_conversations_rate_limit_holds_across_both_servers(cluster, sender_prefix, tracker_rows):
+    """Issue 12: with the Redis lock store the limits live in Redis, so spreading a flood over
+    both servers buys nothing. The committed conversation limit is a burst of 10, then 1 a second.
+    (Before the next test, which kills server "a".)"""
+    sender = f"{sender_prefix}-flood"
+    webhooks = [pair.webhook for pair in cluster]
+    statuses: List[int] = []
+
+    async def main() -> float:
+        async with aiohttp.ClientSession() as session:
+            started = time.monotonic()
+            for i in range(40):  # as fast as the servers answer, alternately
+                status, body = await post(session, webhooks[i % 2], sender, TOPICS[i % len(TOPICS)])
+                statuses.append(status)
+                if status == 429:
+                    assert body["code"] == "rate_limited"
+            return time.monotonic() - started
+
+    elapsed = asyncio.run(main())
+    accepted = statuses.count(200)
+    assert set(statuses) <= {200, 429} and statuses.count(429) > 0
+    # one bucket: its burst plus what refilled meanwhile (two per-server buckets would give 20+)
+    assert accepted <= 10 + int(elapsed) + 1, (accepted, elapsed)
+    stored = [t for t, _ in stored_turns(tracker_rows(sender))]
+    assert len(stored) == accepted, "refused messages are not stored"
+
+
 def test_a_server_killed_mid_run_loses_no_accepted_message(cluster, sender_prefix, tracker_rows):
     """Rasa server "a" is killed (SIGKILL) a third of the way in; the balancer then sends everything to "b"."""
     alive = {0: True, 1: True}
@@ -153,3 +188,4 @@ def test_a_server_killed_mid_run_loses_no_accepted_message(cluster, sender_prefi
         deduplicated = [t for i, t in enumerate(texts) if t not in texts[:i]]
         assert deduplicated == [button(t) for t in plans[sender]], (sender, texts)
         assert all(ids == [text.split('"topic":"')[1][:-2]] for text, ids in stored), stored
+

@@ -103,10 +103,11 @@
       var saved = JSON.parse(window.sessionStorage.getItem(STORAGE_KEY) || 'null');
       if (saved && /^[A-Za-z0-9_.:@-]{1,128}$/.test(saved.sender) && Array.isArray(saved.messages)) {
         saved.lang = LANGS.indexOf(saved.lang) >= 0 ? saved.lang : languageOf(LOCALE);
+        saved.key = typeof saved.key === 'string' && /^[A-Za-z0-9_-]{1,100}$/.test(saved.key) ? saved.key : null;
         return saved;
       }
     } catch (e) { /* storage disabled or damaged: start afresh */ }
-    return { sender: newSender(), lang: languageOf(LOCALE), open: false, messages: [] };
+    return { sender: newSender(), key: null, lang: languageOf(LOCALE), open: false, messages: [] };
   }
 
   function save() {
@@ -127,7 +128,8 @@
       body: JSON.stringify(body), signal: controller.signal
     }).then(function (resp) {
       return resp.json().catch(function () { return null; }).then(function (data) {
-        return { status: resp.status, data: data };
+        // the conversation's key (first reply): sent back with every later message and feedback
+        return { status: resp.status, data: data, key: resp.headers.get('X-Conversation-Key') };
       });
     }, function () {
       throw { reason: controller.signal.aborted ? 'timeout' : 'unreachable' };
@@ -203,7 +205,8 @@
     }
     function give(helpful) {
       yes.disabled = no.disabled = true;
-      post('feedback', { sender: state.sender, answer_id: message.answer_id, helpful: helpful,
+      post('feedback', { sender: state.sender, conversation_key: state.key || undefined,
+        answer_id: message.answer_id, helpful: helpful,
         version: message.version, lang: message.lang }).then(function (res) {
         if (res.status !== 200) { throw res; }
         message.feedback = helpful;
@@ -296,11 +299,12 @@
 
   // message: what the bot receives; shown: the person's bubble (null for the greeting);
   // typed: the text they typed, given back to the text box if it cannot be delivered.
-  function send(message, shown, typed, onFailure) {
+  function send(message, shown, typed, onFailure, rekeyed) {
     if (busy) { return false; }
     busy = true;
     clearError();
     var userMessage = shown ? { from: 'user', text: shown } : null;
+    var again = false; // sent again once, in a new conversation, if this one's key is refused
     var pending = userMessage ? appendToLog(renderUser(userMessage)) : null;
     setTyping(true);
     var metadata = {};
@@ -311,7 +315,9 @@
       if (typed && !ui.input.value) { ui.input.value = typed; resizeInput(); }
       showError(key, retryable ? (onFailure || function () { send(message, shown, typed); }) : null);
     }
-    post('webhook', { sender: state.sender, message: message, metadata: metadata }).then(function (res) {
+    post('webhook', { sender: state.sender, conversation_key: state.key || undefined, message: message,
+      metadata: metadata }).then(function (res) {
+      if (res.key) { state.key = res.key; save(); }
       if (res.status === 200 && Array.isArray(res.data)) {
         if (userMessage) { state.messages.push(userMessage); }
         res.data.forEach(function (reply) {
@@ -333,6 +339,15 @@
         fail('too_long', false);
       } else if (res.status === 400 && res.data && res.data.code === 'empty_message') {
         fail('empty', false);
+      } else if (res.status === 429) {
+        fail('slow_down', true); // rate limited: nothing was stored; the person may send it again
+      } else if (res.status === 403 && res.data && res.data.code === 'invalid_conversation_key' && !rekeyed) {
+        // the bot no longer recognises this conversation (its key changed): go on in a new one
+        state.sender = newSender();
+        state.key = null;
+        save();
+        if (pending) { pending.remove(); }
+        again = true;
       } else {
         fail('unreachable', true); // 503 (the assistant could not answer), 403, 5xx...
       }
@@ -341,6 +356,7 @@
     }).finally(function () {
       busy = false;
       setTyping(false);
+      if (again) { send(message, shown, typed, onFailure, true); }
     });
     return true;
   }
@@ -379,7 +395,7 @@
   function startOver() {
     if (busy) { return; }
     clearError();
-    state = { sender: newSender(), lang: state.lang, open: true, messages: [] };
+    state = { sender: newSender(), key: null, lang: state.lang, open: true, messages: [] };
     save();
     renderAll();
     applyChrome();

@@ -15,7 +15,10 @@ def _body(**payload) -> bytes:
 def test_a_good_request():
     parsed = parse_request(_body(sender="abc-123", message="does it hurt?",
                                  metadata={"locale": "ar-SA", "region": "sa", "x": "dropped"}), 2000)
-    assert parsed == {"sender": "abc-123", "text": "does it hurt?", "metadata": {"locale": "ar-SA", "region": "SA"}}
+    assert parsed == {"sender": "abc-123", "text": "does it hurt?", "metadata": {"locale": "ar-SA", "region": "SA"},
+                      "conversation_key": None}
+    keyed = parse_request(_body(sender="abc-123", message="ok", conversation_key="Ab_-09"), 2000)
+    assert keyed["conversation_key"] == "Ab_-09"
 
 
 @pytest.mark.parametrize("body, code", [
@@ -31,6 +34,18 @@ def test_a_good_request():
     (_body(sender="abc", message="<b></b>"), "empty_message"),
     (_body(sender="abc", message="x" * 2001), "message_too_long"),
     (b"{" + b" " * 70000 + b"}", "body_too_large"),
+    # issue 12, finding 9: each of these was a 500 or a 503 "try again"
+    (b'{"sender": "abc", "message": "hi", "metadata": ' + b"[" * 5000 + b"]" * 5000 + b"}", "invalid_json"),
+    (b'{"sender": "abc", "message": "x\\ud800y"}', "invalid_message"),
+    (_body(sender="abc", message="/restart"), "reserved_command"),
+    (_body(sender="abc", message=" /session_start "), "reserved_command"),
+    (_body(sender="abc", message='/restart{"a": 1}'), "reserved_command"),
+    (_body(sender="abc", message="/back"), "reserved_command"),
+    # finding 8: WhatsApp's id space is not the web's
+    (_body(sender="wa-0123456789abcdef0123456789abcdef", message="hi"), "invalid_sender"),
+    (_body(sender="WA-x", message="hi"), "invalid_sender"),
+    (_body(sender="abc", message="hi", conversation_key="not a key!"), "invalid_conversation_key"),
+    (_body(sender="abc", message="hi", conversation_key=5), "invalid_conversation_key"),
 ])
 def test_bad_requests_are_refused_with_a_reason(body, code):
     with pytest.raises(BadRequest) as err:
@@ -48,3 +63,8 @@ def test_markup_and_control_characters_are_removed():
     assert clean_user_text("<b>does</b> it\x00 hurt?<script>x</script>") == "does it hurt? x"
     assert clean_user_text("&lt;img src=x onerror=alert(1)&gt; hi") == "hi"
     assert clean_user_text("هل\u200f يؤلم") == "هل\u200f يؤلم"  # bidi marks are text, not markup
+
+
+def test_words_that_only_look_like_commands_are_messages():
+    for text in ("/restart now", "restart", "/backup", '/ask_topic{"topic":"procedure.pain"}', "how do I go back?"):
+        assert parse_request(_body(sender="abc", message=text), 2000)["text"] == text

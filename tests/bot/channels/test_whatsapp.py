@@ -157,6 +157,15 @@ def test_a_question_reaches_the_dialogue_with_the_region_and_never_the_number():
     assert isinstance(message.output_channel, WhatsAppOutput)
 
 
+@pytest.mark.parametrize("typed, read_as", [("/restart", "restart"), (" /session_start ", "session_start"),
+                                             ("/back", "back")])
+def test_a_typed_control_intent_is_read_as_words_and_never_resets_the_conversation(typed, read_as):
+    """Issue 12: Rasa obeys "/restart" as its own command; a person typing it must not wipe the record."""
+    answer = {"text": "Sorry?", "lang": "en", "answer_id": "fallback.not_understood"}
+    seen, _ = _turn(_inbound(typed), answer=answer)
+    assert [m.text for m in seen] == [read_as]
+
+
 def test_a_number_answers_the_last_numbered_menu():
     buttons = [{"title": f"Topic {i}", "payload": topic_payload(f"topic.t{i}")} for i in range(1, 13)]
     tracker = _tracker([UserUttered("topics?"), BotUttered("Topics we cover.", data={"buttons": buttons})])

@@ -36,7 +36,9 @@ def test_listed_origins_may_call_and_read_the_answer():
     assert not policy.allows("http://www.clinic.example", BOT_HOST), "so is a different scheme"
     assert not policy.allows("https://www.clinic.example.evil.example", BOT_HOST)
     headers = policy.cors_headers("https://www.clinic.example", BOT_HOST)
-    assert headers == {"Access-Control-Allow-Origin": "https://www.clinic.example", "Vary": "Origin"}
+    assert headers == {"Access-Control-Allow-Origin": "https://www.clinic.example", "Vary": "Origin",
+                       # the widget reads the conversation's key and a 429's wait from these
+                       "Access-Control-Expose-Headers": "X-Conversation-Key, Retry-After"}
     assert OriginPolicy.from_credentials("*").allows("https://anyone.example", BOT_HOST)
 
 
@@ -131,7 +133,8 @@ def test_good_feedback():
     parsed = parse_feedback(_body(sender="web-1a2b", answer_id="procedure.pain", helpful=False,
                                   version="2026-11-20", lang="ar", extra="<dropped>"))
     assert parsed == {"sender": "web-1a2b", "feedback": {"answer_id": "procedure.pain", "helpful": False,
-                                                          "version": "2026-11-20", "lang": "ar"}}
+                                                          "version": "2026-11-20", "lang": "ar"},
+                      "conversation_key": None}
     parsed = parse_feedback(_body(sender="s", answer_id="a.b", helpful=True, version="<script>", lang="fr"))
     assert parsed["feedback"] == {"answer_id": "a.b", "helpful": True}
 
@@ -149,6 +152,9 @@ def test_good_feedback():
     (_body(sender="s", answer_id="procedure.pain", helpful="yes"), "invalid_feedback"),
     (_body(sender="s", answer_id="procedure.pain", helpful=1), "invalid_feedback"),
     (b"{" + b" " * 5000 + b"}", "body_too_large"),
+    (b'{"a":' + b"[" * 1010 + b"]" * 1010 + b"}", "invalid_json"),  # nested too deep: was a 503
+    (_body(sender="s", answer_id="procedure.pain", helpful=True, conversation_key="<x>"),
+     "invalid_conversation_key"),
 ])
 def test_bad_feedback_is_refused_with_a_reason(body, code):
     with pytest.raises(Refused) as err:
