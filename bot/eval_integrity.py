@@ -2,7 +2,7 @@
 
 The sets were written by helpers who saw only the red-flags concepts and the answer ids.
 Training data written later (NLU examples, the safety corpus, lexicons) must not copy them.
-A shared run of eight words, or a whole message of six words or more, counts as a copy; a
+A shared run of eight words, or a whole message of seven words or more, counts as a copy; a
 short everyday message ("does it hurt") or a phrase ("my lips are swelling") in both is just
 the language. Independent writers sometimes converge on the same sentence: such a training
 message is dropped (`drop_copies`), never the evaluation message.
@@ -23,7 +23,7 @@ from bot.normalize import normalise_for_matching
 
 EVAL_DIR = PROJECT_ROOT / "data" / "eval"
 RUN = 8  # words in a row that make a copy
-WHOLE = 6  # a whole message this long, the same in both, is a copy
+WHOLE = 7  # a whole message this long, the same in both, is a copy
 LEXICON_WORDS = 6  # a lexicon entry this long found verbatim in an evaluation message is a copy
 
 
