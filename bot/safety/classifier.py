@@ -34,7 +34,7 @@ CORPUS_DIR = PROJECT_ROOT / "data" / "safety" / "corpus"
 LABELS = ("none", "personal", "urgent")
 # Corpus files say `general` or `neither` for what the classifier calls `none`.
 _LABEL_NAMES = {"urgent": "urgent", "personal": "personal", "none": "none", "general": "none", "neither": "none"}
-DEFAULT_THRESHOLDS = {"shape_urgent": 0.30, "shape_personal": 0.30, "reader_urgent": 0.65, "reader_personal": 0.90}
+DEFAULT_THRESHOLDS = {"shape_urgent": 0.30, "shape_personal": 0.70, "reader_urgent": 0.60, "reader_personal": 0.70}
 MODELS = ("reader", "shape")
 
 

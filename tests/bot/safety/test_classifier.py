@@ -32,7 +32,7 @@ def test_either_model_over_its_threshold_escalates():
     judge = SafetyTextClassifier(thresholds=DEFAULT_THRESHOLDS)
     assert judge.verdict_of({"reader_urgent": 0.9}) is SafetyClass.URGENT
     assert judge.verdict_of({"shape_urgent": 0.31}) is SafetyClass.URGENT
-    assert judge.verdict_of({"reader_urgent": 0.5, "shape_personal": 0.5}) is SafetyClass.PERSONAL
+    assert judge.verdict_of({"reader_urgent": 0.5, "shape_personal": 0.75}) is SafetyClass.PERSONAL
     assert judge.verdict_of({"reader_urgent": 0.5, "reader_personal": 0.5}) is None
     assert judge.verdict_of({}) is None
 
