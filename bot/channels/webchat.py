@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 REPLY_FIELDS = ("answer_id", "lang", "dir", "kind", "version")
 DEFAULT_MAX_MESSAGE_LENGTH = 2000
 MAX_BODY_BYTES = 64 * 1024
-_REGION = re.compile(r"[A-Za-z]{2}")
+_REGION = re.compile(r"[A-Za-z]{2}(?:-[A-Za-z0-9]{1,3})?")  # GB, or IQ-KR (ISO 3166-2)
 _LOCALE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}")
 
 
