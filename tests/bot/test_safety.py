@@ -29,6 +29,7 @@ def test_urgent(text):
     "أنا حامل هل أقدر أسوي ميزو",
     "میں حاملہ ہوں کیا میں کروا سکتی ہوں",
     "main pregnant hoon kya meso karwa sakti hoon",
+    "اخذ دواء للضغط، هل المنتج مسجل في هيئة الغذاء والدواء؟",
 ])
 def test_personal(text):
     assert default_guard().check(text).safety_class is SafetyClass.PERSONAL
@@ -37,6 +38,12 @@ def test_personal(text):
 @pytest.mark.parametrize("text", [
     "does it hurt?", "what are the side effects?", "is swelling normal after mesotherapy?",
     "how many sessions do I need", "هل يوجد آثار جانبية؟", "کتنے سیشن چاہئیں", "price kya hai",
+    # The Saudi regulator's name holds the word "medicine": asking whether a product is registered
+    # is not a question about the person's medicines.
+    "هل المنتجات مسجلة في هيئة الغذاء والدواء؟",
+    # General questions about the new topics (issue 13) stay information questions.
+    "what signs should i watch for after mesotherapy", "is there an age limit for mesotherapy",
+    "does a meso injection break the fast", "is mesotherapy safe for dark skin",
 ])
 def test_information_questions_pass(text):
     assert default_guard().check(text).safety_class is None
