@@ -159,3 +159,21 @@ def test_titles_fit_a_whatsapp_button(store):
     for answer in store.answers.values():
         for lang, title in answer.title.items():
             assert len(title) <= 20, (answer.id, lang, title)
+
+
+def test_the_danger_signs_answer_gives_the_regions_emergency_instruction(store):
+    signs = store.get("safety.danger_signs")
+    assert signs.medical and signs.needs_clinician and signs.review_status == "pending"
+    for lang in LANGUAGES:
+        assert "{emergency}" in signs.text[lang], lang
+    for sign in ("infection", "pain", "pale", "grey", "dark", "cold", "blisters", "vision", "lips", "tongue",
+                 "throat", "breathing", "hives", "weakness", "swelling that keeps growing"):
+        assert sign in signs.text["en"], sign
+
+
+def test_the_skin_lightening_answer_does_not_read_like_a_yes(store):
+    lightening = store.get("uses.skin_lightening")
+    assert lightening.text["en"].startswith("Mesotherapy is not a skin-whitening treatment")
+    assert lightening.text["ar"].startswith("الميزوثيرابي ليس علاجًا لتبييض البشرة")
+    assert lightening.text["ur"].startswith("میسوتھراپی رنگ گورا کرنے کا علاج نہیں ہے")
+    assert "glutathione" in lightening.text["en"].lower()

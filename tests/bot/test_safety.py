@@ -30,6 +30,7 @@ def test_urgent(text):
     "میں حاملہ ہوں کیا میں کروا سکتی ہوں",
     "main pregnant hoon kya meso karwa sakti hoon",
     "اخذ دواء للضغط، هل المنتج مسجل في هيئة الغذاء والدواء؟",
+    "هل الميزو آمن على بشرتي؟",
 ])
 def test_personal(text):
     assert default_guard().check(text).safety_class is SafetyClass.PERSONAL
@@ -41,6 +42,9 @@ def test_personal(text):
     # The Saudi regulator's name holds the word "medicine": asking whether a product is registered
     # is not a question about the person's medicines.
     "هل المنتجات مسجلة في هيئة الغذاء والدواء؟",
+    # "آمن على البشرة" is "safe on the skin"; "آمن عليّ" ("safe for me") reads the same
+    # without diacritics, so only the general phrases are set aside.
+    "هل الميزو آمن على البشرة السمراء؟",
     # General questions about the new topics (issue 13) stay information questions.
     "what signs should i watch for after mesotherapy", "is there an age limit for mesotherapy",
     "does a meso injection break the fast", "is mesotherapy safe for dark skin",
