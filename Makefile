@@ -12,7 +12,7 @@ STRICT ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv locales validate train run shell test evaluate redteam answer-eval clean
-.PHONY: translations-export translations-import retrain rollback review
+.PHONY: translations-export translations-import retrain rollback review sign-off offline-reply
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -73,7 +73,7 @@ answer-eval: train ## right answer and reply language per written form and diale
 
 # ---- content staff: translations, retraining, learning from conversations (bot/content/) ----
 FORCE ?=
-DB ?= var/tracker.db
+DB ?=
 SINCE ?=
 
 translations-export: $(STAMP) ## write locales/ar|ur/answers.po for the translators (fuzzy = English changed)
@@ -88,8 +88,20 @@ retrain: locales ## validate, train a candidate, compare with the model in servi
 rollback: $(STAMP) ## put the model that was in service before back in service
 	$(PY) -m bot rollback
 
-review: $(STAMP) ## export messages the bot handled badly (DB=var/tracker.db SINCE=YYYY-MM-DD) to review/
-	$(PY) -m bot review --db $(DB) $(if $(SINCE),--since $(SINCE))
+review: $(STAMP) ## list what clinicians must sign; export messages the bot handled badly (DB=var/tracker.db SINCE=YYYY-MM-DD) to review/
+	$(PY) -m bot review $(if $(DB),--db $(DB)) $(if $(SINCE),--since $(SINCE))
+
+# A clinician's sign-off of one answer (or STATUS=content-checked / STATUS=pending):
+#   make sign-off ID=procedure.pain REVIEWER="Dr A. Rahman" ROLE="aesthetic physician" REGISTRATION="GMC 1234567"
+ID ?=
+STATUS ?= approved
+sign-off: $(STAMP) ## record an answer's review (ID= REVIEWER= ROLE= REGISTRATION= [STATUS=content-checked|pending] [DATE=])
+	@if [ -z "$(ID)" ]; then echo "give the answer id: make sign-off ID=procedure.pain ..." >&2; exit 2; fi
+	$(PY) -m bot sign-off "$(ID)" --status "$(STATUS)" --reviewer "$(REVIEWER)" --role "$(ROLE)" \
+	  --registration "$(REGISTRATION)" $(if $(DATE),--date $(DATE))
+
+offline-reply: $(STAMP) ## rewrite domain.yml's built-in urgent reply (utter_urgent_offline) from data/answers/regions.yml
+	$(PY) -m bot offline-reply
 
 clean: ## remove the trained model, runtime files and caches (keeps .venv)
 	rm -rf models var reports .rasa .pytest_cache

@@ -22,12 +22,67 @@ IDS_FILE = "ids.yml"
 REGIONS_FILE = "regions.yml"
 
 KINDS = ("answer", "safety", "urgent", "chitchat", "fallback", "handoff", "system")
-REVIEW_STATUSES = ("approved", "pending")
+# Review states, weakest first. `pending`: nobody has checked it yet. `content-checked`:
+# content staff checked it against the reference article (not a clinical sign-off).
+# `approved`: a named clinician signed it off, with their role and registration.
+PENDING, CONTENT_CHECKED, APPROVED = "pending", "content-checked", "approved"
+REVIEW_STATUSES = (PENDING, CONTENT_CHECKED, APPROVED)
+REVIEW_FIELDS = ("status", "reviewer", "role", "registration", "date")
+# Kinds whose text is clinical advice even without the clinician line (`medical: false`
+# only keeps that line off the urgent reply and the redirect): they need a clinician too.
+CLINICAL_KINDS = ("safety", "urgent")
 SOURCES = ("article", "general guidance")
 # Placeholders the bot fills in, and where their values come from.
 PLACEHOLDERS = {"emergency": "the region's emergency instruction", "licensing": "the region's licensing body"}
 TITLE_MAX = 20  # a WhatsApp reply button's title limit, the strictest place a title is shown
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A professional register and number: "GMC 1234567", "SCFHS 12-R-M-3456", "PMDC 12345-P".
+_REGISTRATION = re.compile(r"(?=.*[A-Za-z\u0600-\u06ff])(?=.*\d).{4,}")
+
+
+@dataclass(frozen=True)
+class Review:
+    """An entry's `review:` block: who vouches for the text, and how far.
+
+    The one definition of the schema: the loader, `make validate`, `make review`'s
+    sign-off list and the sign-off writer (bot/content/signoff.py) all use it.
+    """
+
+    status: str
+    reviewer: str = ""
+    role: str = ""  # e.g. "aesthetic physician"
+    registration: str = ""  # e.g. "GMC 1234567"
+    date: str = ""  # YYYY-MM-DD: the entry's revision, shown to audits as `version`
+
+    @classmethod
+    def from_raw(cls, raw: object) -> "Review":
+        raw = raw if isinstance(raw, dict) else {}
+        return cls(**{f: str(raw.get(f) or "").strip() for f in REVIEW_FIELDS})
+
+    def problems(self) -> List[str]:
+        """What is wrong with this block, each message ending with the fix."""
+        out = []
+        if self.status not in REVIEW_STATUSES:
+            out.append(f"review status is {self.status or None!r}; use {', '.join(REVIEW_STATUSES)}")
+        if not _DATE.fullmatch(self.date):
+            out.append(f"review date is {self.date or None!r}; write it as YYYY-MM-DD")
+        if self.status in (CONTENT_CHECKED, APPROVED) and not self.reviewer:
+            out.append(f"{'an' if self.status == APPROVED else 'a'} {self.status} entry names its reviewer")
+        if self.status == APPROVED:
+            if not self.role:
+                out.append("an approved entry names the reviewer's clinical role (role: aesthetic physician)")
+            if not _REGISTRATION.fullmatch(self.registration):
+                out.append(f"an approved entry gives the reviewer's professional registration "
+                           f"(registration: GMC 1234567), not {self.registration or None!r}")
+        return out
+
+    def as_mapping(self) -> Dict[str, str]:
+        """The block as written in the YAML (empty clinician fields left out below approved)."""
+        out = {"status": self.status, "reviewer": self.reviewer}
+        if self.status == APPROVED or self.role or self.registration:
+            out.update(role=self.role, registration=self.registration)
+        out["date"] = self.date
+        return out
 
 
 @dataclass(frozen=True)
@@ -37,9 +92,7 @@ class Answer:
     intents: Tuple[str, ...]
     medical: bool
     source: str
-    review_status: str
-    reviewer: str
-    review_date: str
+    review: Review
     related: Tuple[str, ...]
     title: Mapping[str, str]
     text: Mapping[str, str]
@@ -49,11 +102,46 @@ class Answer:
     @property
     def version(self) -> str:
         """The entry's revision, shown to audits: its review date."""
-        return self.review_date
+        return self.review.date
+
+    @property
+    def review_status(self) -> str:
+        return self.review.status
+
+    @property
+    def reviewer(self) -> str:
+        return self.review.reviewer
+
+    @property
+    def review_date(self) -> str:
+        return self.review.date
+
+    @property
+    def needs_clinician(self) -> bool:
+        """Medical or safety content: only a clinician's sign-off clears it for production."""
+        return self.medical or self.kind in CLINICAL_KINDS
+
+    @property
+    def awaiting_sign_off(self) -> bool:
+        """A clinician still has to sign this entry (what `make review` lists)."""
+        return self.needs_clinician and self.review.status != APPROVED
 
     @property
     def pending_review(self) -> bool:
-        return self.review_status != "approved"
+        """Production (`BOT_STRICT`) refuses it: medical and not approved by a clinician, or
+        not medical and not even content-checked."""
+        if self.needs_clinician:
+            return self.review.status != APPROVED
+        return self.review.status not in (CONTENT_CHECKED, APPROVED)
+
+    def refusal(self) -> str:
+        """Why production refuses this entry, and what clears it."""
+        if self.needs_clinician:
+            return (f"entry '{self.id}' is medical and its review status is {self.review.status}: production "
+                    "refuses it until a clinician approves it (status: approved, with reviewer, role, "
+                    "registration and date; make review lists what to sign)")
+        return (f"entry '{self.id}' is still pending review: production refuses it until content staff "
+                "check it (status: content-checked, reviewer and date) or a clinician approves it")
 
 
 def _placeholders(text: str) -> set:
@@ -106,18 +194,12 @@ class _EntryReader:
         return out
 
     def read(self) -> Answer:
-        review = self.raw.get("review") if isinstance(self.raw.get("review"), dict) else {}
-        if not review:
+        raw_review = self.raw.get("review")
+        if not isinstance(raw_review, dict) or not raw_review:
             self.error("review", "add 'review:' with status, reviewer and date")
-        status = review.get("status")
-        if status not in REVIEW_STATUSES:
-            self.error("review", f"review status is {status!r}; use approved or pending")
-        date = str(review.get("date") or "")
-        if not _DATE.fullmatch(date):
-            self.error("review", f"review date is {date!r}; write it as YYYY-MM-DD")
-        reviewer = str(review.get("reviewer") or "")
-        if status == "approved" and not reviewer.strip():
-            self.error("review", "an approved entry names its reviewer")
+        review = Review.from_raw(raw_review)
+        for message in review.problems() if isinstance(raw_review, dict) and raw_review else ():
+            self.error("review", message)
         medical = self.raw.get("medical", False)
         if not isinstance(medical, bool):
             self.error("medical", "'medical' is true or false")
@@ -127,9 +209,7 @@ class _EntryReader:
             intents=self.id_list("intents"),
             medical=bool(medical),
             source=self.choice("source", SOURCES),
-            review_status=str(status),
-            reviewer=reviewer,
-            review_date=date,
+            review=review,
             related=self.id_list("related"),
             title=self.texts("title"),
             text=self.texts("text"),
@@ -166,13 +246,13 @@ class AnswerStore:
     def load(cls, folder: Path = ANSWERS_DIR, strict: bool = False) -> "AnswerStore":
         """Load and check the store; raises `InvalidContent` listing every error.
 
-        `strict` (production) also refuses entries still pending clinical review.
+        `strict` (production) also refuses every medical entry a clinician has not approved
+        and every other entry not at least content-checked (`Answer.pending_review`).
         """
         problems: List[Problem] = []
         store = cls._read(Path(folder), problems)
         if strict:
-            problems += [Problem(a.path, a.line, f"entry '{a.id}' is still pending clinical review")
-                         for a in (store.pending() if store else [])]
+            problems += [Problem(a.path, a.line, a.refusal()) for a in (store.pending() if store else [])]
         errors = [p for p in problems if p.severity == "error"]
         if errors or store is None:
             raise InvalidContent(errors or [Problem(Path(folder), 1, "the answer store could not be read")])
@@ -209,7 +289,13 @@ class AnswerStore:
         return frozenset(self._by_intent)
 
     def pending(self) -> List[Answer]:
+        """The entries production refuses (see `Answer.pending_review`)."""
         return [a for a in self.answers.values() if a.pending_review]
+
+    def awaiting_sign_off(self) -> List[Answer]:
+        """Medical and safety entries no clinician has approved yet, by file and line."""
+        return sorted((a for a in self.answers.values() if a.awaiting_sign_off),
+                      key=lambda a: (a.path.name, a.line))
 
 
 def _read_ids(path: Path, problems: List[Problem]) -> Dict[str, str]:

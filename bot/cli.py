@@ -124,6 +124,24 @@ def cmd_answer_eval(args: argparse.Namespace) -> int:
     return main(args.url, args.sets)
 
 
+def cmd_offline_reply(args: argparse.Namespace) -> int:
+    from bot.answer_store import ANSWERS_DIR, REGIONS_FILE
+    from bot.content.offline_reply import RESPONSE, build, describe, write
+    from bot.content.paths import ContentPaths
+
+    domain, regions = ContentPaths.project().domain, ANSWERS_DIR / REGIONS_FILE
+    problems = write(domain, regions)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"domain.yml was not changed: fix {REGIONS_FILE} first")
+        return 1
+    print(f"rewrote {RESPONSE} in domain.yml from data/answers/{REGIONS_FILE}:")
+    print(describe(build(regions)))
+    print("domain.yml is a training input: the next make run / make train retrains (about 3 minutes).")
+    return 0
+
+
 def cmd_content(args: argparse.Namespace) -> int:
     """translations-export, translations-import, retrain, rollback, review: bot/content/cli.py."""
     from bot.content.cli import run
@@ -155,6 +173,8 @@ def main(argv=None) -> int:
     p.add_argument("--min-accuracy", type=float, default=0.0)
     p.add_argument("--model", help="a model other than models/current.tar.gz")
     p.set_defaults(func=cmd_evaluate)
+    sub.add_parser("offline-reply", help="rewrite domain.yml's built-in urgent reply from regions.yml") \
+        .set_defaults(func=cmd_offline_reply)
     p = sub.add_parser("redteam", help="the safety red-team suite through the web channel")
     p.add_argument("--url", default="", help="a running bot (default: start one on free ports)")
     p.add_argument("--suite", action="append", dest="suites", help="a suite under data/eval/safety (default: all)")

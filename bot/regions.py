@@ -3,6 +3,12 @@
 The facts live in `data/answers/regions.yml`, with their sources, so content staff can
 correct them without a code change. This module reads them and decides which region a
 conversation is in.
+
+A region is a country (ISO 3166-1 code, `IQ`) or a part of one with its own emergency
+services and licensing (ISO 3166-2 code with its `parent`, `IQ-KR` for Iraq's Kurdistan
+Region): a place named in it picks it; a phone number or a locale only tells the country.
+Every emergency number is listed under `numbers:` with its source and the date it was
+checked, and must appear in the region's emergency text in all three languages.
 """
 
 from __future__ import annotations
@@ -20,6 +26,21 @@ from bot.normalize import normalise_for_matching
 from bot.problems import Problem
 
 _TEXT_FIELDS = ("emergency", "licensing")
+_CODE = re.compile(r"[A-Z]{2}(?:-[A-Z0-9]{1,3})?")  # IQ, or a subdivision such as IQ-KR
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# What a number is for. `emergency`: call it now for an ambulance (listed in the built-in
+# urgent reply); `advice`: urgent but not life-threatening (NHS 111); `police`: named only
+# so nobody mistakes it for the ambulance.
+NUMBER_USES = ("emergency", "advice", "police")
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    number: str
+    use: str
+    source: str
+    checked: str  # YYYY-MM-DD: when it was last checked against `source`
 
 
 @dataclass(frozen=True)
@@ -32,6 +53,14 @@ class Region:
     licensing: Mapping[str, str]
     source: str = ""
     verify: bool = False
+    numbers: Tuple[PhoneNumber, ...] = ()
+    parent: Optional[str] = None
+    locales: Tuple[str, ...] = ()
+
+    @property
+    def emergency_numbers(self) -> Tuple[str, ...]:
+        """The numbers to call now, in the order the file lists them."""
+        return tuple(n.number for n in self.numbers if n.use == "emergency")
 
 
 @dataclass
@@ -47,7 +76,7 @@ class RegionTable:
         self._places.sort(key=lambda pc: -len(pc[0]))
 
     def get(self, code: Optional[str]) -> Region:
-        """The region for an ISO code, or the general instruction for an unknown one."""
+        """The region for an ISO code (`GB`, `IQ-KR`), or the general instruction for an unknown one."""
         if isinstance(code, str) and code.upper() in self.regions:
             return self.regions[code.upper()]
         return self.unknown
@@ -59,7 +88,7 @@ class RegionTable:
             digits = digits[2:]
         best = None
         for region in self.regions.values():
-            for cc in region.calling_codes:
+            for cc in region.calling_codes if region.parent is None else ():
                 if digits.startswith(cc) and (best is None or len(cc) > len(best[1])):
                     best = (region.code, cc)
         return best[0] if best else None
@@ -133,6 +162,56 @@ def _texts(entry: dict, key: str, path: Path, where: str, problems: List[Problem
     return {lang: str(value.get(lang) or "").strip() for lang in LANGUAGES}
 
 
+def _numbers(entry: dict, path: Path, where: str, problems: List[Problem]) -> Tuple[PhoneNumber, ...]:
+    raw = entry.get("numbers")
+    line = getattr(entry, "key_lines", {}).get("numbers", getattr(entry, "line", 1))
+    if not isinstance(raw, list) or not raw:
+        problems.append(Problem(path, line, f"{where}: list its emergency numbers under 'numbers:', each with "
+                                "number, use, source and checked (the date it was checked)"))
+        return ()
+    out = []
+    for item in raw:
+        item_line = getattr(item, "line", line)
+        if not isinstance(item, dict):
+            problems.append(Problem(path, item_line, f"{where}: a number is written as "
+                                    "{number: \"999\", use: emergency, source: ..., checked: YYYY-MM-DD}"))
+            continue
+        number = PhoneNumber(*(str(item.get(k) or "").strip() for k in ("number", "use", "source", "checked")))
+        label = f"{where}: number {number.number or '?'}"
+        if not re.fullmatch(r"\d{2,6}", number.number):
+            problems.append(Problem(path, item_line, f"{label}: write the number as digits in quotes (\"999\")"))
+        if number.use not in NUMBER_USES:
+            problems.append(Problem(path, item_line, f"{label}: 'use' is {number.use or None!r}; use one of: "
+                                    f"{', '.join(NUMBER_USES)}"))
+        if not number.source:
+            problems.append(Problem(path, item_line, f"{label}: add the 'source' it was checked against"))
+        if not _DATE.fullmatch(number.checked):
+            problems.append(Problem(path, item_line, f"{label}: 'checked' is {number.checked or None!r}; "
+                                    "write the date it was last checked as YYYY-MM-DD"))
+        out.append(number)
+    if out and not any(n.use == "emergency" for n in out):
+        problems.append(Problem(path, line, f"{where}: no number has 'use: emergency'; "
+                                "say which one to call now"))
+    return tuple(out)
+
+
+def _numbers_in(text: str) -> set:
+    return set(re.findall(r"(?<!\d)\d{2,6}(?!\d)", text.translate(_DIGITS)))
+
+
+def _check_numbers_in_texts(region: Region, path: Path, line: int, problems: List[Problem]) -> None:
+    """The emergency texts name exactly the listed numbers, in every language."""
+    listed = {n.number for n in region.numbers}
+    for lang, text in region.emergency.items():
+        found = _numbers_in(text)
+        for number in sorted(listed - found):
+            problems.append(Problem(path, line, f"region {region.code}: the {lang} emergency text does not "
+                                    f"give the number {number}; add it or remove it from 'numbers:'"))
+        for number in sorted(found - listed):
+            problems.append(Problem(path, line, f"region {region.code}: the {lang} emergency text gives "
+                                    f"{number}, which 'numbers:' does not list (with its source and date)"))
+
+
 def load_regions(path: Path, problems: List[Problem]) -> Optional[RegionTable]:
     """Read and check `regions.yml`; problems are appended to `problems`."""
     try:
@@ -147,12 +226,16 @@ def load_regions(path: Path, problems: List[Problem]) -> Optional[RegionTable]:
     for entry in raw["regions"]:
         line = getattr(entry, "line", 1)
         code = str(entry.get("code", "")).upper() if isinstance(entry, dict) else ""
-        if not re.fullmatch(r"[A-Z]{2}", code):
-            problems.append(Problem(path, line, "a region needs a two-letter ISO 'code' such as GB"))
+        if not _CODE.fullmatch(code):
+            problems.append(Problem(path, line, "a region needs an ISO 'code' such as GB (a country) or "
+                                    "IQ-KR (a part of one, with its 'parent: IQ')"))
             continue
         if code in regions:
             problems.append(Problem(path, line, f"region {code} is listed twice; keep one"))
         where = f"region {code}"
+        parent = str(entry.get("parent") or "").upper() or None
+        if "-" in code and parent != code.split("-")[0]:
+            problems.append(Problem(path, line, f"{where} is part of a country: add 'parent: {code.split('-')[0]}'"))
         regions[code] = Region(
             code=code,
             name=_texts(entry, "name", path, where, problems),
@@ -162,9 +245,17 @@ def load_regions(path: Path, problems: List[Problem]) -> Optional[RegionTable]:
             licensing=_texts(entry, "licensing", path, where, problems),
             source=str(entry.get("source") or ""),
             verify=bool(entry.get("verify", False)),
+            numbers=_numbers(entry, path, where, problems),
+            parent=parent,
+            locales=tuple(str(loc) for loc in entry.get("locales") or ()),
         )
         if not regions[code].source:
             problems.append(Problem(path, line, f"{where}: add the 'source' of these facts"))
+        if regions[code].numbers:
+            _check_numbers_in_texts(regions[code], path, line, problems)
+    for region in regions.values():
+        if region.parent and region.parent not in regions:
+            problems.append(Problem(path, 1, f"region {region.code}: its parent {region.parent} is not a region"))
     unknown_raw = raw.get("unknown")
     if not isinstance(unknown_raw, dict):
         problems.append(Problem(path, 1, "add an 'unknown:' entry for people whose region is not known"))

@@ -7,8 +7,12 @@
   English each translation was made from, and `yaml_edit` changing only the lines that change.
 - `retrain` and `registry`: train a candidate, compare it with the model in service, promote
   it or refuse it, roll back (`make retrain`, `make rollback`).
-- `review`: badly handled messages from the tracker store, as YAML to edit into examples
-  (`make review`).
+- `review`: what clinicians must sign (the medical answers not approved yet) and badly
+  handled messages from the tracker store, as YAML to edit into examples (`make review`);
+  `signoff` records a review state (`make sign-off`: `approve`, `mark_content_checked`,
+  `mark_pending`) in the answer files, on the schema of `bot.answer_store.Review`.
+- `offline_reply`: domain.yml's built-in urgent reply generated from regions.yml
+  (`make offline-reply`) and checked by `make validate`.
 
 docs/content-guide.md explains them to content staff.
 """

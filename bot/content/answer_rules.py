@@ -17,7 +17,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 from bot import LANGUAGES
 from bot._yaml import YamlFileError
 from bot.content._fastyaml import load as load_yaml_with_lines
-from bot.answer_store import IDS_FILE, PLACEHOLDERS, REGIONS_FILE, AnswerStore
+from bot.answer_store import IDS_FILE, PLACEHOLDERS, REGIONS_FILE, REVIEW_FIELDS, AnswerStore
 from bot.content import tracking
 from bot.content.catalog_rules import interface_strings
 from bot.content.paths import ContentPaths
@@ -33,7 +33,7 @@ MAX_LIST_ROWS = 10       # more than this become a numbered menu
 
 ENTRY_KEYS = {"id", "kind", "intents", "medical", "source", "review", "related", "title", "text",
               tracking.KEY}
-REVIEW_KEYS = {"status", "reviewer", "date"}
+REVIEW_KEYS = set(REVIEW_FIELDS)
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\"'«»]+[^\s<>()\"'«».,;:!?،؛۔]", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -109,7 +109,7 @@ class _EntryRules:
         for key in review if isinstance(review, dict) else ():
             if key not in REVIEW_KEYS:
                 self.add(_line(self.raw, "review", key), f"the bot does not read 'review: {key}:'; "
-                         "use status, reviewer and date", "warning")
+                         f"use {', '.join(REVIEW_FIELDS)}", "warning")
 
     def review_date(self) -> None:
         review = self.raw.get("review")

@@ -28,17 +28,25 @@ def add_commands(sub, func) -> None:
     p.add_argument("--to", help="a model id from models/history/ instead of the previous one")
     p.add_argument("--no-reload", action="store_true")
     p.set_defaults(func=func, content="rollback")
-    p = sub.add_parser("review", help="export badly handled messages from the tracker store")
-    p.add_argument("--db", default="var/tracker.db")
+    p = sub.add_parser("review", help="list what clinicians must sign; export badly handled messages")
+    p.add_argument("--db", default=None, help="the tracker store (default var/tracker.db, skipped if absent)")
     p.add_argument("--out", default="", help="default: review/review-<today>.yml")
     p.add_argument("--since", type=dt.date.fromisoformat, help="YYYY-MM-DD")
     p.add_argument("--min-confidence", type=float, default=0.6)
     p.set_defaults(func=func, content="review")
+    p = sub.add_parser("sign-off", help="set an answer's review: a clinician's approval, content-checked, pending")
+    p.add_argument("answer_id")
+    p.add_argument("--status", default="approved", choices=["approved", "content-checked", "pending"])
+    p.add_argument("--reviewer", default="")
+    p.add_argument("--role", default="", help='the clinician\'s role, e.g. "aesthetic physician"')
+    p.add_argument("--registration", default="", help='register and number, e.g. "GMC 1234567"')
+    p.add_argument("--date", default=None, help="YYYY-MM-DD (default: today)")
+    p.set_defaults(func=func, content="sign-off")
 
 
 def run(args: argparse.Namespace) -> int:
     return {"export": _export, "import": _import, "retrain": _retrain, "rollback": _rollback,
-            "review": _review}[args.content](args)
+            "review": _review, "sign-off": _sign_off}[args.content](args)
 
 
 def _export(args) -> int:
@@ -105,13 +113,47 @@ def _rollback(args) -> int:
 
 
 def _review(args) -> int:
-    from bot.content.review import review
+    from bot.answer_store import AnswerStore
+    from bot.content.review import review, sign_off_list, write_sign_off_sheet
 
-    out = Path(args.out or f"review/review-{dt.date.today().isoformat()}.yml")
+    today = dt.date.today().isoformat()
+    store = AnswerStore.load()
+    waiting = sign_off_list(store)
+    print(f"Clinical sign-off: {len(waiting)} medical or safety entries wait for a clinician's approval"
+          + (":" if waiting else "."))
+    for line in waiting:
+        print(f"  {line}")
+    if waiting:
+        sheet = Path(f"review/sign-off-{today}.md")
+        write_sign_off_sheet(store, sheet)
+        print(f"wrote {sheet}: their texts in en, ar and ur, for the clinician to read and sign\n")
+    db = Path(args.db or "var/tracker.db")
+    if args.db is None and not db.exists():
+        print(f"no conversations to review yet ({db} does not exist)")
+        return 0
+    out = Path(args.out or f"review/review-{today}.yml")
     try:
-        count = review(Path(args.db), out, args.since, args.min_confidence)
+        count = review(db, out, args.since, args.min_confidence)
     except FileNotFoundError as err:
         print(err, file=sys.stderr)
         return 1
     print(f"wrote {out}: {count} message(s) to review")
+    return 0
+
+
+def _sign_off(args) -> int:
+    from bot.content.signoff import SignOffRefused, approve, mark_content_checked, mark_pending
+
+    try:
+        if args.status == "approved":
+            path = approve(args.answer_id, args.reviewer, args.role, args.registration, args.date)
+        elif args.status == "content-checked":
+            path = mark_content_checked(args.answer_id, args.reviewer, args.date)
+        else:
+            path = mark_pending(args.answer_id, args.date)
+    except SignOffRefused as err:
+        print(f"not written: {err}", file=sys.stderr)
+        return 1
+    print(f"{args.answer_id}: review status {args.status}, written to {path}")
+    print("Restart the bot (make run) to serve it; make validate STRICT=1 shows what production still refuses.")
     return 0

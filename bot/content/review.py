@@ -1,6 +1,10 @@
-"""`make review`: what patients wrote that the bot handled badly, ready to become examples.
+"""`make review`: what clinicians must sign, and what patients wrote that the bot handled badly.
 
-Reads the tracker store (SQLite, `var/tracker.db`) and collects the person's messages
+First, the sign-off list: every medical or safety entry of the answer store that no
+clinician has approved yet (`AnswerStore.awaiting_sign_off`), as `file:line`, and a
+sheet with its three texts for the clinician to read (`review/sign-off-<date>.md`).
+
+Then the conversations. Reads the tracker store (SQLite, `var/tracker.db`) and collects the person's messages
 that the bot
 - did not understand (NLU fallback, or answered with fallback.not_understood),
 - understood only with low confidence, or answered as out of scope,
@@ -27,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
+from bot import LANGUAGES
+from bot.answer_store import AnswerStore
 from bot.language import detect_language
 from bot.normalize import normalise_for_matching
 
@@ -224,3 +230,51 @@ def review(db: Path, out: Path, since: Optional[dt.date] = None,
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(items, Path(db), since), encoding="utf-8")
     return len(items)
+
+
+# ---- the sign-off list ------------------------------------------------------------------
+def _shown(path: Path) -> str:
+    from bot import PROJECT_ROOT
+
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def sign_off_list(store: AnswerStore) -> List[str]:
+    """One line per entry a clinician must still sign: `file:line: id (why): title`."""
+    lines = []
+    for answer in store.awaiting_sign_off():
+        why = "medical" if answer.medical else f"{answer.kind} reply"
+        lines.append(f"{_shown(answer.path)}:{answer.line}: {answer.id} ({why}, source: {answer.source}, "
+                     f"status: {answer.review_status}): {answer.title['en']}")
+    return lines
+
+
+def sign_off_sheet(store: AnswerStore) -> str:
+    """The texts a clinician signs, in the three languages, with how to record the sign-off."""
+    waiting = store.awaiting_sign_off()
+    today = dt.date.today().isoformat()
+    out = [f"# Clinical sign-off, {today}: {len(waiting)} entries", "",
+           "Each entry below is medical or safety content that no clinician has approved yet. Read the",
+           "text in every language you read; the clinician line (\"A licensed clinician decides...\") is",
+           "added after each medical answer. To sign one off, give content staff your name, role and",
+           "registration; they run:", "",
+           "    make sign-off ID=<id> REVIEWER=\"Dr ...\" ROLE=\"aesthetic physician\" REGISTRATION=\"GMC 1234567\"",
+           "", "A text changed after your sign-off goes back to pending (make sign-off ID=<id> STATUS=pending).",
+           ""]
+    for answer in waiting:
+        out += [f"## {answer.id}: {answer.title['en']}", "",
+                f"`{_shown(answer.path)}:{answer.line}` · status {answer.review_status} · source: {answer.source}"
+                f" · revision {answer.version}", ""]
+        for lang in LANGUAGES:
+            out += [f"**{lang}**", "", answer.text[lang], ""]
+    return "\n".join(out)
+
+
+def write_sign_off_sheet(store: AnswerStore, out: Path) -> int:
+    """Write the sheet to `out`; returns how many entries wait for a sign-off."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(sign_off_sheet(store), encoding="utf-8")
+    return len(store.awaiting_sign_off())

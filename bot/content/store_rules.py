@@ -20,20 +20,25 @@ CONTROL_INTENTS = {"ask_topic"}
 
 
 def load_store(answers_dir: Path, strict: bool = False) -> Tuple[Optional[AnswerStore], List[Problem]]:
-    """The store as the action server loads it, and its problems: entries pending clinical
-    review are warnings, or errors when `strict` (production refuses them). The store is
-    returned in strict mode too, so the other rules still run on it."""
+    """The store as the action server loads it, and its problems: entries production would
+    refuse (medical ones no clinician approved, others not content-checked) are warnings, or
+    errors when `strict`. The store is returned in strict mode too, so the other rules still
+    run on it."""
     try:
         store = AnswerStore.load(answers_dir)
     except InvalidContent as err:
         return None, list(err.problems)
     if strict:
-        return store, [Problem(a.path, a.line, f"entry '{a.id}' is still pending clinical review; production "
-                               "refuses it: a clinician must approve it (review: status: approved)")
-                       for a in store.pending()]
-    return store, [Problem(a.path, a.line, f"entry '{a.id}' is pending clinical review; it is served, "
-                           "but production (STRICT=1) refuses it until a clinician approves it", "warning")
-                   for a in store.pending()]
+        return store, [Problem(a.path, a.line, a.refusal()) for a in store.pending()]
+    return store, [Problem(a.path, a.line, _served_until(a), "warning") for a in store.pending()]
+
+
+def _served_until(answer) -> str:
+    if answer.needs_clinician:
+        return (f"entry '{answer.id}' is pending clinical review (status: {answer.review_status}); it is "
+                "served, but production (STRICT=1) refuses it until a clinician approves it")
+    return (f"entry '{answer.id}' is pending review; it is served, but production (STRICT=1) refuses it "
+            "until it is content-checked")
 
 
 def _domain_intents(domain_file: Path) -> set:

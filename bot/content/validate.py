@@ -15,6 +15,7 @@ from bot.content._fastyaml import load as load_yaml_with_lines
 from bot.content.answer_rules import check_answers
 from bot.content.catalog_rules import check_catalogs
 from bot.content.nlu_rules import check_nlu, check_stories, read_domain
+from bot.content.offline_reply import check as check_offline_reply
 from bot.content.paths import ContentPaths
 from bot.clinic import read_clinics
 from bot.content.store_rules import check_coverage, check_lexicon, load_store
@@ -60,6 +61,7 @@ def check_all(paths: ContentPaths = None, strict: bool = False, rasa: bool = Tru
     problems += store_problems
     if store is not None:
         problems += check_coverage(store, paths.domain)
+        problems += check_offline_reply(paths.domain, paths.answers / "regions.yml")
     problems += check_answers(paths, store, strict)
     problems += check_catalogs(paths)
     problems += check_lexicon(paths.triggers)

@@ -91,15 +91,89 @@ def test_a_duplicate_id_across_files_is_an_error(answers_copy):
     assert "is also in booking.yml" in _problems(answers_copy)
 
 
-def test_strict_mode_refuses_pending_entries(store, answers_copy):
-    pending = [a.id for a in store.pending()]
-    assert pending, "the demo content has entries waiting for clinical review"
+def _set_review(folder: Path, answer_id: str, block: str) -> None:
+    """Replace the review block of `answer_id` in a copy of the store with `block` (YAML lines)."""
+    for path in folder.glob("*.yml"):
+        text = path.read_text(encoding="utf-8")
+        start = text.find(f"  - id: {answer_id}\n")
+        if start < 0:
+            continue
+        begin = text.index("    review:\n", start)
+        end = text.index("    related:", begin)
+        path.write_text(text[:begin] + "    review:\n" + block + text[end:], encoding="utf-8")
+        return
+    raise AssertionError(f"{answer_id} not found")
+
+
+def test_an_approval_needs_a_clinicians_role_registration_and_date(answers_copy):
+    _set_review(answers_copy, "procedure.pain", "      status: approved\n      reviewer: Content team\n"
+                "      date: 2026-12-01\n")
+    report = _problems(answers_copy)
+    assert "entry 'procedure.pain': an approved entry names the reviewer's clinical role" in report
+    assert "entry 'procedure.pain': an approved entry gives the reviewer's professional registration" in report
+    _set_review(answers_copy, "procedure.pain", "      status: approved\n      reviewer: Dr A. Rahman\n"
+                "      role: aesthetic physician\n      registration: none\n      date: 2026-12-01\n")
+    assert "professional registration (registration: GMC 1234567), not 'none'" in _problems(answers_copy)
+    _set_review(answers_copy, "procedure.pain", "      status: approved\n      reviewer: Dr A. Rahman\n"
+                "      role: aesthetic physician\n      registration: GMC 1234567\n")
+    assert "entry 'procedure.pain': review date is None" in _problems(answers_copy)
+    _set_review(answers_copy, "procedure.pain", "      status: approved\n      reviewer: Dr A. Rahman\n"
+                "      role: aesthetic physician\n      registration: GMC 1234567\n      date: 2026-12-01\n")
+    pain = AnswerStore.load(answers_copy).get("procedure.pain")
+    assert (pain.review.role, pain.review.registration, pain.version) == \
+        ("aesthetic physician", "GMC 1234567", "2026-12-01")
+    assert not pain.awaiting_sign_off and not pain.pending_review
+
+
+def test_an_unknown_review_status_is_refused(answers_copy):
+    _set_review(answers_copy, "procedure.pain", "      status: signed\n      reviewer: x\n      date: 2026-12-01\n")
+    assert "review status is 'signed'; use pending, content-checked, approved" in _problems(answers_copy)
+
+
+def test_strict_mode_refuses_every_medical_entry_a_clinician_has_not_approved(store, answers_copy):
+    medical = [a for a in store.answers.values() if a.needs_clinician and a.review_status != "approved"]
+    checked = [a.id for a in medical if a.review_status == "content-checked"]
+    assert checked, "some medical entries are content-checked: strict refuses them too"
     report = _problems(answers_copy, strict=True)
-    for answer_id in pending:
-        assert f"entry '{answer_id}' is still pending clinical review" in report
+    for answer in medical:
+        assert f"entry '{answer.id}' is medical and its review status is {answer.review_status}" in report
+    # safety.urgent has `medical: false` (no clinician line under an urgent reply) but is clinical.
+    assert store.get("safety.urgent").needs_clinician and "entry 'safety.urgent' is medical" in report
+
+
+def test_strict_mode_allows_content_checked_non_medical_entries(store, answers_copy):
+    for answer in store.answers.values():
+        if answer.needs_clinician:
+            _set_review(answers_copy, answer.id, "      status: approved\n      reviewer: Dr A. Rahman\n"
+                        "      role: aesthetic physician\n      registration: GMC 1234567\n"
+                        "      date: 2026-12-01\n")
+        else:
+            _set_review(answers_copy, answer.id, "      status: content-checked\n      reviewer: Content team\n"
+                        "      date: 2026-12-01\n")
+    assert AnswerStore.load(answers_copy, strict=True).get("chitchat.greet").review_status == "content-checked"
+    _set_review(answers_copy, "chitchat.greet", "      status: pending\n      reviewer: ''\n      date: 2026-12-01\n")
+    assert "entry 'chitchat.greet' is still pending review" in _problems(answers_copy, strict=True)
 
 
 def test_titles_fit_a_whatsapp_button(store):
     for answer in store.answers.values():
         for lang, title in answer.title.items():
             assert len(title) <= 20, (answer.id, lang, title)
+
+
+def test_the_danger_signs_answer_gives_the_regions_emergency_instruction(store):
+    signs = store.get("safety.danger_signs")
+    assert signs.medical and signs.needs_clinician and signs.review_status == "pending"
+    for lang in LANGUAGES:
+        assert "{emergency}" in signs.text[lang], lang
+    for sign in ("infection", "pain", "pale", "grey", "dark", "cold", "blisters", "vision", "lips", "tongue",
+                 "throat", "breathing", "hives", "weakness", "swelling that keeps growing"):
+        assert sign in signs.text["en"], sign
+
+
+def test_the_skin_lightening_answer_does_not_read_like_a_yes(store):
+    lightening = store.get("uses.skin_lightening")
+    assert lightening.text["en"].startswith("Mesotherapy is not a skin-whitening treatment")
+    assert lightening.text["ar"].startswith("الميزوثيرابي ليس علاجًا لتبييض البشرة")
+    assert lightening.text["ur"].startswith("میسوتھراپی رنگ گورا کرنے کا علاج نہیں ہے")
+    assert "glutathione" in lightening.text["en"].lower()

@@ -1,5 +1,7 @@
 """Which region a conversation is in, and the facts for it."""
 
+import re
+
 import pytest
 
 from bot.regions import locale_territory
@@ -59,15 +61,71 @@ def test_bad_hints_are_ignored(regions):
 
 
 def test_every_region_has_its_facts_in_three_languages(regions):
-    assert set(regions.regions) == {"GB", "SA", "AE", "KW", "IQ", "PK", "BR", "MX"}
+    assert set(regions.regions) == {"GB", "SA", "AE", "KW", "IQ", "IQ-KR", "PK", "BR", "MX"}
     for region in regions.regions.values():
         for lang in ("en", "ar", "ur"):
             assert region.emergency[lang] and region.licensing[lang] and region.name[lang]
         assert region.source
 
 
+def test_every_number_has_its_source_and_the_date_it_was_checked(regions):
+    for region in regions.regions.values():
+        assert region.emergency_numbers, region.code
+        for number in region.numbers:
+            assert number.source and re.fullmatch(r"\d{4}-\d{2}-\d{2}", number.checked), (region.code, number)
+
+
+@pytest.mark.parametrize("text", ["I'm in Erbil, my face is swollen", "انا في أربيل", "نحن في السليمانية",
+                                  "main Duhok mein hoon", "we live in Sulaymaniyah", "ہم اربیل میں ہیں"])
+def test_a_place_in_the_kurdistan_region_picks_its_numbers(regions, text):
+    assert regions.from_text(text) == "IQ-KR"
+    kurdistan = regions.get(regions.resolve(text=text).primary)
+    assert kurdistan.parent == "IQ" and kurdistan.emergency_numbers[0] == "122"
+    assert "Kurdistan Regional Government" in kurdistan.licensing["en"]
+
+
+def test_the_rest_of_iraq_keeps_the_federal_numbers(regions):
+    assert regions.resolve(text="I'm in Baghdad").primary == "IQ"
+    assert regions.get("IQ").emergency_numbers == ("911", "122")
+    # A phone number tells the country only; a place in Kurdistan named now or before decides.
+    assert regions.from_phone_number("+9647501234567") == "IQ"
+    assert regions.resolve(phone_region="IQ", text="does it hurt?").primary == "IQ"
+    assert regions.resolve(phone_region="IQ", text="I'm in Erbil").primary == "IQ-KR"
+    assert regions.resolve(phone_region="IQ", text="does it hurt?", named_before="IQ-KR").primary == "IQ-KR"
+    # Where the person says they are beats the phone (../shared/spec/regions.md).
+    assert regions.resolve(phone_region="PK", text="I'm in Erbil").primary == "IQ-KR"
+    assert regions.resolve(page_region="iq-kr").primary == "IQ-KR"
+
+
+def test_brazil_names_the_nursing_councils_and_saudi_911_has_no_dated_city_list(regions):
+    for lang in ("en", "ar", "ur"):
+        assert "COFEN" in regions.get("BR").licensing[lang] and "COREN" in regions.get("BR").licensing[lang]
+    assert "where available" in regions.get("SA").emergency["en"] and "Riyadh" not in regions.get("SA").emergency["en"]
+    assert regions.get("PK").emergency_numbers == ("1122", "115")
+
+
+def _load(path):
+    from bot.regions import load_regions
+
+    problems = []
+    load_regions(path, problems)
+    return "\n".join(str(p) for p in problems)
+
+
+def test_a_number_missing_from_an_emergency_text_or_without_a_date_is_refused(answers_copy):
+    path = answers_copy / "regions.yml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("یا ایدھی ایمبولینس کے لیے 115 پر کال کریں", "یا ایدھی ایمبولینس کو کال کریں")
+                    .replace('source: "Mexico national emergency number 911", checked: 2026-12-04',
+                             'source: "Mexico national emergency number 911"'), encoding="utf-8")
+    report = _load(path)
+    assert "region PK: the ur emergency text does not give the number 115" in report
+    assert "region MX: number 911: 'checked' is None" in report
+
+
 @pytest.mark.parametrize("code, number", [("GB", "999"), ("SA", "997"), ("AE", "998"), ("KW", "112"),
-                                          ("IQ", "911"), ("PK", "1122"), ("BR", "192"), ("MX", "911")])
+                                          ("IQ", "911"), ("IQ-KR", "122"), ("PK", "1122"), ("PK", "115"),
+                                          ("BR", "192"), ("MX", "911")])
 def test_emergency_numbers_are_those_of_the_regions_table(regions, code, number):
     for lang in ("en", "ar", "ur"):
         assert number in regions.get(code).emergency[lang].translate(str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")), (code, lang)

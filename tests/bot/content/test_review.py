@@ -9,7 +9,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.content.review import collect, pseudonym, review
+from bot.answer_store import AnswerStore
+from bot.content.review import collect, pseudonym, review, sign_off_list, sign_off_sheet
+from bot.content.signoff import approve
 
 
 def _user(text, intent, confidence, ranking=()):
@@ -102,3 +104,33 @@ def test_since_leaves_out_older_conversations(tracker_db):
 def test_a_missing_database_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no tracker store at"):
         review(tmp_path / "nope.db", tmp_path / "out.yml")
+
+
+# ---- what clinicians must sign ----------------------------------------------------------
+def test_the_sign_off_list_names_every_medical_entry_not_approved_by_file_and_line(project):
+    store = AnswerStore.load(project.answers)
+    listed = sign_off_list(store)
+    waiting = [a for a in store.answers.values() if (a.medical or a.kind in ("safety", "urgent"))
+               and a.review_status != "approved"]
+    assert len(listed) == len(waiting) > 0
+    for line in listed:
+        where, rest = line.split(": ", 1)
+        path, number = where.rsplit(":", 1)
+        answer_id = rest.split(" ", 1)[0]
+        text = (project.root / path).read_text(encoding="utf-8") if (project.root / path).exists() else \
+            store.get(answer_id).path.read_text(encoding="utf-8")
+        assert text.splitlines()[int(number) - 1].strip() == f"- id: {answer_id}"
+    assert not any(" chitchat." in line or " booking.consultation " in line for line in listed)
+    approve("procedure.pain", "Dr Amina Rahman", "aesthetic physician", "GMC 7654321", "2026-12-02",
+            folder=project.answers)
+    after = sign_off_list(AnswerStore.load(project.answers))
+    assert len(after) == len(listed) - 1 and not any(" procedure.pain " in line for line in after)
+
+
+def test_the_sign_off_sheet_shows_the_texts_in_three_languages(store):
+    sheet = sign_off_sheet(store)
+    urgent = store.get("safety.urgent")
+    assert "## safety.urgent" in sheet
+    for lang in ("en", "ar", "ur"):
+        assert urgent.text[lang] in sheet
+    assert "make sign-off ID=" in sheet

@@ -101,12 +101,13 @@ def test_a_phone_number_must_be_the_same_in_every_language(project):
     _find(_check(project), path, "phone numbers differ between languages")
 
 
-def test_an_approved_entry_without_a_reviewer_is_an_error(project):
+def test_an_approval_without_the_clinicians_registration_is_an_error(project):
     path = project.answers / "procedure.yml"
-    edit(path, "      reviewer: Content team (checked against the reference article)\n      date: 2026-11-20\n"
-               "    related: [procedure.downtime, procedure.sessions]",
-         "      reviewer: ''\n      date: 2026-11-20\n    related: [procedure.downtime, procedure.sessions]")
-    _find(_check(project), path, "an approved entry names its reviewer")
+    edit(path, "      status: content-checked\n      reviewer: Content team (checked against the reference article)\n"
+               "      date: 2026-11-20\n    related: [procedure.downtime, procedure.sessions]",
+         "      status: approved\n      reviewer: Dr A. Rahman\n      role: aesthetic physician\n"
+         "      date: 2026-11-20\n    related: [procedure.downtime, procedure.sessions]")
+    _find(_check(project), path, "an approved entry gives the reviewer's professional registration")
 
 
 def test_a_review_date_in_the_future_is_a_warning(project):
@@ -118,9 +119,16 @@ def test_a_review_date_in_the_future_is_a_warning(project):
 
 def test_a_pending_entry_is_a_warning_and_strict_makes_it_an_error(project):
     _find(_check(project), project.answers / "procedure.yml",
-          "entry 'procedure.how_it_is_done' is pending clinical review", "warning")
+          "entry 'procedure.how_it_is_done' is pending clinical review (status: pending)", "warning")
     _find(_check(project, strict=True), project.answers / "procedure.yml",
-          "entry 'procedure.how_it_is_done' is still pending clinical review", "error")
+          "entry 'procedure.how_it_is_done' is medical and its review status is pending", "error")
+
+
+def test_strict_refuses_a_content_checked_medical_entry_but_not_a_content_checked_greeting(project):
+    strict = _check(project, strict=True)
+    _find(strict, project.answers / "procedure.yml",
+          "entry 'procedure.pain' is medical and its review status is content-checked", "error")
+    assert not [p for p in strict if "'chitchat.greet'" in p.message]
 
 
 def test_a_misspelt_key_is_a_warning(project):

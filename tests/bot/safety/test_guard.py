@@ -41,6 +41,8 @@ def test_urgent(text):
     "أنا حامل هل أقدر أسوي ميزو",
     "میں حاملہ ہوں کیا میں کروا سکتی ہوں",
     "main pregnant hoon kya meso karwa sakti hoon",
+    "اخذ دواء للضغط، هل المنتج مسجل في هيئة الغذاء والدواء؟",
+    "هل الميزو آمن على بشرتي؟",
 ])
 def test_personal(text):
     assert verdict(text) is PERSONAL
@@ -61,6 +63,14 @@ def test_personal(text):
     "had my session yesterday, can I wear make-up today?",
     "day 3, skin looks amazing",
     "if I have it done today, will I swell?",
+    # The Saudi regulator's name holds the word "medicine": asking whether a product is
+    # registered is not a question about the person's medicines.
+    "هل المنتجات مسجلة في هيئة الغذاء والدواء؟",
+    # "آمن على البشرة" is "safe on the skin" in general.
+    "هل الميزو آمن على البشرة السمراء؟",
+    # General questions about the new topics (issue 13) stay information questions.
+    "what signs should i watch for after mesotherapy", "is there an age limit for mesotherapy",
+    "does a meso injection break the fast", "is mesotherapy safe for dark skin",
 ])
 def test_information_questions_stay_information(text):
     assert verdict(text) is None
