@@ -139,6 +139,8 @@ def _turn(message, tracker=None, answer=None, agent=None):
             accepted, _ = channel._claim(agent, [message])
             for inbound, conversation, key in accepted:
                 await channel._handle(inbound, conversation, key, dialogue, agent)
+            if channel._tasks:  # the read receipt, sent in the background
+                await asyncio.wait(set(channel._tasks), timeout=10)
             await graph.close()
         asyncio.run(go())
         return seen, api.delivered(NUMBER)
