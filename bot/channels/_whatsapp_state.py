@@ -9,6 +9,7 @@ answer id, and the `named_region` slot a pin sets is what the dialogue reads nex
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Dict, List, Optional, Sequence
 
 from rasa.core.channels.channel import CollectingOutputChannel
@@ -25,6 +26,10 @@ def bot_event(message: Dict[str, Any]) -> BotUttered:
     data = {"buttons": message["buttons"]} if message.get("buttons") else {}
     metadata = {k: v for k, v in message.items() if k not in _NOT_METADATA}
     return BotUttered(str(message.get("text") or ""), data=data, metadata=metadata)
+
+
+def _latest(tracker: Any) -> float:
+    return max((getattr(e, "timestamp", 0.0) or 0.0 for e in tracker.events), default=0.0)
 
 
 class ConversationState:
@@ -74,6 +79,10 @@ class ConversationState:
                 tracker = await processor.fetch_tracker_with_initial_session(
                     self.conversation, CollectingOutputChannel(), metadata)
                 for event in events:
+                    # Rasa's SQL store reads events back in timestamp order: an event made
+                    # before the session start just added would land before it, and a
+                    # session start resets the slots.
+                    event.timestamp = max(time.time(), _latest(tracker) + 1e-6)
                     tracker.update(event)
                 await self.agent.tracker_store.save(tracker)
         except Exception:  # noqa: BLE001 - the person still gets the message

@@ -544,8 +544,11 @@ def test_a_dubai_pin_from_a_pakistani_phone_gets_998(wa, store, form):
     from tests.support.shapes import REPLY_LANGUAGE, REPORTS
 
     user = WhatsAppUser(wa, "92")
-    user.say(FORMS[form][2])
-    user.send(user.message({"type": "location", "location": {"latitude": 25.2048, "longitude": 55.2708}}))
+    # The pin is the first message: the language is not known yet, so all three, with buttons.
+    pinned = user.send(user.message({"type": "location", "location": {"latitude": 25.2048, "longitude": 55.2708}}))
+    for lang in ("en", "ar", "ur"):
+        assert store.regions.get("AE").name[lang] in full_text(pinned)
+    assert plain_digits(pinned).count("998") >= 3 and pinned[-1]["interactive"]["type"] == "button"
     sent = user.say(REPORTS[form])
     assert bot_answers(user)[-1] == ("safety.urgent", REPLY_LANGUAGE[form])
     assert "998" in plain_digits(sent) and "1122" not in plain_digits(sent)
