@@ -33,6 +33,10 @@ TOPICS_BUTTON = "Topics"
 NUMBERED_CHOICE_PROMPT = "Reply with the number of a topic:"
 TEXT_NEEDED = "I can only read text messages. Please type your question."
 TRY_AGAIN_LATER = "Sorry, I could not answer just now. Please send your message again in a few minutes."
+# The clinic's contact lines (bot/clinic_contact.py), filled into an answer's {contact}.
+CONTACT_PHONE = "Phone: {number}"
+CONTACT_WHATSAPP = "WhatsApp: {number}"
+CONTACT_BOOKING = "Book online: {link}"
 # Website widget (bot/channels/widget/): its own interface, by the key widget.js uses.
 # Served to the widget as JSON by the web channel (GET /webhooks/webchat/strings.json).
 WIDGET_STRINGS = {
@@ -65,7 +69,7 @@ WIDGET_STRINGS = {
 SLOW_DOWN = WIDGET_STRINGS["slow_down"]
 USED_MSGIDS = (CLINICIAN_REMINDER, TALK_TO_PERSON, ALSO_IN_REGION, *LANGUAGE_NAMES.values(),
                TOPICS_BUTTON, NUMBERED_CHOICE_PROMPT, TEXT_NEEDED, TRY_AGAIN_LATER,
-               *WIDGET_STRINGS.values())
+               CONTACT_PHONE, CONTACT_WHATSAPP, CONTACT_BOOKING, *WIDGET_STRINGS.values())
 
 
 def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list:

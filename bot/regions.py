@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
 
@@ -118,9 +119,12 @@ class RegionTable:
         country; when these disagree, the others are kept so the urgent reply can give
         their numbers too, the strongest first.
         """
-        named = self.from_text(text or "") or self._known(pin_region) or self._known(named_before)
+        named = self.from_text(text or "") or self._pinned(pin_region) or self._pinned(named_before)
         if named:
-            return RegionChoice(named, (), named)
+            # A pin in a country the table does not list still decides: the person is
+            # there, so the general instruction (the local emergency number) is right,
+            # not the number of the country their phone comes from.
+            return RegionChoice(named if named in self.regions else None, (), named)
         evidence = [self._known(phone_region), self._known(page_region), self._known(locale_territory(locale))]
         found = list(dict.fromkeys(code for code in evidence if code))
         if not found:
@@ -130,14 +134,37 @@ class RegionTable:
     def _known(self, code: Optional[str]) -> Optional[str]:
         return code.upper() if isinstance(code, str) and code.upper() in self.regions else None
 
+    def _pinned(self, code: Optional[str]) -> Optional[str]:
+        """A place the person is in: a region of the table, or any other country (ISO code)."""
+        return self._known(code) or (code.upper() if is_country_code(code) else None)
+
 
 @dataclass(frozen=True)
 class RegionChoice:
     """The region a reply is for, the others the evidence points to, and a named one."""
 
-    primary: Optional[str]
+    primary: Optional[str]  # None: unknown, or a pinned country the table does not list
     also: Tuple[str, ...] = ()  # their emergency numbers are given after the primary's
     named: Optional[str] = None  # named or pinned by the person: remembered for the conversation
+
+
+def is_country_code(code: object) -> bool:
+    """An ISO 3166-1 alpha-2 country code CLDR knows (`FR`), in any case."""
+    return isinstance(code, str) and len(code) == 2 and code.isascii() and code.isalpha() \
+        and code.upper() in _territories()
+
+
+@lru_cache(maxsize=1)
+def _territories() -> frozenset:
+    # CLDR also names groupings (EU, UN, QO outlying Oceania, pseudo-locales XA/XB, ZZ unknown).
+    groupings = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
+    return frozenset(code for code in Locale("en").territories if code.isalpha() and code not in groupings)
+
+
+def country_name(code: str, lang: str) -> str:
+    """A country's name in `lang` from CLDR (Babel), for a country the table does not list."""
+    locale = {"en": "en", "ar": "ar", "ur": "ur"}.get(lang, "en")
+    return Locale(locale).territories.get(code.upper(), code.upper())
 
 
 def locale_territory(locale: Optional[str]) -> Optional[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from bot.answer_store import AnswerStore
 from bot.i18n import ALSO_IN_REGION, CLINICIAN_REMINDER, LANGUAGE_NAMES, interface_text
@@ -61,12 +61,22 @@ def emergency_instruction(store: AnswerStore, lang: str, region: Optional[str],
 
 
 def compose_reply(store: AnswerStore, answer_id: str, lang: str, region: Optional[str] = None,
-                  also_regions: Sequence[str] = ()) -> Reply:
-    """The reply for `answer_id` in `lang`, with region facts filled in and follow-up buttons."""
+                  also_regions: Sequence[str] = (), values: Optional[Mapping[str, str]] = None) -> Reply:
+    """The reply for `answer_id` in `lang`, with region facts filled in and follow-up buttons.
+
+    `values` fills or overrides placeholders (the WhatsApp channel names a pinned country
+    the regions table does not list as `place`).
+    """
     answer = store.get(answer_id)
     place = store.regions.get(region)
-    text = answer.text[lang].format_map({"emergency": emergency_instruction(store, lang, region, also_regions),
-                                         "licensing": place.licensing[lang]})
+    template = answer.text[lang]
+    fill = {"emergency": emergency_instruction(store, lang, region, also_regions),
+            "licensing": place.licensing[lang], "place": place.name.get(lang, ""), **(values or {})}
+    if "{contact}" in template and "contact" not in fill:
+        from bot.clinic_contact import contact_for_region  # data/clinic.yml, only when an answer asks
+
+        fill["contact"] = contact_for_region(region, lang)
+    text = template.format_map(fill)
     if answer.medical:
         text = f"{text}\n\n{interface_text(lang, CLINICIAN_REMINDER)}"
     buttons = [{"title": store.get(rel).title[lang], "payload": topic_payload(rel)} for rel in answer.related]

@@ -18,6 +18,9 @@ import aiohttp
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
+# Read receipts and the typing indicator are a courtesy: one attempt, a short wait, and
+# they never hold up an answer.
+ACKNOWLEDGE_TIMEOUT = 3.0
 DEFAULT_BACKOFF = (0.5, 1.0, 2.0)  # seconds before the 2nd, 3rd and 4th attempt
 MAX_RETRY_AFTER = 10.0
 # Graph error texts can quote the recipient's number; never let one into a log.
@@ -50,8 +53,32 @@ class GraphAPI:
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
-    async def send(self, to: str, message: Dict[str, Any], conversation: str) -> bool:
-        """Send one message object to the number `to`; True once the API accepted it.
+    async def acknowledge(self, message_id: str, conversation: str, typing: bool = False,
+                          timeout: float = ACKNOWLEDGE_TIMEOUT) -> bool:
+        """Mark a person's message read (blue ticks) and, with `typing`, show "typing…" until
+        the answer is sent (WhatsApp hides it then, or after 25 seconds). One attempt; a
+        failure is logged and changes nothing else."""
+        body: Dict[str, Any] = {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
+        if typing:
+            body["typing_indicator"] = {"type": "text"}
+        try:
+            async with self._client().post(self.url, data=json.dumps(body).encode("utf-8"),
+                                           headers=self._headers,
+                                           timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+                if resp.status < 300:
+                    return True
+                problem = f"HTTP {resp.status}: {scrub(await resp.text())}"
+        except asyncio.CancelledError:
+            raise
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as err:
+            problem = f"{type(err).__name__}: {scrub(err)}"
+        logger.warning("whatsapp: could not mark a message from %s read%s (%s); answering anyway",
+                       conversation, " or show typing" if typing else "", problem)
+        return False
+
+    async def send(self, to: str, message: Dict[str, Any], conversation: str) -> Optional[str]:
+        """Send one message object to the number `to`; once the API accepted it, the id it
+        gave the message ("" if it gave none), else None.
 
         `conversation` (the hashed id) is what the logs name; `to` never appears in them.
         """
@@ -63,13 +90,13 @@ class GraphAPI:
             try:
                 async with self._client().post(self.url, data=body, headers=self._headers) as resp:
                     if resp.status < 300:
-                        return True
+                        return _message_id(await resp.text())
                     detail = scrub(await resp.text())
                     if resp.status != 429 and resp.status < 500:
                         # Our request is wrong (bad token, a limit broken): retrying cannot help.
                         logger.error("whatsapp: the Graph API refused a %s message for %s (HTTP %s): %s",
                                      message.get("type"), conversation, resp.status, detail)
-                        return False
+                        return None
                     retry_after = _seconds(resp.headers.get("Retry-After"))
                     problem = f"HTTP {resp.status}: {detail}"
             except asyncio.CancelledError:
@@ -83,7 +110,16 @@ class GraphAPI:
                 await asyncio.sleep(delay)
         logger.error("whatsapp: gave up sending a %s message to %s after %d attempts (%s)",
                      message.get("type"), conversation, attempts, problem)
-        return False
+        return None
+
+
+def _message_id(body: str) -> str:
+    """The wamid in the API's answer `{"messages": [{"id": "wamid..."}]}`, or ""."""
+    try:
+        found = json.loads(body)["messages"][0]["id"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return ""
+    return found if isinstance(found, str) else ""
 
 
 def _seconds(value: Optional[str]) -> Optional[float]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -22,9 +23,10 @@ MAX_INBOUND_TEXT = 4096
 _PHONE = re.compile(r"\d{6,15}")
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 
-# Message types a person can send that carry no text the bot could read.
-UNSUPPORTED_TYPES = frozenset({"image", "audio", "video", "document", "sticker", "location", "contacts",
-                               "order", "unsupported", "unknown"})
+# Media whose caption (if any) is read like typed text; the file itself is never fetched.
+CAPTIONED_MEDIA = frozenset({"image", "video", "document"})
+# Media that never carries words: a voice note or other audio, a sticker.
+WORDLESS_MEDIA = frozenset({"audio", "sticker"})
 
 
 def signature_for(body: bytes, app_secret: str) -> str:
@@ -50,9 +52,15 @@ def signature_is_valid(body: bytes, header: Optional[str], app_secret: str) -> b
 class Inbound:
     """One message a person sent.
 
-    `kind` is what the bot does with it: `text` (a question, typed or tapped), `reaction`
-    (ignored), `unsupported` (answered with "please send text") or `ignored` (WhatsApp's
-    own system notices).
+    `kind` is what the bot does with it:
+    - `text`: words to understand: typed, a tapped button, or the caption of a photo,
+      video or document (then `media` names the media);
+    - `media`: a voice note, a photo, video or document without a caption, a sticker;
+    - `location`: a location pin (`latitude`, `longitude`);
+    - `contacts`: shared contact cards (never read);
+    - `reaction`: an emoji on one of the bot's messages (`reacted_to`; `emoji` "" = removed);
+    - `unsupported`: nothing the bot can use (answered with "please send text");
+    - `ignored`: WhatsApp's own system notices.
     """
 
     message_id: str  # the wamid: it encodes the phone number, so it is never logged or stored
@@ -61,6 +69,11 @@ class Inbound:
     kind: str
     type: str  # WhatsApp's message type, for the logs
     text: str = ""
+    media: str = ""  # image, video, document, audio, sticker
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    reacted_to: str = ""  # the wamid of the message reacted to: like message_id, never logged or stored
+    emoji: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,8 +96,47 @@ def _timestamp(raw: Any) -> float:
     return value if value > 0 else time.time()
 
 
+def _coordinate(value: Any, limit: float) -> Optional[float]:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and -limit <= number <= limit else None
+
+
+def _content_of(message: Dict[str, Any]) -> Dict[str, Any]:
+    """`Inbound` fields (kind, text, ...) for one message object's content."""
+    kind = message.get("type")
+    if kind in CAPTIONED_MEDIA:
+        caption = (message.get(kind) if isinstance(message.get(kind), dict) else {}).get("caption")
+        # The caption is the person's words about the picture: read like typed text.
+        if isinstance(caption, str) and caption.strip():
+            return {"kind": "text", "text": caption, "media": kind}
+        return {"kind": "media", "media": kind}
+    if kind in WORDLESS_MEDIA:
+        return {"kind": "media", "media": kind}
+    if kind == "location":
+        pin = message.get("location") if isinstance(message.get("location"), dict) else {}
+        latitude, longitude = _coordinate(pin.get("latitude"), 90), _coordinate(pin.get("longitude"), 180)
+        if latitude is None or longitude is None:
+            return {"kind": "unsupported"}
+        return {"kind": "location", "latitude": latitude, "longitude": longitude}
+    if kind == "contacts":
+        return {"kind": "contacts"}
+    if kind == "reaction":
+        reaction = message.get("reaction") if isinstance(message.get("reaction"), dict) else {}
+        target, emoji = reaction.get("message_id"), reaction.get("emoji", "")
+        if not isinstance(target, str) or not target or not isinstance(emoji, str) or len(emoji) > 32:
+            return {"kind": "ignored"}
+        return {"kind": "reaction", "reacted_to": target, "emoji": emoji}
+    found, text = _text_of(message)
+    return {"kind": found, "text": text}
+
+
 def _text_of(message: Dict[str, Any]) -> Tuple[str, str]:
-    """(kind, text) for one message object."""
+    """(kind, text) for a message whose content is words: typed or tapped."""
     kind = message.get("type")
     if kind == "text":
         body = (message.get("text") or {}).get("body")
@@ -105,8 +157,6 @@ def _text_of(message: Dict[str, Any]) -> Tuple[str, str]:
         payload = button.get("payload")
         text = payload if str(payload or "").startswith("/") else button.get("text")
         return ("text", text) if isinstance(text, str) else ("unsupported", "")
-    if kind == "reaction":
-        return "reaction", ""
     if kind in ("system", "ephemeral", "request_welcome"):
         return "ignored", ""
     return "unsupported", ""
@@ -138,12 +188,12 @@ def parse_delivery(payload: Any) -> Tuple[List[Inbound], List[StatusUpdate]]:
                 phone, message_id = str(raw.get("from") or ""), raw.get("id")
                 if not _PHONE.fullmatch(phone) or not isinstance(message_id, str) or not message_id:
                     continue
-                kind, text = _text_of(raw)
-                if kind == "text":
-                    text = as_user_text(clean_user_text(text[:MAX_INBOUND_TEXT]))
-                    if not text:  # only markup or control characters: nothing to read
-                        kind = "unsupported"
+                content = _content_of(raw)
+                if content["kind"] == "text":
+                    content["text"] = as_user_text(clean_user_text(content["text"][:MAX_INBOUND_TEXT]))
+                    if not content["text"]:  # only markup or control characters: nothing to read
+                        content["kind"] = "media" if content.get("media") else "unsupported"
                 messages.append(Inbound(message_id=message_id, phone=phone,
                                         sent_at=_timestamp(raw.get("timestamp")),
-                                        kind=kind, type=str(raw.get("type") or ""), text=text))
+                                        type=str(raw.get("type") or "")[:40], **content))
     return messages, statuses

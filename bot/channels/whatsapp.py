@@ -10,7 +10,14 @@ message is handled in the background: Meta redelivers webhooks that are slow to 
 Privacy: the conversation id is a keyed hash of the phone number; the number is held in
 memory only while its message is answered, and never logged or stored. The region
 (emergency number, licensing body) comes from the number's calling code and travels
-to the dialogue as message metadata.
+to the dialogue as message metadata; a location pin, like a place the person names,
+beats it for the rest of the conversation (the `named_region` slot).
+
+Beyond typed text: a photo's, video's or document's caption is answered like typed text,
+then a note says a clinician must see the picture; media without words, a pin and
+shared contacts get the channel's own answers (_whatsapp_notices.py); an emoji reaction
+on an answer is feedback on it, as in the widget. Each message is marked read, with the
+typing indicator while an answer is prepared, without ever waiting for that.
 
 Configuration and behaviour: docs/whatsapp-channel.md.
 """
@@ -27,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.shared.core.events import BotUttered
+from rasa.shared.core.events import SlotSet
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -35,18 +42,25 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import LANGUAGES, log_privacy
-from bot.answer_store import ANSWERS_DIR, REGIONS_FILE
+from bot.answer_store import AnswerStore
 from bot.channels._offline import limit_action_server_wait, offline_reply
 from bot.channels._sanitize import control_command
 from bot.channels._whatsapp_deliveries import DeliveryLog, engine_of
 from bot.channels._whatsapp_graph import DEFAULT_TIMEOUT, GraphAPI, scrub
+from bot.channels._whatsapp_notices import (CONTACTS_ID, LOCATION_SET_ID, LOCATION_UNKNOWN_ID, MEDIA_ID,
+                                            PICTURE_NOTE_ID, feedback_value, notice, place_values, rating)
 from bot.channels._whatsapp_replies import TEXT_LIMIT, build_messages, number_choice
+from bot.channels._whatsapp_state import ConversationState, bot_event
 from bot.channels._whatsapp_webhook import (SIGNATURE_HEADER, Inbound, NotAWebhook, parse_delivery,
                                             signature_is_valid)
+from bot.channels._widget_routes import FEEDBACK_SLOT
 from bot.channels.whatsapp_config import CREDENTIAL_VARIABLES, problems
 from bot.i18n import TEXT_NEEDED, TRY_AGAIN_LATER, interface_text
 from bot.language import choose_reply_language
-from bot.regions import RegionTable, load_regions
+from bot.pins import place_of_pin
+from bot.problems import InvalidContent
+from bot.regions import RegionTable
+from bot.settings import strict_mode
 
 logger = logging.getLogger(__name__)
 
@@ -129,20 +143,27 @@ class WhatsAppInput(InputChannel):
         settings = WhatsAppSettings.from_credentials(credentials)
         if (credentials or {}).get("action_timeout"):
             limit_action_server_wait(float(credentials["action_timeout"]))
-        found: list = []
-        regions = load_regions(ANSWERS_DIR / REGIONS_FILE, found)
-        if regions is None:
-            raise WhatsAppSettingsError("the regions table could not be read: " + "; ".join(map(str, found)))
-        return cls(settings, regions)
+        try:  # the channel's own answers (media, pins, contacts) and the regions come from the store
+            store = AnswerStore.load(strict=strict_mode())
+        except InvalidContent as err:
+            raise WhatsAppSettingsError(f"the answer store could not be loaded: {err}") from err
+        return cls(settings, store.regions, store=store)
 
     def __init__(self, settings: WhatsAppSettings, regions: Optional[RegionTable] = None,
-                 graph: Optional[GraphAPI] = None) -> None:
+                 graph: Optional[GraphAPI] = None, store: Optional[AnswerStore] = None) -> None:
         self.settings = settings
-        self.regions = regions
+        self._store = store
+        self.regions = regions or (store.regions if store else None)
         self.graph = graph or GraphAPI(settings.api_url, settings.phone_number_id, settings.access_token,
                                        timeout=settings.request_timeout)
         self._deliveries: Optional[DeliveryLog] = None
         self._tasks: Set[asyncio.Task] = set()
+
+    @property
+    def store(self) -> AnswerStore:
+        if self._store is None:
+            self._store = AnswerStore.load(strict=strict_mode())
+        return self._store
 
     # -- webhook -------------------------------------------------------------------------
 
@@ -222,10 +243,14 @@ class WhatsAppInput(InputChannel):
             logger.exception("whatsapp: could not record deliveries; asking Meta to redeliver")
             return response.json({"error": "try again", "code": "unavailable"}, status=503)
         if accepted:
-            task = asyncio.get_running_loop().create_task(self._handle_all(accepted, on_new_message, agent))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._background(self._handle_all(accepted, on_new_message, agent))
         return response.json({"accepted": len(accepted), "duplicates": duplicates, "statuses": len(statuses)})
+
+    def _background(self, work: Awaitable[Any]) -> None:
+        """Run `work` without waiting for it; kept until done, and awaited at shutdown."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _delivery_log(self, agent: Any) -> DeliveryLog:
         if self._deliveries is None:
@@ -266,44 +291,141 @@ class WhatsAppInput(InputChannel):
 
     async def _handle(self, message: Inbound, conversation: str, key: str, on_new_message: Callable,
                       agent: Any) -> None:
-        if message.kind in ("reaction", "ignored"):
+        if message.kind == "ignored":
             logger.info("whatsapp: %s from %s needs no answer", message.type, conversation)
             return
-        tracker = _Tracker(agent, conversation)
+        state = ConversationState(agent, conversation)
         metadata: Dict[str, str] = {"channel": self.name()}
         region = self.regions.from_phone_number(message.phone) if self.regions else None
         if region:  # the calling code: stronger than a page region, weaker than a named place
             metadata["phone_region"] = region
+        if message.kind == "reaction":
+            self._acknowledge(message, conversation, typing=False)
+            await self._record_reaction(message, conversation, state, metadata)
+            return
         if not self._window_open(message, conversation):
             if message.kind == "text":  # kept in the conversation, but no reply is produced or stored
                 await self._record_only(agent, UserMessage(message.text, WhatsAppOutput(), conversation,
                                                            input_channel=self.name(), message_id=key[:32],
-                                                           metadata=metadata))
+                                                           metadata=_with_media(metadata, message)))
             return
-        if message.kind == "unsupported":
-            logger.info("whatsapp: %s message from %s; asking for text", message.type, conversation)
-            replies = [self._notice(TEXT_NEEDED, await tracker.language())]
+        # "typing…" only while the dialogue prepares an answer; the channel's notices go at once.
+        self._acknowledge(message, conversation, typing=message.kind == "text")
+        if message.kind == "text":
+            replies = await self._answer(message, conversation, key, on_new_message, agent, state, metadata)
+        elif message.kind == "media":
+            logger.info("whatsapp: %s message without words from %s", message.media, conversation)
+            replies = [await self._say(state, MEDIA_ID, metadata, reply_to=message.media)]
+        elif message.kind == "location":
+            replies = [await self._set_location(message, conversation, state, metadata)]
+        elif message.kind == "contacts":
+            replies = [await self._say(state, CONTACTS_ID, metadata, reply_to="contacts")]
         else:
-            text = message.text
-            log_privacy.mark_handling(text)
-            if control_command(text):  # typed "/restart": read as words, never as Rasa's reset
-                text = text.strip()[1:].strip()
-            chosen = number_choice(text, await tracker.last_buttons()) if _looks_like_number(text) else None
-            out = WhatsAppOutput()
-            try:
-                await on_new_message(UserMessage(chosen or text, out, conversation, input_channel=self.name(),
-                                                 message_id=key[:32], metadata=metadata))
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - the person must still get an answer
-                logger.exception("whatsapp: the dialogue failed on a message from %s", conversation)
-            replies = out.messages
-            if not replies:  # the action server is down or too slow
-                replies = await offline_reply(agent, conversation, text, metadata)
-            if not replies:
-                current = await tracker.language(refresh=True)
-                replies = [self._notice(TRY_AGAIN_LATER, choose_reply_language(text, current))]
+            logger.info("whatsapp: %s message from %s; asking for text", message.type, conversation)
+            replies = [self._notice(TEXT_NEEDED, await state.language())]
         await self._send(message, conversation, replies)
+
+    async def _answer(self, message: Inbound, conversation: str, key: str, on_new_message: Callable,
+                      agent: Any, state: ConversationState, metadata: Dict[str, str]) -> List[Dict[str, Any]]:
+        """The dialogue's answer to typed text or a caption: the same safety decision either way."""
+        text = message.text
+        log_privacy.mark_handling(text)
+        if control_command(text):  # typed "/restart": read as words, never as Rasa's reset
+            text = text.strip()[1:].strip()
+        chosen = None
+        if not message.media and _looks_like_number(text):
+            chosen = number_choice(text, await state.last_buttons())
+        out = WhatsAppOutput()
+        try:
+            await on_new_message(UserMessage(chosen or text, out, conversation, input_channel=self.name(),
+                                             message_id=key[:32], metadata=_with_media(metadata, message)))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the person must still get an answer
+            logger.exception("whatsapp: the dialogue failed on a message from %s", conversation)
+        replies = out.messages
+        if not replies:  # the action server is down or too slow
+            replies = await offline_reply(agent, conversation, text, metadata)
+        if not replies:
+            current = await state.language(refresh=True)
+            replies = [self._notice(TRY_AGAIN_LATER, choose_reply_language(text, current))]
+        if message.media:  # after the answer to the words: nobody looked at the picture
+            lang = replies[-1].get("lang")
+            lang = lang if lang in LANGUAGES else await state.language(refresh=True)
+            replies = [*replies, await self._say(state, PICTURE_NOTE_ID, metadata, lang=lang or "en",
+                                                 buttons=False, reply_to=message.media)]
+        return replies
+
+    async def _say(self, state: ConversationState, answer_id: str, metadata: Dict[str, str],
+                   lang: Optional[str] = None, buttons: bool = True, reply_to: str = "",
+                   country: Optional[str] = None, events: Tuple[Any, ...] = ()) -> Dict[str, Any]:
+        """One of the channel's own answers, for the conversation's language and region,
+        recorded in the conversation (with `events`) before it is sent."""
+        lang = lang or await state.language()
+        if country is not None:  # a pin: its country decides, even one the table does not list
+            region = country if country in self.store.regions.regions else None
+            values = place_values(self.store, country)
+        else:
+            region, values = await self._region(state, metadata), None
+        reply = notice(self.store, answer_id, lang, region, values=values, buttons=buttons)
+        if reply_to:
+            reply["in_reply_to"] = reply_to  # the kind of message answered, for an audit
+        await state.record([*events, bot_event(reply)], metadata)
+        return reply
+
+    async def _region(self, state: ConversationState, metadata: Dict[str, str]) -> Optional[str]:
+        """The conversation's region as the dialogue would decide it: a place named or pinned
+        earlier first, then the calling code."""
+        choice = self.store.regions.resolve(phone_region=metadata.get("phone_region"),
+                                            named_before=await state.slot("named_region"))
+        return choice.primary
+
+    async def _set_location(self, message: Inbound, conversation: str, state: ConversationState,
+                            metadata: Dict[str, str]) -> Dict[str, Any]:
+        """A pin sets the region for the rest of the conversation (the `named_region` slot the
+        dialogue reads, as for a place the person names), and the person is told which
+        region's emergency advice they will get. The coordinates are never stored or logged."""
+        try:
+            place = await asyncio.get_running_loop().run_in_executor(
+                None, place_of_pin, message.latitude, message.longitude)
+        except Exception:  # noqa: BLE001 - the place list failed to load: ask for the place instead
+            logger.exception("whatsapp: could not place a location pin from %s", conversation)
+            place = None
+        if place is None:
+            logger.info("whatsapp: %s shared a location pin whose country cannot be told", conversation)
+            return await self._say(state, LOCATION_UNKNOWN_ID, metadata, reply_to="location")
+        region = place.country if place.country in self.store.regions.regions else None
+        logger.info("whatsapp: %s shared a location pin in %s%s", conversation, place.country,
+                    "" if region else " (not in the regions table: the general emergency advice)")
+        return await self._say(state, LOCATION_SET_ID, metadata, reply_to="location", country=place.country,
+                               events=(SlotSet("named_region", place.country), SlotSet("region", region)))
+
+    async def _record_reaction(self, message: Inbound, conversation: str, state: ConversationState,
+                               metadata: Dict[str, str]) -> None:
+        """An emoji on one of the bot's answers is feedback on that answer, kept like the
+        widget's; a reaction changed or removed replaces it. Nothing is answered."""
+        target = message_key(message.reacted_to, self.settings.phone_hash_key)
+        helpful = rating(message.emoji)
+        try:
+            rated = self._deliveries.rate(target, conversation, helpful) if self._deliveries else None
+        except SQLAlchemyError:
+            logger.exception("whatsapp: could not read which answer a reaction from %s is on", conversation)
+            return
+        if rated is None:
+            logger.info("whatsapp: a reaction from %s on a message that is not a known answer", conversation)
+            return
+        answer, changed = rated
+        if not changed:
+            return
+        value = feedback_value(answer.answer_id, answer.lang, answer.version, helpful, message.emoji,
+                               target[:16])
+        if await state.record([SlotSet(FEEDBACK_SLOT, value)], metadata):
+            logger.info("feedback on %s: %s (WhatsApp reaction)", answer.answer_id,
+                        {True: "helpful", False: "not helpful", None: "withdrawn"}[helpful])
+
+    def _acknowledge(self, message: Inbound, conversation: str, typing: bool) -> None:
+        """Blue ticks (and "typing…") in the background: the answer never waits for them."""
+        self._background(self.graph.acknowledge(message.message_id, conversation, typing=typing))
 
     @staticmethod
     def _notice(msgid: str, lang: Optional[str]) -> Dict[str, Any]:
@@ -344,46 +466,33 @@ class WhatsAppInput(InputChannel):
                                     lambda msgid, lang=lang: interface_text(lang, msgid),
                                     self.settings.text_limit)
             for body in bodies:
-                if not await self.graph.send(message.phone, body, conversation):
+                sent = await self.graph.send(message.phone, body, conversation)
+                if sent is None:
                     # Later parts without the earlier ones would not make sense.
                     logger.error("whatsapp: the reply to %s (%s) was not delivered", conversation,
                                  reply.get("answer_id") or "notice")
                     return
+                self._remember_answer(sent, conversation, reply, lang)
         logger.info("whatsapp: answered %s with %s", conversation,
                     ", ".join(str(r.get("answer_id") or "notice") for r in replies))
+
+
+    def _remember_answer(self, sent: str, conversation: str, reply: Dict[str, Any], lang: str) -> None:
+        """Which answer a sent message carried, so a reaction to it can be counted."""
+        if not sent or not reply.get("answer_id") or self._deliveries is None:
+            return
+        try:
+            self._deliveries.remember_answer(message_key(sent, self.settings.phone_hash_key), conversation,
+                                             str(reply["answer_id"]), lang, str(reply.get("version") or ""))
+        except SQLAlchemyError:  # the answer went out; only a later reaction to it is lost
+            logger.exception("whatsapp: could not note the answer sent to %s", conversation)
+
+
+def _with_media(metadata: Dict[str, str], message: Inbound) -> Dict[str, str]:
+    """A caption's turn says which media it came with (for an audit); typed text's does not."""
+    return {**metadata, "media": message.media} if message.media else metadata
 
 
 def _looks_like_number(text: str) -> bool:
     stripped = text.strip().rstrip(".)-").strip()
     return 0 < len(stripped) <= 3 and stripped.isdecimal()
-
-
-class _Tracker:
-    """The conversation's stored state, read only when a message needs it."""
-
-    def __init__(self, agent: Any, conversation: str) -> None:
-        self.agent, self.conversation = agent, conversation
-        self._tracker: Any = None
-        self._read = False
-
-    async def _get(self, refresh: bool = False) -> Any:
-        if refresh or not self._read:
-            self._read = True
-            try:
-                self._tracker = await self.agent.tracker_store.retrieve(self.conversation)
-            except Exception:  # noqa: BLE001 - a notice in all languages is better than none
-                logger.exception("whatsapp: could not read the conversation %s", self.conversation)
-                self._tracker = None
-        return self._tracker
-
-    async def language(self, refresh: bool = False) -> Optional[str]:
-        tracker = await self._get(refresh)
-        return tracker.get_slot("language") if tracker is not None else None
-
-    async def last_buttons(self) -> List[Dict[str, str]]:
-        """The choices the bot offered last, for a person answering with a number."""
-        tracker = await self._get()
-        for event in reversed(list(tracker.events) if tracker is not None else []):
-            if isinstance(event, BotUttered):
-                return list(event.data.get("buttons") or [])
-        return []

@@ -48,6 +48,17 @@ def _units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def _longest_contact(lang: str) -> str:
+    """The longest `{contact}` text of any branch in data/clinic.yml (for the length checks)."""
+    from bot.clinic_contact import clinics, contact_text
+    from bot.problems import InvalidContent
+
+    try:
+        return max((contact_text(c, lang) for c in clinics().clinics), key=_units)
+    except (InvalidContent, OSError):  # the clinic file's own problems are reported by its rules
+        return ""
+
+
 def raw_entries(folder: Path) -> Iterator[Tuple[Path, dict]]:
     """(file, raw entry) for every readable entry of the answer files, with line numbers."""
     for path in sorted(folder.glob("*.yml")):
@@ -219,7 +230,8 @@ class _EntryRules:
                          "warning")
 
     def _composed(self, answer, lang: str, region) -> str:
-        values = {"emergency": region.emergency.get(lang, ""), "licensing": region.licensing.get(lang, "")}
+        values = {"emergency": region.emergency.get(lang, ""), "licensing": region.licensing.get(lang, ""),
+                  "place": region.name.get(lang, ""), "contact": _longest_contact(lang)}
         text = answer.text[lang]
         for name in PLACEHOLDERS:
             text = text.replace("{%s}" % name, values[name])

@@ -11,7 +11,12 @@ that the bot
 - sent to the safety layer (urgent care or the clinician redirect): check them, the
   guard errs on the safe side,
 - answered with a thumbs-down in the widget (`SlotSet("feedback", {answer_id,
-  helpful: false})`, see bot/channels/_widget_routes.py).
+  helpful: false})`, see bot/channels/_widget_routes.py) or a 👎 or 😡 reaction on
+  WhatsApp (the same event, with `message`: a reaction replaced or removed later
+  replaces its rating, see bot/channels/whatsapp.py).
+
+It also counts the ratings per answer and language (helpful / not helpful), so content
+staff see which answers people find unhelpful.
 
 The output YAML groups them by language and by the intent the bot guessed, one line per
 message, so content staff can fix the intent and copy the text into data/nlu/. No
@@ -29,7 +34,7 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from bot import LANGUAGES
 from bot.answer_store import AnswerStore
@@ -108,6 +113,17 @@ def _negative(feedback: dict) -> bool:
     return feedback.get("helpful") is False or rating in ("down", "-1", "0", "bad")
 
 
+def _positive(feedback: dict) -> bool:
+    rating = str(feedback.get("rating", "")).lower()
+    return feedback.get("helpful") is True or rating in ("up", "+1", "1", "good")
+
+
+@dataclass
+class FeedbackCount:
+    helpful: int = 0
+    not_helpful: int = 0
+
+
 def _user_turn(data: dict) -> Optional[_Turn]:
     text = str(data.get("text") or "").strip()
     if not text or text.startswith("/"):  # a button payload is the bot's own text
@@ -123,11 +139,37 @@ def _user_turn(data: dict) -> Optional[_Turn]:
 def collect(db: Path, since: Optional[dt.date] = None,
             min_confidence: float = MIN_CONFIDENCE) -> List[Flagged]:
     """The flagged messages of the tracker store `db`, merged when the same text recurs."""
+    return _scan(db, since, min_confidence)[0]
+
+
+def feedback_counts(db: Path, since: Optional[dt.date] = None) -> Dict[str, Dict[str, FeedbackCount]]:
+    """Ratings per answer id and language: each rated message counted once, as it stands now."""
+    return _scan(db, since, MIN_CONFIDENCE)[1]
+
+
+def _scan(db: Path, since: Optional[dt.date],
+          min_confidence: float) -> Tuple[List[Flagged], Dict[str, Dict[str, FeedbackCount]]]:
     start = dt.datetime.combine(since, dt.time(), dt.timezone.utc).timestamp() if since else None
     merged: Dict[tuple, Flagged] = {}
+    counts: Dict[str, Dict[str, FeedbackCount]] = defaultdict(lambda: defaultdict(FeedbackCount))
     conversation, turns = None, []
+    # The conversation's ratings as they stand: a WhatsApp reaction names its `message`, and
+    # a later reaction on that message (or its removal, helpful None) replaces it; widget
+    # ratings have no `message` and each one counts.
+    ratings: Dict[tuple, dict] = {}
 
     def flush():
+        for feedback in ratings.values():
+            answer, lang = str(feedback.get("answer_id") or "unknown"), str(feedback.get("lang") or "unknown")
+            count = counts[answer][lang]
+            if _negative(feedback):
+                count.not_helpful += 1
+                rated = feedback.get("answer_id")
+                target = next((t for t in reversed(turns) if not rated or rated in t.answers), None)
+                if target is not None and "thumbs-down" not in " ".join(target.reasons):
+                    target.reasons.append(f"thumbs-down on {rated or 'the answer'}")
+            elif _positive(feedback):
+                count.helpful += 1
         for turn in turns:
             if not turn.reasons:
                 continue
@@ -145,10 +187,10 @@ def collect(db: Path, since: Optional[dt.date] = None,
                 if pseudonym(conversation) not in item.conversations:
                     item.conversations.append(pseudonym(conversation))
 
-    for sender, type_name, name, raw in _events(db, start):
+    for index, (sender, type_name, name, raw) in enumerate(_events(db, start)):
         if sender != conversation:
             flush()
-            conversation, turns = sender, []
+            conversation, turns, ratings = sender, [], {}
         try:
             data = json.loads(raw or "{}")
         except ValueError:
@@ -176,17 +218,17 @@ def collect(db: Path, since: Optional[dt.date] = None,
                 current.reasons.append(f"safety layer: {answer}")
             continue
         feedback = _feedback(type_name, name, data)
-        if feedback is not None and _negative(feedback):
-            rated = feedback.get("answer_id")
-            target = next((t for t in reversed(turns) if not rated or rated in t.answers), None)
-            if target is not None and "thumbs-down" not in " ".join(target.reasons):
-                target.reasons.append(f"thumbs-down on {rated or 'the answer'}")
+        if feedback is not None:
+            message = feedback.get("message")
+            ratings[("message", str(message)) if message else ("event", index)] = feedback
     flush()
-    return sorted(merged.values(), key=lambda f: (f.language, f.intent, -f.times, f.text))
+    flagged = sorted(merged.values(), key=lambda f: (f.language, f.intent, -f.times, f.text))
+    return flagged, {answer: dict(by_lang) for answer, by_lang in counts.items()}
 
 
-def render(items: List[Flagged], db: Path, since: Optional[dt.date]) -> str:
-    """The review file: YAML, one line per message."""
+def render(items: List[Flagged], db: Path, since: Optional[dt.date],
+           counts: Optional[Dict[str, Dict[str, FeedbackCount]]] = None) -> str:
+    """The review file: YAML, one line per message, then the ratings per answer."""
     today = dt.date.today().isoformat()
     lines = [
         f"# make review, {today}: messages from {db.name}{f' since {since}' if since else ''} that the bot",
@@ -218,7 +260,23 @@ def render(items: List[Flagged], db: Path, since: Optional[dt.date]) -> str:
                     fields.append(f"times: {item.times}")
                 fields.append(f"conversations: [{', '.join(item.conversations[:5])}]")
                 lines.append(f"      - {{{', '.join(fields)}}}")
+    lines += _render_counts(counts or {})
     return "\n".join(lines) + "\n"
+
+
+def _render_counts(counts: Dict[str, Dict[str, FeedbackCount]]) -> List[str]:
+    shown = {answer: {lang: c for lang, c in by_lang.items() if c.helpful or c.not_helpful}
+             for answer, by_lang in counts.items()}
+    shown = {answer: by_lang for answer, by_lang in shown.items() if by_lang}
+    lines = ["# Ratings per answer and language: the widget's \"was this helpful?\" and WhatsApp reactions",
+             "# (👍 ❤️ 🙏 helpful, 👎 😡 not helpful; a reaction changed or removed counts as it is now).",
+             "feedback:" if shown else "feedback: {}"]
+    # Least helpful first: those are the answers to look at.
+    for answer in sorted(shown, key=lambda a: (-sum(c.not_helpful for c in shown[a].values()), a)):
+        per_lang = ", ".join(f"{lang}: {{helpful: {c.helpful}, not_helpful: {c.not_helpful}}}"
+                             for lang, c in sorted(shown[answer].items()))
+        lines.append(f"  {answer}: {{{per_lang}}}")
+    return lines
 
 
 def review(db: Path, out: Path, since: Optional[dt.date] = None,
@@ -226,9 +284,9 @@ def review(db: Path, out: Path, since: Optional[dt.date] = None,
     """Write the review file; returns how many messages it holds."""
     if not Path(db).exists():
         raise FileNotFoundError(f"no tracker store at {db}; pass DB=path/to/tracker.db")
-    items = collect(Path(db), since, min_confidence)
+    items, counts = _scan(Path(db), since, min_confidence)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(items, Path(db), since), encoding="utf-8")
+    out.write_text(render(items, Path(db), since, counts), encoding="utf-8")
     return len(items)
 
 

@@ -129,3 +129,19 @@ def test_a_number_missing_from_an_emergency_text_or_without_a_date_is_refused(an
 def test_emergency_numbers_are_those_of_the_regions_table(regions, code, number):
     for lang in ("en", "ar", "ur"):
         assert number in regions.get(code).emergency[lang].translate(str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")), (code, lang)
+
+
+def test_a_pin_in_a_country_the_table_does_not_list_still_decides(regions):
+    # A UK phone pinned in Paris: the general instruction, not 999; remembered as FR.
+    choice = regions.resolve(phone_region="GB", pin_region="FR")
+    assert (choice.primary, choice.also, choice.named) == (None, (), "FR")
+    assert regions.resolve(phone_region="GB", named_before="FR").named == "FR"
+    assert regions.resolve(phone_region="GB", named_before="FR", text="I'm in Karachi").primary == "PK"
+    for junk in ("EU", "ZZ", "12", "F", "France", 44):
+        assert regions.resolve(phone_region="GB", pin_region=junk).primary == "GB", junk
+
+
+def test_country_names_for_pins_come_from_cldr():
+    from bot.regions import country_name
+
+    assert [country_name("FR", lang) for lang in ("en", "ar", "ur")] == ["France", "فرنسا", "فرانس"]

@@ -58,3 +58,15 @@ def test_the_language_chooser_names_each_language_in_itself(store):
     reply = compose_reply(store, "system.choose_language", "en")
     assert [(b["title"], b["payload"]) for b in reply.buttons] == [
         ("العربية", '/switch_language{"language":"ar"}'), ("اردو", '/switch_language{"language":"ur"}')]
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "ur"])
+def test_the_whatsapp_notices_fill_place_and_contact(store, lang):
+    from bot.clinic_contact import contact_for_region
+
+    media = compose_reply(store, "system.media_unsupported", lang, "SA").text
+    assert contact_for_region("SA", lang) in media and "997" in media and "{" not in media
+    pinned = compose_reply(store, "system.location_set", lang, "AE").text
+    assert store.regions.get("AE").name[lang] in pinned and "998" in pinned
+    abroad = compose_reply(store, "system.location_set", lang, None, values={"place": "Ruritania"}).text
+    assert "Ruritania" in abroad and store.regions.unknown.emergency[lang] in abroad

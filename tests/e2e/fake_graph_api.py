@@ -4,6 +4,9 @@ It accepts `POST /<version>/<phone_number_id>/messages` like the real Cloud API,
 the access token and the limits WhatsApp enforces (a message over a limit is refused with
 a 400, as the real API does, so a test sees the reply go missing), and records every
 attempt. Tests can make it answer 500 (or anything) for one recipient.
+
+Read receipts and typing indicators (`{"status": "read", "message_id", "typing_indicator"}`)
+are recorded apart, in `acknowledgements`; tests can make them fail or hang.
 """
 
 from __future__ import annotations
@@ -77,6 +80,30 @@ class Attempt:
     message: Dict[str, Any]
     status: int
     at: float
+    wamid: str = ""  # the id the fake gave an accepted message (what a reaction names)
+
+
+@dataclass
+class Acknowledgement:
+    """A read receipt, with the typing indicator or not."""
+
+    message_id: str
+    typing: bool
+    status: int
+    at: float
+
+
+def acknowledgement_problems(body: Dict[str, Any]) -> List[str]:
+    """What the real Cloud API would refuse in a mark-as-read (and typing) request."""
+    found = []
+    if body.get("messaging_product") != "whatsapp":
+        found.append("messaging_product must be whatsapp")
+    if not str(body.get("message_id") or "").startswith("wamid."):
+        found.append("message_id must be the wamid of a received message")
+    typing = body.get("typing_indicator")
+    if typing is not None and typing != {"type": "text"}:
+        found.append("typing_indicator must be {\"type\": \"text\"}")
+    return found
 
 
 class FakeGraphAPI:
@@ -90,6 +117,9 @@ class FakeGraphAPI:
         self.attempts: List[Attempt] = []
         self._scripts: Dict[str, Deque[int]] = defaultdict(deque)
         self._always: Dict[str, int] = {}
+        self.acknowledgements: List[Acknowledgement] = []
+        self._acknowledge_with: Optional[int] = None
+        self._acknowledge_delay = 0.0
         self._lock = threading.Lock()
         self._server: Optional[ThreadingHTTPServer] = None
 
@@ -111,6 +141,15 @@ class FakeGraphAPI:
                 self._always.pop(to, None)
             else:
                 self._always[to] = status
+
+    def fail_acknowledgements(self, status: Optional[int] = None, delay: float = 0.0) -> None:
+        """Read receipts get `status` (None: 200) after `delay` seconds (a hanging API)."""
+        with self._lock:
+            self._acknowledge_with, self._acknowledge_delay = status, delay
+
+    def acknowledged(self, message_id: str) -> List[Acknowledgement]:
+        with self._lock:
+            return [a for a in self.acknowledgements if a.message_id == message_id]
 
     def attempts_to(self, to: str) -> List[Attempt]:
         with self._lock:
@@ -165,19 +204,39 @@ class FakeGraphAPI:
                     message = json.loads(raw)
                 except ValueError:
                     return self._reply(400, {"error": {"message": "Invalid JSON", "code": 100}})
+                if isinstance(message, dict) and message.get("status") == "read":
+                    return self._acknowledge(message)
                 to = str(message.get("to") or "")
                 status = api._status_for(to)
                 wrong = problems_in(message)
                 if status is None:
                     status = 400 if wrong else 200
+                wamid = f"wamid.out-{uuid.uuid4().hex}" if status == 200 else ""
                 with api._lock:
-                    api.attempts.append(Attempt(to, message, status, time.time()))
+                    api.attempts.append(Attempt(to, message, status, time.time(), wamid))
                 if status == 200:
                     return self._reply(200, {"messaging_product": "whatsapp",
                                              "contacts": [{"input": to, "wa_id": to}],
-                                             "messages": [{"id": f"wamid.out-{uuid.uuid4().hex}"}]})
+                                             "messages": [{"id": wamid}]})
                 detail = "; ".join(wrong) or "Service temporarily unavailable"
                 return self._reply(status, {"error": {"message": detail, "code": 131009 if wrong else 2}})
+
+            def _acknowledge(self, body: Dict[str, Any]) -> None:
+                with api._lock:
+                    status, delay = api._acknowledge_with, api._acknowledge_delay
+                if delay:
+                    time.sleep(delay)
+                wrong = acknowledgement_problems(body)
+                status = status or (400 if wrong else 200)
+                with api._lock:
+                    api.acknowledgements.append(Acknowledgement(
+                        str(body.get("message_id") or ""), "typing_indicator" in body, status, time.time()))
+                error = {"message": "; ".join(wrong) or "Service unavailable", "code": 100 if wrong else 2}
+                answer = {"success": True} if status == 200 else {"error": error}
+                try:
+                    self._reply(status, answer)
+                except OSError:  # the bot stopped waiting (a hanging API): nobody reads the answer
+                    pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

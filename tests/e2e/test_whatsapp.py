@@ -26,6 +26,8 @@ import pytest
 import yaml
 
 from bot import PROJECT_ROOT
+from bot.channels._whatsapp_notices import CONTACTS_ID, LOCATION_SET_ID, MEDIA_ID, PICTURE_NOTE_ID
+from bot.content.review import pseudonym, review
 from bot.i18n import TEXT_NEEDED, interface_text
 from bot.model import train
 from bot.replies import compose_reply
@@ -368,18 +370,18 @@ def test_status_callbacks_are_acknowledged_and_ignored(wa):
     assert user.events() == [] and wa.api.attempts_to(user.number) == []
 
 
-def test_an_image_or_voice_note_gets_a_polite_request_for_text(wa):
+def test_a_first_photo_without_words_is_answered_in_three_languages(wa, store):
     user = WhatsAppUser(wa, "966")
     # A first message with no text: the language is not known yet, so all three.
     image = user.send(user.message({"type": "image", "image": {"id": "1234", "mime_type": "image/jpeg"}}))
-    assert len(image) == 1 and image[0]["type"] == "text"
+    text = flat(full_text(image))
     for lang in ("en", "ar", "ur"):
-        assert interface_text(lang, TEXT_NEEDED) in body_of(image[0])
-    assert user.events() == []
+        assert flat(compose_reply(store, MEDIA_ID, lang, "SA").text) in text
+    assert image[-1]["interactive"]["type"] == "button", "a button per language"
+    [event] = [data for kind, data in user.events() if kind == "bot"]
+    assert (event["metadata"]["answer_id"], event["metadata"]["in_reply_to"]) == (MEDIA_ID, "image")
     user.say("مرحبا")
-    for fields in [{"type": "audio", "audio": {"id": "55", "voice": True}},
-                   {"type": "location", "location": {"latitude": 24.7, "longitude": 46.7}},
-                   {"type": "sticker", "sticker": {"id": "77"}},
+    for fields in [{"type": "order", "order": {"catalog_id": "1"}},
                    {"type": "text", "text": {"body": "<b> </b>"}}]:
         notice = user.send(user.message(fields))
         assert [body_of(m) for m in notice] == [interface_text("ar", TEXT_NEEDED)], fields["type"]
@@ -444,6 +446,213 @@ def test_outside_the_24_hour_window_no_free_text_is_sent(wa):
     assert wa.api.attempts_to(user.number) == []
     logs = wa.log_text()
     assert f"not replying to {user.conversation}" in logs and "template would be needed" in logs
+
+
+# -- photos, voice notes, location pins, reactions (issue 18) ---------------------------------
+
+DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+# One written form each: the calling code, its region, and a question to start in that form.
+FORMS = {
+    "en": ("44", "GB", "does it hurt?"),
+    "ar": ("966", "SA", "هل الميزوثيرابي مؤلم؟"),
+    "ur": ("92", "PK", "کیا میزوتھراپی میں درد ہوتا ہے؟"),
+    "roman_ur": ("92", "PK", "mesotherapy ke kitne sessions lagte hain"),
+}
+
+
+def plain_digits(messages: List[Dict[str, Any]]) -> str:
+    return full_text(messages).translate(DIGITS)
+
+
+def bot_answers(user: WhatsAppUser) -> List[tuple]:
+    return [(d["metadata"].get("answer_id"), d["metadata"].get("lang"))
+            for kind, d in user.events() if kind == "bot"]
+
+
+def image(caption: Optional[str] = None) -> Dict[str, Any]:
+    fields = {"id": "7788", "mime_type": "image/jpeg", "sha256": "abc"}
+    if caption is not None:
+        fields["caption"] = caption
+    return {"type": "image", "image": fields}
+
+
+@pytest.mark.parametrize("form", ["en", "ar", "ur", "roman_ur"])
+def test_a_photo_whose_caption_reports_a_reaction_gets_urgent_care_with_the_senders_number(wa, store, form):
+    from tests.support.shapes import REPLY_LANGUAGE, REPORTS
+
+    code, region, _ = FORMS[form]
+    lang = REPLY_LANGUAGE[form]
+    user = WhatsAppUser(wa, code)
+    sent = user.send(user.message(image(REPORTS[form])))
+    assert bot_answers(user)[-2:] == [("safety.urgent", lang), (PICTURE_NOTE_ID, lang)]
+    urgent = compose_reply(store, "safety.urgent", lang, region).text
+    assert flat(urgent) in flat(full_text(sent))
+    assert {"GB": "999", "SA": "997", "PK": "1122"}[region] in plain_digits(sent)
+    assert body_of(sent[-1]) == compose_reply(store, PICTURE_NOTE_ID, lang).text, "the note comes last"
+    [caption] = [d for k, d in user.events() if k == "user"]
+    assert caption["text"] == REPORTS[form] and caption["metadata"]["media"] == "image"
+
+
+def test_the_issues_photo_from_a_pakistani_number_gets_1122(wa):
+    user = WhatsAppUser(wa, "92")
+    sent = user.send(user.message(image("this is my cheek two days after mesotherapy, it is swollen, hot and "
+                                        "there is pus, and I have a fever")))
+    assert bot_answers(user) == [("safety.urgent", "en"), (PICTURE_NOTE_ID, "en")]
+    assert "1122" in plain_digits(sent)
+
+
+@pytest.mark.parametrize("form", ["en", "ar", "ur", "roman_ur"])
+def test_a_voice_note_and_a_bare_photo_get_the_regions_number_and_the_clinic(wa, store, form):
+    from tests.support.shapes import REPLY_LANGUAGE
+
+    code, region, question = FORMS[form]
+    lang = REPLY_LANGUAGE[form]
+    user = WhatsAppUser(wa, code)
+    user.say(question)
+    voice = {"type": "audio", "audio": {"id": "55", "mime_type": "audio/ogg; codecs=opus", "voice": True}}
+    for fields in [voice, image(), image("   ")]:
+        sent = user.send(user.message(fields))
+        assert flat(full_text(sent)) == flat(compose_reply(store, MEDIA_ID, lang, region).text), fields
+        assert {"GB": "999", "SA": "997", "PK": "1122"}[region] in plain_digits(sent)
+        assert bot_answers(user)[-1] == (MEDIA_ID, lang)
+    clinic = {"GB": "+44 20 7946 0000", "SA": "+966 11 000 0000", "PK": "+92 42 0000 0000"}[region]
+    assert clinic in full_text(sent)
+    assert len([k for k, _ in user.events() if k == "user"]) == 1, "no words, nothing for the dialogue"
+
+
+@pytest.mark.parametrize("form", ["en", "ar", "ur", "roman_ur"])
+def test_a_karachi_pin_then_a_reaction_from_a_uk_phone_gets_1122_not_999(wa, store, form):
+    from tests.support.shapes import REPLY_LANGUAGE, REPORTS
+
+    user = WhatsAppUser(wa, "44")
+    user.say(FORMS[form][2])
+    pinned = user.send(user.message({"type": "location", "location": {
+        "latitude": 24.8607, "longitude": 67.0011, "name": "Clifton Beach", "address": "Karachi"}}))
+    lang = REPLY_LANGUAGE[form]
+    assert flat(full_text(pinned)) == flat(compose_reply(store, LOCATION_SET_ID, lang, "PK").text)
+    assert store.regions.get("PK").name[lang] in full_text(pinned)
+    sent = user.say(REPORTS[form])
+    assert bot_answers(user)[-1] == ("safety.urgent", lang)
+    assert "1122" in plain_digits(sent) and "999" not in plain_digits(sent)
+    later = user.say(FORMS[form][2])  # the pin holds for the rest of the conversation
+    assert "999" not in plain_digits(later)
+    assert "24.86" not in json.dumps(user.events()), "the coordinates are not kept"
+
+
+@pytest.mark.parametrize("form", ["en", "ar", "ur", "roman_ur"])
+def test_a_dubai_pin_from_a_pakistani_phone_gets_998(wa, store, form):
+    from tests.support.shapes import REPLY_LANGUAGE, REPORTS
+
+    user = WhatsAppUser(wa, "92")
+    # The pin is the first message: the language is not known yet, so all three, with buttons.
+    pinned = user.send(user.message({"type": "location", "location": {"latitude": 25.2048, "longitude": 55.2708}}))
+    for lang in ("en", "ar", "ur"):
+        assert store.regions.get("AE").name[lang] in full_text(pinned)
+    assert plain_digits(pinned).count("998") >= 3 and pinned[-1]["interactive"]["type"] == "button"
+    sent = user.say(REPORTS[form])
+    assert bot_answers(user)[-1] == ("safety.urgent", REPLY_LANGUAGE[form])
+    assert "998" in plain_digits(sent) and "1122" not in plain_digits(sent)
+
+
+def test_shared_contacts_get_a_polite_no(wa, store):
+    user = WhatsAppUser(wa, "971")
+    user.say("ما هي الآثار الجانبية للميزوثيرابي؟")
+    sent = user.send(user.message({"type": "contacts", "contacts": [
+        {"name": {"formatted_name": "Dr Sara", "first_name": "Sara"},
+         "phones": [{"phone": "+971 50 123 4567"}]}]}))
+    assert flat(full_text(sent)) == flat(compose_reply(store, CONTACTS_ID, "ar").text)
+    assert "123 4567" not in json.dumps(user.events(), ensure_ascii=False)
+
+
+def wait_for_feedback(user: WhatsAppUser, count: int, timeout: float = 20.0) -> List[Dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [d["value"] for k, d in user.events() if k == "slot" and d.get("name") == "feedback"]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def review_export(wa: WhatsAppRig, tmp_path: Path) -> Dict[str, Any]:
+    out = tmp_path / f"review-{uuid.uuid4().hex[:6]}.yml"
+    review(wa.servers.tracker_db, out)
+    return yaml.safe_load(out.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("form", ["en", "ar", "ur", "roman_ur"])
+def test_a_thumbs_down_reaction_on_an_answer_appears_in_the_review_export(wa, form, tmp_path):
+    from tests.support.shapes import REPLY_LANGUAGE
+
+    code, _, question = FORMS[form]
+    lang = REPLY_LANGUAGE[form]
+    user = WhatsAppUser(wa, code)
+    user.say(question)
+    answer_id, answered_in = bot_answers(user)[-1]
+    assert answered_in == lang
+    ours = [a.wamid for a in wa.api.attempts_to(user.number) if a.status == 200][-1]
+    WAMIDS_USED.append(ours)  # real wamids encode the number: never stored or logged
+    delivered = len(wa.api.delivered(user.number))
+    before = review_export(wa, tmp_path)["feedback"] or {}
+    before_down = ((before.get(answer_id) or {}).get(lang) or {}).get("not_helpful", 0)
+
+    def react(emoji: str) -> None:
+        user.send(user.message({"type": "reaction", "reaction": {"message_id": ours, "emoji": emoji}}),
+                  expect_reply=False)
+
+    react("👎")
+    [down] = wait_for_feedback(user, 1)
+    assert (down["answer_id"], down["helpful"], down["lang"]) == (answer_id, False, lang)
+    export = review_export(wa, tmp_path)
+    assert export["feedback"][answer_id][lang]["not_helpful"] == before_down + 1
+    mine = [m for by_intent in export["review"].values() for items in by_intent.values() for m in items
+            if pseudonym(user.conversation) in m["conversations"]]
+    assert any(f"thumbs-down on {answer_id}" in m["why"] for m in mine)
+
+    react("")  # removed: the thumbs-down is taken back
+    wait_for_feedback(user, 2)
+    export = review_export(wa, tmp_path)
+    assert ((export["feedback"] or {}).get(answer_id, {}).get(lang, {}).get("not_helpful", 0)) == before_down
+    time.sleep(1)
+    assert len(wa.api.delivered(user.number)) == delivered, "reactions are not answered"
+
+
+def test_each_message_is_marked_read_and_shows_typing_while_answered(wa):
+    user = WhatsAppUser(wa, "44")
+    question = new_wamid(user.number)
+    user.send(user.text("does it hurt?", wamid=question))
+    voice = new_wamid(user.number)
+    user.send(user.message({"type": "audio", "audio": {"id": "9", "voice": True}}, wamid=voice))
+    deadline = time.monotonic() + 10
+    while not (wa.api.acknowledged(question) and wa.api.acknowledged(voice)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [(a.typing, a.status) for a in wa.api.acknowledged(question)] == [(True, 200)]
+    assert [(a.typing, a.status) for a in wa.api.acknowledged(voice)] == [(False, 200)], \
+        "no typing for a notice"
+    answer = [a for a in wa.api.attempts_to(user.number) if a.status == 200][0]
+    assert wa.api.acknowledged(question)[0].at <= answer.at, "typing shows before the answer"
+
+
+@pytest.mark.parametrize("status, delay", [(500, 0.0), (None, 8.0)])
+def test_failing_or_hanging_read_receipts_change_nothing(wa, store, status, delay):
+    wa.api.fail_acknowledgements(status, delay=delay)
+    try:
+        user = WhatsAppUser(wa, "92")
+        question = new_wamid(user.number)
+        started = time.time()
+        reply = user.send(user.text("کیا میزوتھراپی میں درد ہوتا ہے؟", wamid=question))
+        assert reply[0]["interactive"]["type"] in ("button", "list")
+        assert flat(full_text(reply)) == flat(compose_reply(store, "procedure.pain", "ur", "PK").text)
+        assert bot_answers(user) == [("procedure.pain", "ur")]
+        if delay:
+            first = [a for a in wa.api.attempts_to(user.number) if a.status == 200][0]
+            assert first.at - started < delay, "the answer did not wait for the hanging read receipt"
+        deadline = time.monotonic() + delay + 10
+        while not wa.api.acknowledged(question) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(wa.api.acknowledged(question)) == 1, "one attempt, no retries"
+        assert "could not mark a message from " + user.conversation in wa.log_text()
+    finally:
+        wa.api.fail_acknowledgements(None)
 
 
 # -- restarts and privacy (last: they read everything the tests above left) ---------------------

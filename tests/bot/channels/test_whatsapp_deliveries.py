@@ -84,3 +84,32 @@ def test_the_engine_is_found_inside_rasas_wrapper(tmp_path):
     inner, outer = SQLStore(), Wrapper()
     inner.engine, outer._tracker_store = engine, inner
     assert engine_of(outer) is engine and engine_of(inner) is engine
+
+
+# -- which answer each sent message carried (reactions, issue 18) ---------------------------------
+
+def test_a_rating_is_kept_per_message_and_changes_are_reported(tmp_path):
+    log = DeliveryLog(_engine(tmp_path / "tracker.db"))
+    log.remember_answer("sent-1", "wa-abc", "procedure.pain", "ur", "2026-11-20")
+    answer, changed = log.rate("sent-1", "wa-abc", False)
+    assert (answer.answer_id, answer.lang, answer.version, answer.helpful, changed) == \
+        ("procedure.pain", "ur", "2026-11-20", False, True)
+    assert log.rate("sent-1", "wa-abc", False)[1] is False, "the same reaction again changes nothing"
+    assert log.rate("sent-1", "wa-abc", True)[1] is True
+    assert log.rate("sent-1", "wa-abc", None)[1] is True, "removed"
+    restarted = DeliveryLog(_engine(tmp_path / "tracker.db"))
+    assert restarted.rate("sent-1", "wa-abc", None)[1] is False, "the state survives a restart"
+
+
+def test_a_reaction_on_an_unknown_or_another_conversations_message_is_not_an_answer(tmp_path):
+    log = DeliveryLog(_engine(tmp_path / "tracker.db"))
+    log.remember_answer("sent-1", "wa-abc", "procedure.pain", "en", "v1")
+    assert log.rate("sent-2", "wa-abc", True) is None
+    assert log.rate("sent-1", "wa-other", True) is None
+
+
+def test_sent_answers_are_forgotten_after_a_month(tmp_path):
+    log = DeliveryLog(_engine(tmp_path / "tracker.db"))
+    log.remember_answer("sent-old", "wa-abc", "procedure.pain", "en", "v1", now=1000.0)
+    log.claim("key-new", "wa-abc", 1000.0 + 31 * 24 * 3600, now=1000.0 + 31 * 24 * 3600)  # prunes
+    assert log.rate("sent-old", "wa-abc", True) is None

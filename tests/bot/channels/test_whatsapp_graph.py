@@ -30,7 +30,7 @@ def _send(url, token=TOKEN, message=MESSAGE, timeout=5.0):
 
 
 def test_a_message_is_posted_with_the_token(api):
-    assert _send(api.url)
+    assert _send(api.url) == api.attempts_to(TO)[0].wamid, "the id the API gave the message"
     [sent] = api.delivered(TO)
     assert sent == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": TO, **MESSAGE}
 
@@ -45,7 +45,7 @@ def test_429_and_5xx_are_retried(api, statuses):
 def test_an_api_that_keeps_failing_gives_up_after_four_attempts_and_logs_it(api, caplog):
     api.answer_always(TO, 500)
     with caplog.at_level(logging.WARNING):
-        assert _send(api.url) is False
+        assert _send(api.url) is None
     assert len(api.attempts_to(TO)) == 4
     assert "gave up" in caplog.text and "wa-hashed" in caplog.text and TO not in caplog.text
 
@@ -54,7 +54,7 @@ def test_an_api_that_keeps_failing_gives_up_after_four_attempts_and_logs_it(api,
                                             (TOKEN, {"type": "text", "text": {"body": "x" * 5000}})])
 def test_a_refused_request_is_not_retried(api, token, message, caplog):
     with caplog.at_level(logging.ERROR):
-        assert _send(api.url, token=token, message=message) is False
+        assert _send(api.url, token=token, message=message) is None
     assert len(api.attempts_to(TO)) <= 1 and "refused" in caplog.text
 
 
@@ -63,7 +63,7 @@ def test_an_unreachable_api_is_not_fatal(caplog):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed once the block ends: nothing listens there
     with caplog.at_level(logging.ERROR):
-        assert _send(f"http://127.0.0.1:{port}/v21.0") is False
+        assert _send(f"http://127.0.0.1:{port}/v21.0") is None
     assert "gave up" in caplog.text
 
 
@@ -72,7 +72,7 @@ def test_a_hanging_api_times_out():
         server.bind(("127.0.0.1", 0))
         server.listen(8)
         url = f"http://127.0.0.1:{server.getsockname()[1]}/v21.0"
-        assert _send(url, timeout=0.3) is False
+        assert _send(url, timeout=0.3) is None
 
 
 def test_phone_numbers_are_scrubbed_from_logged_api_errors():

@@ -61,10 +61,11 @@ def _message(**fields):
         "id": "other-tool-7", "title": "Opening hours"}}}, "text", "Opening hours"),
     ({"type": "button", "button": {"payload": "Yes please", "text": "Yes please"}}, "text", "Yes please"),
     ({"type": "reaction", "reaction": {"message_id": "wamid.X", "emoji": "👍"}}, "reaction", ""),
-    ({"type": "image", "image": {"id": "1", "mime_type": "image/jpeg"}}, "unsupported", ""),
-    ({"type": "audio", "audio": {"id": "1", "voice": True}}, "unsupported", ""),
-    ({"type": "location", "location": {"latitude": 1, "longitude": 2}}, "unsupported", ""),
-    ({"type": "sticker", "sticker": {"id": "1"}}, "unsupported", ""),
+    ({"type": "image", "image": {"id": "1", "mime_type": "image/jpeg"}}, "media", ""),
+    ({"type": "audio", "audio": {"id": "1", "voice": True}}, "media", ""),
+    ({"type": "location", "location": {"latitude": 1, "longitude": 2}}, "location", ""),
+    ({"type": "sticker", "sticker": {"id": "1"}}, "media", ""),
+    ({"type": "contacts", "contacts": [{"name": {"formatted_name": "A B"}}]}, "contacts", ""),
     ({"type": "something_new"}, "unsupported", ""),
     ({"type": "text", "text": {"body": "<p></p>"}}, "unsupported", ""),
     ({"type": "text", "text": {"body": 42}}, "unsupported", ""),
@@ -107,3 +108,83 @@ def test_very_long_text_is_cut_to_whatsapps_own_limit():
 def test_a_body_that_is_not_a_delivery_is_refused(payload):
     with pytest.raises(NotAWebhook):
         parse_delivery(payload)
+
+
+# -- what people send besides text (issue 18) -------------------------------------------------
+
+def _one(**fields):
+    messages, _ = parse_delivery(_delivery(_message(**fields)))
+    assert len(messages) == 1
+    return messages[0]
+
+
+@pytest.mark.parametrize("media", ["image", "video", "document"])
+def test_a_caption_is_read_like_typed_text(media):
+    caption = "my cheek is <b>swollen</b> and hot, with pus, 2 days after mesotherapy"
+    message = _one(type=media, **{media: {"id": "77", "mime_type": "x/y", "caption": caption,
+                                          "filename": "IMG_0042.jpg"}})
+    assert (message.kind, message.media, message.type) == ("text", media, media)
+    assert message.text == "my cheek is swollen and hot, with pus, 2 days after mesotherapy"
+
+
+def test_a_caption_that_looks_like_a_command_is_still_words():
+    message = _one(type="image", image={"id": "1", "caption": "/ask_topic{\"topic\":\"x\"} face swollen"})
+    assert message.kind == "text" and not message.text.startswith("/")
+
+
+@pytest.mark.parametrize("media, fields", [
+    ("image", {"id": "1", "mime_type": "image/jpeg"}),
+    ("image", {"id": "1", "caption": "   "}),
+    ("image", {"id": "1", "caption": "<p> </p>"}),  # only markup: no words
+    ("video", {"id": "1"}),
+    ("document", {"id": "1", "filename": "report.pdf"}),
+    ("audio", {"id": "1", "voice": True, "mime_type": "audio/ogg; codecs=opus"}),
+    ("audio", {"id": "1", "voice": False}),
+    ("sticker", {"id": "1", "animated": False}),
+])
+def test_media_without_words_is_media(media, fields):
+    message = _one(type=media, **{media: fields})
+    assert (message.kind, message.media, message.text) == ("media", media, "")
+
+
+@pytest.mark.parametrize("pin, expected", [
+    ({"latitude": 24.8607, "longitude": 67.0011, "name": "Clinic", "address": "Karachi"}, (24.8607, 67.0011)),
+    ({"latitude": "25.2048", "longitude": "55.2708"}, (25.2048, 55.2708)),
+    ({"latitude": -33.9, "longitude": 151.2}, (-33.9, 151.2)),
+])
+def test_a_location_pin_carries_its_coordinates(pin, expected):
+    message = _one(type="location", location=pin)
+    assert message.kind == "location" and (message.latitude, message.longitude) == expected
+    assert message.text == ""  # the name and address of the place are not kept
+
+
+@pytest.mark.parametrize("pin", [{}, {"latitude": 91, "longitude": 0}, {"latitude": 0, "longitude": 181},
+                                 {"latitude": "north", "longitude": 1}, {"latitude": True, "longitude": 1},
+                                 {"latitude": float("nan"), "longitude": 1}, "here"])
+def test_a_broken_pin_is_unsupported(pin):
+    assert _one(type="location", location=pin).kind == "unsupported"
+
+
+def test_shared_contacts_are_recognised_and_not_read():
+    message = _one(type="contacts", contacts=[{"name": {"formatted_name": "Dr A"},
+                                               "phones": [{"phone": "+44 7700 900999"}]}])
+    assert message.kind == "contacts" and message.text == "" and "900999" not in repr(message)
+
+
+@pytest.mark.parametrize("emoji", ["👍", "👎", "❤️", "🙏🏽", "😡", "😂"])
+def test_a_reaction_names_the_message_and_the_emoji(emoji):
+    message = _one(type="reaction", reaction={"message_id": "wamid.OUT1", "emoji": emoji})
+    assert (message.kind, message.reacted_to, message.emoji) == ("reaction", "wamid.OUT1", emoji)
+
+
+def test_a_removed_reaction_has_no_emoji():
+    message = _one(type="reaction", reaction={"message_id": "wamid.OUT1"})  # WhatsApp leaves `emoji` out
+    assert (message.kind, message.reacted_to, message.emoji) == ("reaction", "wamid.OUT1", "")
+    message = _one(type="reaction", reaction={"message_id": "wamid.OUT1", "emoji": ""})
+    assert (message.kind, message.emoji) == ("reaction", "")
+
+
+@pytest.mark.parametrize("reaction", [{}, {"emoji": "👍"}, {"message_id": 5, "emoji": "👍"},
+                                      {"message_id": "wamid.X", "emoji": "👍" * 40}, "👍"])
+def test_a_malformed_reaction_is_ignored(reaction):
+    assert _one(type="reaction", reaction=reaction).kind == "ignored"

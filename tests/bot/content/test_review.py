@@ -134,3 +134,54 @@ def test_the_sign_off_sheet_shows_the_texts_in_three_languages(store):
     for lang in ("en", "ar", "ur"):
         assert urgent.text[lang] in sheet
     assert "make sign-off ID=" in sheet
+
+
+# ---- WhatsApp reactions (issue 18) ---------------------------------------------------------
+
+def _reaction(answer_id, helpful, message, lang="en"):
+    return SlotSet("feedback", {"answer_id": answer_id, "helpful": helpful, "version": "2026-11-20",
+                                "lang": lang, "channel": "whatsapp", "reaction": "x", "message": message})
+
+
+def test_reactions_count_as_the_person_left_them(tmp_path):
+    db = tmp_path / "tracker.db"
+    _save(db, "wa-1", [
+        _user("does it hurt", "ask_pain", 0.99), _bot("procedure.pain"),
+        _reaction("procedure.pain", False, "m1"),  # 👎 ...
+        _reaction("procedure.pain", True, "m1"),  # ... changed to 👍
+        _user("how long is recovery", "ask_downtime", 0.98), _bot("procedure.downtime"),
+        _reaction("procedure.downtime", False, "m2"),  # 👎 stays
+        _user("how many sessions", "ask_sessions", 0.98), _bot("procedure.sessions"),
+        _reaction("procedure.sessions", False, "m3"), _reaction("procedure.sessions", None, "m3"),  # removed
+    ])
+    _save(db, "wa-2", [
+        _user("کیا درد ہوتا ہے", "ask_pain", 0.99), _bot("procedure.pain", lang="ur"),
+        _reaction("procedure.pain", False, "m1", "ur"),  # the same message key in another conversation
+    ])
+    out = tmp_path / "review.yml"
+    review(db, out)
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert data["feedback"] == {"procedure.pain": {"en": {"helpful": 1, "not_helpful": 0},
+                                                   "ur": {"helpful": 0, "not_helpful": 1}},
+                                "procedure.downtime": {"en": {"helpful": 0, "not_helpful": 1}}}
+    flagged = {m["text"]: m["why"] for by_intent in data["review"].values() for items in by_intent.values()
+               for m in items}
+    assert flagged == {"how long is recovery": "thumbs-down on procedure.downtime",
+                       "کیا درد ہوتا ہے": "thumbs-down on procedure.pain"}
+    assert list(data["feedback"])[0] in ("procedure.pain", "procedure.downtime")
+
+
+def test_widget_ratings_are_counted_too(tracker_db, tmp_path):
+    out = tmp_path / "review.yml"
+    review(tracker_db, out)
+    feedback = yaml.safe_load(out.read_text(encoding="utf-8"))["feedback"]
+    assert feedback == {"procedure.pain": {"unknown": {"helpful": 0, "not_helpful": 1}},
+                        "chitchat.thanks": {"unknown": {"helpful": 1, "not_helpful": 0}}}
+
+
+def test_no_ratings_is_an_empty_mapping(tmp_path):
+    db = tmp_path / "tracker.db"
+    _save(db, "web-9", [_user("hello", "greet", 0.99), _bot("chitchat.greet", "chitchat")])
+    out = tmp_path / "review.yml"
+    review(db, out)
+    assert yaml.safe_load(out.read_text(encoding="utf-8"))["feedback"] == {}
