@@ -125,6 +125,11 @@ class Reading:
         return self.has["curiosity"] and not self.has["confession"]
 
     @property
+    def denial(self) -> bool:
+        """Signs named only to deny them ("no swelling, no fever"): some negated, none left."""
+        return self.negated > 0 and not (self.always or self.alarms or self.symptoms or self.signs)
+
+    @property
     def mentions(self) -> bool:
         """About treatment, a sign or a time since treatment (the safe "didn't understand")."""
         return bool(self.always or self.alarms or self.symptoms or self.signs or self.has["treatment_event"]
@@ -313,7 +318,7 @@ class SafetyGuard:
     def features(self, text: str) -> List[float]:
         """The reading as numbers, for the trained classifier (bot/safety/classifier.py)."""
         r = self.read(text)
-        verdict = self._decide(r).safety_class
+        verdict = self.decide(r).safety_class
         return [float(r.has[k]) for k in sorted(r.has)] + [
             float(r.happening), float(r.general), min(len(r.always), 3) / 3, min(len(r.alarms), 3) / 3,
             min(len(r.symptoms), 3) / 3, min(len(r.signs), 3) / 3, min(r.negated, 3) / 3,
@@ -321,9 +326,9 @@ class SafetyGuard:
 
     # -- the decision -----------------------------------------------------------------------
     def check(self, text: str) -> GuardResult:
-        return self._decide(self.read(text))
+        return self.decide(self.read(text))
 
-    def _decide(self, r: "Reading") -> GuardResult:
+    def decide(self, r: "Reading") -> GuardResult:
         has, general, happening = r.has, r.general, r.happening
         always, alarms, symptoms, signs = r.always, r.alarms, r.symptoms, r.signs
 

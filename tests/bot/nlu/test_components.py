@@ -121,3 +121,13 @@ def test_unknown_words_become_a_fallback():
     assert intent_of("does mesotheraphy hurt") == "thank"  # a typo of a known word is still known
     assert intent_of("dard hta") == "thank"
     assert intent_of("👍") == "thank"  # no words at all: nothing to judge
+
+
+def test_an_explicit_denial_or_curiosity_overrules_the_models_safety_guess():
+    denial = _guarded("no swelling, no fever, all fine, when do results show?", "report_adverse_reaction")
+    assert denial.get(SAFETY)["verdict"] is None and denial.get(INTENT)["name"] != "report_adverse_reaction"
+    curious = _guarded("why do clinics ask if you're pregnant? just curious", "personal_medical_question")
+    assert curious.get(SAFETY)["verdict"] is None
+    # a denial with a sign left is no denial: the model's urgent guess stands
+    mixed = _guarded("no fever but my lips keep swelling", "report_adverse_reaction")
+    assert mixed.get(INTENT)["name"] == "report_adverse_reaction"
