@@ -267,10 +267,18 @@ class SafetyGuard:
         """What the lexicons find in a message, negation applied; the decision is made from it."""
         norm = prepare(text)
         ignore = self._p["ignore_phrases"]
+        denied = 0
         if ignore:
-            # Ignore phrases are mostly negations ("not pregnant") or harmless set phrases
-            # ("hot shower"); what follows a negation stays negated.
-            norm = blank(ignore, norm, lambda ws: "not" if set(ws) & self._negation_before else "·")
+            # Ignore phrases are mostly negations ("no fever", "not pregnant") or harmless set
+            # phrases ("hot shower"); what follows a negation stays negated.
+            def replace(ws: List[str]) -> str:
+                nonlocal denied
+                if set(ws) & self._negation_before:
+                    denied += 1
+                    return "not"
+                return "·"
+
+            norm = blank(ignore, norm, replace)
         words = norm.split(" ") if norm else []
         has = {name: bool(find(self._p[name], norm, name)) for name in
                ("report_markers", "past_markers", "general_markers", "treatment_event", "treatment", "person",
@@ -290,7 +298,7 @@ class SafetyGuard:
         has["all_well"] = any(not any(start > w.end and set(words[w.end:start]) & _CLAUSE_BREAKS for start in later)
                               for w in well)
         return Reading(has=has, always=always, alarms=alarms, symptoms=symptoms,
-                       signs=signs, negated=sum(negated.values()),
+                       signs=signs, negated=sum(negated.values()) + denied,
                        personal=self._personal_hits(norm, words))
 
     def marked(self, text: str) -> str:
