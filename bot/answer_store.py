@@ -25,7 +25,9 @@ KINDS = ("answer", "safety", "urgent", "chitchat", "fallback", "handoff", "syste
 REVIEW_STATUSES = ("approved", "pending")
 SOURCES = ("article", "general guidance")
 # Placeholders the bot fills in, and where their values come from.
-PLACEHOLDERS = {"emergency": "the region's emergency instruction", "licensing": "the region's licensing body"}
+PLACEHOLDERS = {"emergency": "the region's emergency instruction", "licensing": "the region's licensing body",
+                "contact": "the clinic branch serving the region (data/clinic.yml): name, phone, WhatsApp, "
+                           "e-mail and booking link, one per line, and whether staff are there now"}
 TITLE_MAX = 20  # a WhatsApp reply button's title limit, the strictest place a title is shown
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
