@@ -64,7 +64,7 @@ browser: ## install Debian's Chromium and Noto fonts for the widget's browser te
 
 .PHONY: screenshots
 screenshots: train browser ## the website widget in en/ar/ur, desktop and phone, into reports/widget/ (README)
-	WIDGET_TESTS=1 $(PY) -m pytest tests/e2e/test_widget.py -q -k test_screenshots -p no:cacheprovider
+	WIDGET_TESTS=1 WIDGET_SCREENSHOTS=1 $(PY) -m pytest tests/e2e/test_widget.py -q -k test_screenshots -p no:cacheprovider
 
 evaluate: train ## intent accuracy per language on the held-out sets (tests/nlu/)
 	$(PY) -m bot evaluate

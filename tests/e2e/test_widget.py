@@ -2,7 +2,7 @@
 
 Each test opens a page the way a visitor would: the bot's demo page, or a clinic's page
 that embeds the widget with one script tag (served to the browser by Playwright, so it
-can carry any `data-` attributes and any origin). Screenshots go to reports/widget/.
+can carry any `data-` attributes and any origin). `make screenshots` writes reports/widget/.
 
 Chromium is not installed by the tests: `make test` installs it (`make browser`). If it is
 missing the tests fail and say so; `WIDGET_TESTS=0` skips them.
@@ -176,9 +176,9 @@ class Widget:
         status = self.locator(f".msg.bot >> nth={index} >> .feedback-status")
         status.filter(has_text=ui(lang, "feedback_thanks")).wait_for()
 
-    def screenshot(self, name: str) -> Path:
-        REPORTS.mkdir(parents=True, exist_ok=True)
-        path = REPORTS / name
+    def screenshot(self, name: str, directory: Path = REPORTS) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / name
         self.page.screenshot(path=str(path))
         return path
 
@@ -1366,9 +1366,11 @@ QUESTIONS = {"en": "does it hurt?",
 
 
 @pytest.mark.parametrize("lang", ["en", "ar", "ur"])
-def test_screenshots(open_widget, lang):
+def test_screenshots(open_widget, lang, tmp_path):
     """`make screenshots`: a question answered and rated, then a request for a person (the
-    clinic's contact, its buttons and the contact form), as the visitor sees the last exchange."""
+    clinic's contact, its buttons and the contact form), as the visitor sees the last exchange.
+    Written to reports/widget/ (in git, linked from the README) only by `make screenshots`."""
+    directory = REPORTS if os.environ.get("WIDGET_SCREENSHOTS") == "1" else tmp_path
     for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         # the demo page; the browser's locale (en-GB, ar-SA, ur-PK) gives the region and its branch
         widget = open_widget(lang, viewport=viewport, scale=2 if size == "phone" else 1).wait_ready().open()
@@ -1378,5 +1380,5 @@ def test_screenshots(open_widget, lang):
         widget.wait_for_thanks(1, lang)
         assert widget.say(HANDOFF[lang][1])["answer_id"] == "handoff.human"
         widget.locator("textarea").blur()
-        path = widget.screenshot(f"widget-{lang}-{size}.png")
+        path = widget.screenshot(f"widget-{lang}-{size}.png", directory)
         assert path.stat().st_size > 10_000
