@@ -42,6 +42,15 @@ class Period:
         return start <= at < end
 
 
+DEFAULT_DAYS = 30
+
+
+def default_period(today: Optional[dt.date] = None) -> Period:
+    """What the overview shows unless asked: the last 30 days, today included (UTC)."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    return Period(today - dt.timedelta(days=DEFAULT_DAYS - 1), today)
+
+
 def day_of(at: float) -> dt.date:
     return dt.datetime.fromtimestamp(at, dt.timezone.utc).date()
 

@@ -27,11 +27,12 @@ from bot.workbench.accounts import Accounts, Staff
 from bot.workbench.conversations import ConversationIndex
 from bot.workbench.jobs import Jobs
 from bot.workbench.pages import STATIC, render
-from bot.workbench.routes import SESSION_COOKIE, add_routes
+from bot.workbench.routes import SESSION_COOKIE, WORKBENCH, add_routes
 from bot.workbench.settings import Settings
 
 logger = logging.getLogger("bot.workbench")
 PUBLIC = ("/login", "/static/")
+READER = web.AppKey("reader", asyncio.Task)
 MAX_BODY = 1024 * 1024
 SECURITY_HEADERS = {
     # Inline SVG charts carry style attributes; no inline script anywhere.
@@ -63,7 +64,8 @@ class Workbench:
 
     # -- reading -----------------------------------------------------------------------------
     def overview(self, period: analytics.Period):
-        """The figures (always fresh) and the charts (redrawn at most every chart_max_age s)."""
+        """The figures (always fresh) and the charts (redrawn at most every chart_max_age seconds
+        while new messages keep coming: drawing them is what takes time)."""
         key = (period.start, period.end)
         conversations = self.index.snapshot()
         with self.index.lock:
@@ -72,7 +74,7 @@ class Workbench:
         with self._chart_lock:
             cached = self._chart_cache.get(key)
             if cached and (cached[0] == version or time.time() - cached[1] < self.settings.chart_max_age):
-                return data if cached[0] == version else cached[2], cached[3]
+                return data, cached[3]  # the figures are always fresh; the charts say when they were drawn
             drawn = charts.overview_charts(data, self.answer_titles(), self.region_names())
             if len(self._chart_cache) > 16:
                 self._chart_cache.clear()
@@ -248,10 +250,16 @@ class Workbench:
 
     # -- background --------------------------------------------------------------------------
     async def keep_reading(self) -> None:
+        """Read new events every refresh_seconds; redraw the default overview's charts in the
+        background when something changed, so the page does not wait for them."""
         loop = asyncio.get_running_loop()
+        drawn_for = -1
         while True:
             try:
                 await loop.run_in_executor(None, self.index.refresh)
+                if self.index.version != drawn_for and self.index.available:
+                    drawn_for = self.index.version
+                    await loop.run_in_executor(None, self.overview, analytics.default_period())
                 for job in list(self.jobs.jobs.values()):
                     self.note_job_end(job)
             except Exception:  # never let the reader die
@@ -312,7 +320,7 @@ async def sessions(request: web.Request, handler):
     if request.path.startswith(PUBLIC):
         request["session"] = None
         return await handler(request)
-    wb: Workbench = request.app["workbench"]
+    wb: Workbench = request.app[WORKBENCH]
     session = wb.accounts.session(request.cookies.get(SESSION_COOKIE))
     if session is None:
         if request.method == "GET" and "text/html" in request.headers.get("Accept", "text/html"):
@@ -334,16 +342,16 @@ async def sessions(request: web.Request, handler):
 def make_app(settings: Settings, workbench: Optional[Workbench] = None) -> web.Application:
     app = web.Application(middlewares=[errors, headers, unknown_routes, sessions], client_max_size=MAX_BODY)
     wb = workbench or Workbench(settings)
-    app["workbench"] = wb
+    app[WORKBENCH] = wb
     add_routes(app)
     app.router.add_static("/static/", STATIC, show_index=False)
 
     async def start_reading(app_: web.Application):
         await asyncio.get_running_loop().run_in_executor(None, wb.index.refresh)
-        app_["reader"] = asyncio.create_task(wb.keep_reading())
+        app_[READER] = asyncio.create_task(wb.keep_reading())
 
     async def stop(app_: web.Application):
-        task = app_.get("reader")
+        task = app_.get(READER)
         if task:
             task.cancel()
         wb.jobs.stop_all()
@@ -369,7 +377,7 @@ def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # URLs carry no patient text, but keep it quiet
     app = make_app(settings)
-    wb: Workbench = app["workbench"]
+    wb: Workbench = app[WORKBENCH]
     staff = wb.accounts.staff()
     print(f"Staff workbench on {settings.url}  (tracker store: {wb.index.source.description})", flush=True)
     if settings.exposed:

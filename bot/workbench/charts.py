@@ -21,7 +21,9 @@ import matplotlib
 matplotlib.use("Agg")  # never a window; must come before anything imports pyplot
 
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
 from bot.workbench.analytics import FORM_LABELS, Overview  # noqa: E402
@@ -115,22 +117,40 @@ def _date_axis(ax, days: Sequence[dt.date]) -> None:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
 
 
+def _stack(ax, positions: Sequence[int], series: Sequence[Tuple[str, Sequence[int], str]], horizontal: bool = False,
+           thickness: float = 0.85) -> Tuple[list, int]:
+    """Stacked bars, one PolyCollection per series (one artist instead of a patch per bar: the
+    charts draw twice as fast); (legend handles, the tallest stack)."""
+    base = [0] * len(positions)
+    handles = []
+    half = thickness / 2
+    for label, values, colour in series:
+        verts = []
+        for pos, start, value in zip(positions, base, values):
+            if value:
+                a, b = start, start + value
+                verts.append([(a, pos - half), (b, pos - half), (b, pos + half), (a, pos + half)] if horizontal else
+                             [(pos - half, a), (pos + half, a), (pos + half, b), (pos - half, b)])
+        ax.add_collection(PolyCollection(verts, facecolors=colour, edgecolors="none", label=label))
+        handles.append(Patch(facecolor=colour, label=label))
+        base = [x + v for x, v in zip(base, values)]
+    return handles, max(base, default=0)
+
+
 def stacked_days(title: str, days: Sequence[dt.date], series: Mapping[str, Mapping[dt.date, int]],
                  labels: Mapping[str, str], colours: Mapping[str, str], name: str, ylabel: str = "messages") -> str:
     with matplotlib.rc_context(_RC):
         fig = _figure()
         ax = fig.add_subplot()
-        bottom = [0] * len(days)
-        for i, key in enumerate(series):
-            values = [series[key].get(day, 0) for day in days]
-            ax.bar(range(len(days)), values, bottom=bottom, width=0.85, label=labels.get(key, key),
-                   color=colours.get(key, PALETTE[i % len(PALETTE)]))
-            bottom = [b + v for b, v in zip(bottom, values)]
+        parts = [(labels.get(key, key), [series[key].get(day, 0) for day in days],
+                  colours.get(key, PALETTE[i % len(PALETTE)])) for i, key in enumerate(series)]
+        handles, top = _stack(ax, range(len(days)), parts)
+        ax.set_ylim(0, max(top, 1) * 1.08)
         _date_axis(ax, days)
         ax.set_title(title, loc="left")
         ax.set_ylabel(ylabel)
         if series:
-            _label_fonts(ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0)).get_texts())
+            _label_fonts(ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0)).get_texts())
         else:
             ax.text(0.5, 0.5, "nothing in this period", transform=ax.transAxes, ha="center", color="#6c757d")
         fig._suptitle_text = title
@@ -169,12 +189,12 @@ def ranking(title: str, rows: List[Tuple[str, Dict[str, int]]], colours: Mapping
         fig.subplots_adjust(bottom=0.5 / fig.get_figheight() + 0.05, top=1 - 0.35 / fig.get_figheight())
         ax = fig.add_subplot()
         parts = sorted({part for _, values in rows for part in values})
-        left = [0] * len(rows)
         ys = list(range(len(rows)))[::-1]
-        for i, part in enumerate(parts):
-            values = [values.get(part, 0) for _, values in rows]
-            ax.barh(ys, values, left=left, height=0.7, label=part, color=colours.get(part, PALETTE[i % len(PALETTE)]))
-            left = [a + b for a, b in zip(left, values)]
+        handles, top = _stack(ax, ys, [(part, [values.get(part, 0) for _, values in rows],
+                                        colours.get(part, PALETTE[i % len(PALETTE)])) for i, part in enumerate(parts)],
+                              horizontal=True, thickness=0.7)
+        ax.set_xlim(0, max(top, 1) * 1.05)
+        ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
         ax.set_yticks(ys)
         ax.set_yticklabels([label for label, _ in rows])
         _label_fonts(ax.get_yticklabels())
@@ -182,7 +202,7 @@ def ranking(title: str, rows: List[Tuple[str, Dict[str, int]]], colours: Mapping
         ax.set_xlabel(xlabel)
         ax.set_title(title, loc="left")
         if len(parts) > 1:
-            ax.legend(loc="lower right")
+            ax.legend(handles=handles, loc="lower right")
         if not rows:
             ax.text(0.5, 0.5, "nothing in this period", transform=ax.transAxes, ha="center", color="#6c757d")
             ax.set_yticks([])

@@ -209,7 +209,7 @@ class ConversationIndex:
         try:
             identity = self.source.identity()
             if identity != self._identity:
-                if self._identity:
+                if self.events_read:
                     self.reset()
                 self._identity = identity
             top = self.source.max_id()

@@ -19,13 +19,13 @@ from bot.workbench.accounts import Throttled
 from bot.workbench.pages import render
 
 ITEMS_PER_PAGE = 40
-DEFAULT_DAYS = 30
 MAX_DAYS = 366 * 2
 SESSION_COOKIE = "workbench_session"
+WORKBENCH = web.AppKey("workbench", object)  # the app's Workbench (bot/workbench/app.py)
 
 
 def _wb(request: web.Request):
-    return request.app["workbench"]
+    return request.app[WORKBENCH]
 
 
 def _staff(request: web.Request):
@@ -104,8 +104,9 @@ def _period(request: web.Request) -> Tuple[analytics.Period, List[str]]:
             notes.append(f"'{raw[:20]}' is not a date (YYYY-MM-DD); showing {default.isoformat()} instead")
             return default
 
-    end = parse("to", today)
-    start = parse("from", end - dt.timedelta(days=DEFAULT_DAYS - 1))
+    default = analytics.default_period(today)
+    end = parse("to", default.end)
+    start = parse("from", end - (default.end - default.start))
     if start > end:
         start, end = end, start
         notes.append("the start was after the end; swapped them")

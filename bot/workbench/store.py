@@ -45,8 +45,14 @@ class EventSource:
         raise NotImplementedError
 
     def identity(self) -> str:
-        """Changes when the store is replaced by another one (a new file): start again."""
-        return ""
+        """Changes when the store is replaced by another one (a new file): start again.
+        The first event (its id, conversation and time) tells, even when a new file gets the
+        old one's inode."""
+        rows = self._query("SELECT id, sender_id, timestamp FROM events ORDER BY id LIMIT 1")
+        return repr(tuple(rows[0])) if rows else ""
+
+    def _query(self, sql: str, *args, **kwargs) -> list:
+        raise NotImplementedError
 
     def close(self) -> None:
         pass
@@ -93,7 +99,7 @@ class SQLiteEvents(EventSource):
             stat = os.stat(self.path)
         except OSError:
             return ""
-        return f"{stat.st_dev}:{stat.st_ino}"
+        return f"{stat.st_dev}:{stat.st_ino}:" + super().identity()
 
 
 class SQLEvents(EventSource):
@@ -153,7 +159,7 @@ def from_endpoints(path: Path, environ: Dict[str, str] = os.environ) -> StoreSet
     import yaml
     from sqlalchemy.engine import URL
 
-    text = Path(path).read_text(encoding="utf-8")
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
 
     def fill(match):
         name = match.group(1)
@@ -161,8 +167,8 @@ def from_endpoints(path: Path, environ: Dict[str, str] = os.environ) -> StoreSet
             raise ValueError(f"{path} needs {name} in the environment (docs/deploy.md)")
         return environ[name]
 
-    raw = yaml.safe_load(re.sub(r"\$\{(\w+)\}", fill, text)) or {}
-    store = raw.get("tracker_store") or {}
+    store = {key: re.sub(r"\$\{(\w+)\}", fill, value) if isinstance(value, str) else value
+             for key, value in (raw.get("tracker_store") or {}).items()}
     if str(store.get("type", "")).upper() != "SQL":
         raise ValueError(f"{path}: the workbench reads an SQL tracker store (type: SQL), not {store.get('type')!r}")
     dialect = str(store.get("dialect") or "sqlite")
