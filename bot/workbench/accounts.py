@@ -270,6 +270,13 @@ class Accounts:
             db.execute("INSERT INTO audit (at, who, role, action, details) VALUES (?, ?, ?, ?, ?)",
                        (self.clock(), staff.name, staff.role, action, details[:4000]))
 
+    def audit_attempt(self, name: str, action: str) -> None:
+        """A sign-in that did not succeed, under the name that was tried (cut short: anyone can type)."""
+        shown = " ".join(str(name).split())[:MAX_NAME] or "(no name)"
+        with self._tx() as db:
+            row = db.execute("SELECT role FROM staff WHERE key = ?", (name_key(shown),)).fetchone()
+        self.audit(Staff(shown, row[0] if row else "unknown name"), action)
+
     def audit_log(self, limit: int = 200, offset: int = 0) -> List[AuditEntry]:
         with self._tx() as db:
             rows = db.execute("SELECT at, who, role, action, details FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",

@@ -68,8 +68,10 @@ async def login(request: web.Request) -> web.Response:
         response = render(request, "login.html", status=429, next=target,
                           error=f"Too many wrong passwords for this name. Try again in about {minutes} minute(s).")
         response.headers["Retry-After"] = str(err.retry_after)
+        wb.accounts.audit_attempt(name, "sign-in refused: too many wrong passwords (429)")
         return response
     if result is None:
+        wb.accounts.audit_attempt(name, "sign-in failed: wrong name or password")
         return render(request, "login.html", status=401, next=target, error="Wrong name or password.")
     token, session = result
     wb.accounts.audit(session.staff, "signed in")

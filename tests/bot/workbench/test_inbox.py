@@ -57,7 +57,7 @@ def _items(page):
     for section in re.findall(r'<section class="group">(.*?)</section>', page, re.S):
         heading = re.search(r"<h2>(.*?) · guessed <code>(.*?)</code></h2>", section)
         for item_id, text in re.findall(r'data-item="([0-9a-f]{16})">\s*<p class="patient"[^>]*>(.*?)</p>', section, re.S):
-            out.append((item_id, heading.group(1), heading.group(2), text))
+            out.append((item_id, re.sub(r"<[^>]+>", "", heading.group(1)), heading.group(2), text))
     return out
 
 
