@@ -21,7 +21,9 @@ from bot.content.yaml_edit import CannotEdit, YamlEditor
 MAX_TEXT = 4096  # WhatsApp's limit for one message; make validate has the finer rules
 
 
-def plan_text_edit(paths: ContentPaths, answer_id: str, texts: Dict[str, str], today: str = "") -> ContentChange:
+def plan_text_edit(
+    paths: ContentPaths, answer_id: str, texts: Dict[str, str], today: str = ""
+) -> ContentChange:
     """The change that gives `answer_id` these texts (language -> text; unchanged ones are
     left alone) and, when it was checked or approved, sends it back to pending."""
     try:
@@ -49,8 +51,12 @@ def plan_text_edit(paths: ContentPaths, answer_id: str, texts: Dict[str, str], t
         review = Review.from_raw(entry.get("review"))
         back_to_pending = review.status != PENDING
         if back_to_pending:
-            editor.set_lines(entry, "review", _lines(Review(PENDING, date=today or dt.date.today().isoformat())),
-                             after="source")
+            editor.set_lines(
+                entry,
+                "review",
+                _lines(Review(PENDING, date=today or dt.date.today().isoformat())),
+                after="source",
+            )
     except CannotEdit as err:
         raise ChangeRefused([str(err)]) from err
     what = f"changed the {', '.join(sorted(changed))} text of {answer_id}"

@@ -58,8 +58,12 @@ def check_writable(paths: ContentPaths, path: Path) -> str:
     except ValueError:
         raise ChangeRefused([f"{path} is outside the project"]) from None
     if shown.startswith(NEVER) or not shown.startswith(WRITABLE) or ".." in Path(shown).parts:
-        raise ChangeRefused([f"{shown} is not a file the workbench may change (evaluation and held-out sets "
-                             "are never written)"])
+        raise ChangeRefused(
+            [
+                f"{shown} is not a file the workbench may change (evaluation and held-out sets "
+                "are never written)"
+            ]
+        )
     return shown
 
 
@@ -74,8 +78,11 @@ class ContentChange:
     def set(self, path: Path, after: str) -> None:
         path = Path(path)
         check_writable(self.paths, path)
-        before = self.files[path][0] if path in self.files else (
-            path.read_text(encoding="utf-8") if path.exists() else None)
+        before = (
+            self.files[path][0]
+            if path in self.files
+            else (path.read_text(encoding="utf-8") if path.exists() else None)
+        )
         self.files[path] = (before, after)
 
     def diff(self) -> str:
@@ -83,8 +90,13 @@ class ContentChange:
         out: List[str] = []
         for path, (before, after) in sorted(self.files.items()):
             shown = relative(self.paths, path)
-            out += difflib.unified_diff((before or "").splitlines(keepends=True), after.splitlines(keepends=True),
-                                        "/dev/null" if before is None else f"a/{shown}", f"b/{shown}", n=2)
+            out += difflib.unified_diff(
+                (before or "").splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                "/dev/null" if before is None else f"a/{shown}",
+                f"b/{shown}",
+                n=2,
+            )
         return "".join(line if line.endswith("\n") else line + "\n" for line in out)
 
     # -- checking -----------------------------------------------------------------------
@@ -112,8 +124,12 @@ class ContentChange:
             check_writable(self.paths, path)
             now = path.read_text(encoding="utf-8") if path.exists() else None
             if now != before:
-                raise ChangedMeanwhile([f"{relative(self.paths, path)} changed since this was prepared; "
-                                        "nothing was written: reload the page and try again"])
+                raise ChangedMeanwhile(
+                    [
+                        f"{relative(self.paths, path)} changed since this was prepared; "
+                        "nothing was written: reload the page and try again"
+                    ]
+                )
         for path, (_, after) in self.files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(path, after)

@@ -94,7 +94,9 @@ def nlu_files(paths: ContentPaths, form: str) -> List[Path]:
 
 def choose_file(paths: ContentPaths, form: str, intent: str) -> Path:
     """The file of `form` holding most of `intent`'s examples; else the one with most examples."""
-    counts: Dict[Path, Counter] = {p: Counter(e.intent for e in read_examples(p, [])) for p in nlu_files(paths, form)}
+    counts: Dict[Path, Counter] = {
+        p: Counter(e.intent for e in read_examples(p, [])) for p in nlu_files(paths, form)
+    }
     if not counts:
         raise ChangeRefused([f"there is no {FORM_NAMES[form]} file in data/nlu/{FOLDER_OF[form]}/"])
     return max(counts, key=lambda p: (counts[p][intent], sum(counts[p].values()), -len(p.name)))
@@ -123,11 +125,19 @@ def _refuse_measurement_copies(paths: ContentPaths, text: str) -> None:
 
     held = _held_out_texts(paths).get(normalise_for_matching(text))
     if held is not None:
-        raise ChangeRefused([f"this message is in the held-out test set {paths.show(held)}: a model trained on "
-                             "it would be measured on its own lesson; it is not added"])
+        raise ChangeRefused(
+            [
+                f"this message is in the held-out test set {paths.show(held)}: a model trained on "
+                "it would be measured on its own lesson; it is not added"
+            ]
+        )
     if is_copy(text):
-        raise ChangeRefused(["this message copies a message of the independent evaluation sets (data/eval/); "
-                             "training on it would make their figures meaningless; it is not added"])
+        raise ChangeRefused(
+            [
+                "this message copies a message of the independent evaluation sets (data/eval/); "
+                "training on it would make their figures meaningless; it is not added"
+            ]
+        )
 
 
 def plan(paths: ContentPaths, text: str, form: str, choice: str) -> Relabel:
@@ -137,8 +147,12 @@ def plan(paths: ContentPaths, text: str, form: str, choice: str) -> Relabel:
     if not text:
         raise ChangeRefused(["the message is empty once masked; there is nothing to add"])
     if len(text) > MAX_CHARS:
-        raise ChangeRefused([f"the message has {len(text)} characters; an example is one question "
-                             f"(at most {MAX_CHARS}): shorten it to the part that asks"])
+        raise ChangeRefused(
+            [
+                f"the message has {len(text)} characters; an example is one question "
+                f"(at most {MAX_CHARS}): shorten it to the part that asks"
+            ]
+        )
     if form not in FORMS:
         raise ChangeRefused([f"unknown written form {form!r}; choose one of {', '.join(FORMS)}"])
     _refuse_measurement_copies(paths, text)
@@ -154,13 +168,25 @@ def _plan_example(paths: ContentPaths, text: str, form: str, intent: str) -> Rel
     for path in sorted((paths.nlu / FOLDER_OF[form]).glob("*.yml")):
         for example in read_examples(path, []):
             if example.intent == intent and normalise_for_matching(example.text) == key:
-                raise ChangeRefused([f"already an example of '{intent}' ({paths.show(path)}:{example.line}); "
-                                     "nothing to add"])
+                raise ChangeRefused(
+                    [
+                        f"already an example of '{intent}' ({paths.show(path)}:{example.line}); "
+                        "nothing to add"
+                    ]
+                )
     target = choose_file(paths, form, intent)
     raw, _ = load_yaml_with_lines(target)
     editor = YamlEditor(target)
-    block = next((item for item in raw.get("nlu") or [] if isinstance(item, dict)
-                  and item.get("intent") == intent and isinstance(item.get("examples"), str)), None)
+    block = next(
+        (
+            item
+            for item in raw.get("nlu") or []
+            if isinstance(item, dict)
+            and item.get("intent") == intent
+            and isinstance(item.get("examples"), str)
+        ),
+        None,
+    )
     if block is not None:
         indent = editor.block_indent(block, "examples")
         if indent is None:
@@ -168,7 +194,14 @@ def _plan_example(paths: ContentPaths, text: str, form: str, intent: str) -> Rel
             indent = column + 2
         editor.append_to_block(block, "examples", [" " * indent + "- " + text])
     else:
-        column = next((len(line) - len(line.lstrip(" ")) for line in editor.lines if line.lstrip().startswith("- intent:")), 0)
+        column = next(
+            (
+                len(line) - len(line.lstrip(" "))
+                for line in editor.lines
+                if line.lstrip().startswith("- intent:")
+            ),
+            0,
+        )
         pad = " " * column
         editor.append_at_end([f"{pad}- intent: {intent}", f"{pad}  examples: |", f"{pad}    - {text}"])
     after = editor.text()
@@ -182,8 +215,11 @@ def _examples_of(raw) -> List[Tuple[str, str]]:
     out = []
     for item in (raw.get("nlu") or []) if isinstance(raw, dict) else []:
         if isinstance(item, dict) and isinstance(item.get("examples"), str):
-            out += [(str(item.get("intent")), line.strip()[2:].strip()) for line in item["examples"].splitlines()
-                    if line.strip().startswith("- ")]
+            out += [
+                (str(item.get("intent")), line.strip()[2:].strip())
+                for line in item["examples"].splitlines()
+                if line.strip().startswith("- ")
+            ]
     return out
 
 
@@ -194,15 +230,27 @@ def _verify_example(path: Path, after: str, intent: str, text: str, raw_before) 
     except yaml.YAMLError as err:  # the editor's job is to make this impossible
         raise RuntimeError(f"{path}: the edit would not parse: {err}") from err
     before = _examples_of(raw_before)
-    if Counter(_examples_of(parsed)) - Counter(before) != Counter({(intent, text): 1}) or \
-            len(_examples_of(parsed)) != len(before) + 1:
+    if (
+        Counter(_examples_of(parsed)) - Counter(before) != Counter({(intent, text): 1})
+        or len(_examples_of(parsed)) != len(before) + 1
+    ):
         raise RuntimeError(f"{path}: the edit does not read back as one added example of {intent}")
 
 
 def _plan_corpus(paths: ContentPaths, text: str, form: str, label: str, choice: str) -> Relabel:
     target = paths.root / STAFF_CORPUS
-    line = "  - {" + ", ".join([f"text: {json.dumps(text, ensure_ascii=False)}", f"lang: {form}",
-                                f"label: {label}", f"concept: {STAFF_CONCEPT}"]) + "}"
+    line = (
+        "  - {"
+        + ", ".join(
+            [
+                f"text: {json.dumps(text, ensure_ascii=False)}",
+                f"lang: {form}",
+                f"label: {label}",
+                f"concept: {STAFF_CONCEPT}",
+            ]
+        )
+        + "}"
+    )
     key = normalise_for_matching(text)
     before_items: List[dict] = []
     for path in sorted(target.parent.glob("*.yml")):
@@ -212,8 +260,12 @@ def _plan_corpus(paths: ContentPaths, text: str, form: str, label: str, choice: 
             continue
         for m in raw.get("messages") or [] if isinstance(raw, dict) else []:
             if isinstance(m, dict) and normalise_for_matching(str(m.get("text", ""))) == key:
-                raise ChangeRefused([f"already in the safety corpus ({paths.show(path)}, label "
-                                     f"{m.get('label')}); nothing to add"])
+                raise ChangeRefused(
+                    [
+                        f"already in the safety corpus ({paths.show(path)}, label "
+                        f"{m.get('label')}); nothing to add"
+                    ]
+                )
             if path == target and isinstance(m, dict):
                 before_items.append(m)
     if target.exists():

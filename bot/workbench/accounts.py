@@ -165,22 +165,28 @@ class Accounts:
         key = name_key(name)
         with self._tx() as db:
             new = db.execute("SELECT 1 FROM staff WHERE key = ?", (key,)).fetchone() is None
-            db.execute("INSERT INTO staff (key, name, role, registration, password, created, updated, active) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT(key) DO UPDATE SET name = excluded.name, "
-                       "role = excluded.role, registration = excluded.registration, "
-                       "password = excluded.password, updated = excluded.updated, active = 1",
-                       (key, name, role, registration, hashed, now, now))
+            db.execute(
+                "INSERT INTO staff (key, name, role, registration, password, created, updated, active) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT(key) DO UPDATE SET name = excluded.name, "
+                "role = excluded.role, registration = excluded.registration, "
+                "password = excluded.password, updated = excluded.updated, active = 1",
+                (key, name, role, registration, hashed, now, now),
+            )
             db.execute("DELETE FROM sessions WHERE staff_key = ?", (key,))
             db.execute("DELETE FROM failures WHERE key = ?", (key,))
-        self.audit(Staff(name, role, registration), "account created" if new else "account updated",
-                   "from the command line (make staff-user)")
+        self.audit(
+            Staff(name, role, registration),
+            "account created" if new else "account updated",
+            "from the command line (make staff-user)",
+        )
         return Staff(name, role, registration), new
 
     def disable(self, name: str) -> bool:
         key = name_key(name)
         with self._tx() as db:
-            changed = db.execute("UPDATE staff SET active = 0, updated = ? WHERE key = ?",
-                                 (self.clock(), key)).rowcount
+            changed = db.execute(
+                "UPDATE staff SET active = 0, updated = ? WHERE key = ?", (self.clock(), key)
+            ).rowcount
             db.execute("DELETE FROM sessions WHERE staff_key = ?", (key,))
         if changed:
             self.audit(Staff(name, "-"), "account disabled", "from the command line (make staff-user)")
@@ -188,7 +194,9 @@ class Accounts:
 
     def staff(self) -> List[Staff]:
         with self._tx() as db:
-            rows = db.execute("SELECT name, role, registration FROM staff WHERE active = 1 ORDER BY key").fetchall()
+            rows = db.execute(
+                "SELECT name, role, registration FROM staff WHERE active = 1 ORDER BY key"
+            ).fetchall()
         return [Staff(*row) for row in rows]
 
     # -- signing in -------------------------------------------------------------------------
@@ -197,8 +205,13 @@ class Accounts:
         now = self.clock()
         with self._tx() as db:
             db.execute("DELETE FROM failures WHERE at < ?", (now - FAILURE_WINDOW,))
-            times = [row[0] for row in db.execute(
-                "SELECT at FROM failures WHERE key = ? ORDER BY at DESC LIMIT ?", (name_key(name), MAX_FAILURES))]
+            times = [
+                row[0]
+                for row in db.execute(
+                    "SELECT at FROM failures WHERE key = ? ORDER BY at DESC LIMIT ?",
+                    (name_key(name), MAX_FAILURES),
+                )
+            ]
         if len(times) < MAX_FAILURES:
             return 0
         return max(1, int(min(times) + FAILURE_WINDOW - now + 0.999))
@@ -209,14 +222,15 @@ class Accounts:
         Raises Throttled while the name has had MAX_FAILURES wrong passwords within
         FAILURE_WINDOW; the password is then not even checked, and the try not counted.
         """
-        name, password = str(name)[:MAX_NAME * 4], str(password)[:MAX_PASSWORD]
+        name, password = str(name)[: MAX_NAME * 4], str(password)[:MAX_PASSWORD]
         wait = self.retry_after(name)
         if wait:
             raise Throttled(wait)
         key = name_key(name)
         with self._tx() as db:
-            row = db.execute("SELECT name, role, registration, password FROM staff WHERE key = ? AND active = 1",
-                             (key,)).fetchone()
+            row = db.execute(
+                "SELECT name, role, registration, password FROM staff WHERE key = ? AND active = 1", (key,)
+            ).fetchone()
         try:
             _HASHER.verify(row[3] if row else _DUMMY_HASH, password)
             ok = row is not None
@@ -233,9 +247,13 @@ class Accounts:
         token, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(32), self.clock()
         with self._tx() as db:
             db.execute("DELETE FROM failures WHERE key = ?", (key,))
-            db.execute("DELETE FROM sessions WHERE seen < ? OR created < ?", (now - SESSION_IDLE, now - SESSION_MAX))
-            db.execute("INSERT INTO sessions (token_hash, staff_key, csrf, created, seen) VALUES (?, ?, ?, ?, ?)",
-                       (_token_hash(token), key, csrf, now, now))
+            db.execute(
+                "DELETE FROM sessions WHERE seen < ? OR created < ?", (now - SESSION_IDLE, now - SESSION_MAX)
+            )
+            db.execute(
+                "INSERT INTO sessions (token_hash, staff_key, csrf, created, seen) VALUES (?, ?, ?, ?, ?)",
+                (_token_hash(token), key, csrf, now, now),
+            )
         return token, Session(staff, csrf, _token_hash(token))
 
     def session(self, token: Optional[str]) -> Optional[Session]:
@@ -246,7 +264,9 @@ class Accounts:
         with self._tx() as db:
             row = db.execute(
                 "SELECT s.name, s.role, s.registration, x.csrf, x.created, x.seen FROM sessions x "
-                "JOIN staff s ON s.key = x.staff_key WHERE x.token_hash = ? AND s.active = 1", (digest,)).fetchone()
+                "JOIN staff s ON s.key = x.staff_key WHERE x.token_hash = ? AND s.active = 1",
+                (digest,),
+            ).fetchone()
             if row is None:
                 return None
             if row[5] < now - SESSION_IDLE or row[4] < now - SESSION_MAX:
@@ -262,13 +282,17 @@ class Accounts:
 
     @staticmethod
     def csrf_ok(session: Session, given: Optional[str]) -> bool:
-        return bool(given) and hmac.compare_digest(session.csrf.encode(), str(given).encode("utf-8", "replace"))
+        return bool(given) and hmac.compare_digest(
+            session.csrf.encode(), str(given).encode("utf-8", "replace")
+        )
 
     # -- audit ----------------------------------------------------------------------------
     def audit(self, staff: Staff, action: str, details: str = "") -> None:
         with self._tx() as db:
-            db.execute("INSERT INTO audit (at, who, role, action, details) VALUES (?, ?, ?, ?, ?)",
-                       (self.clock(), staff.name, staff.role, action, details[:4000]))
+            db.execute(
+                "INSERT INTO audit (at, who, role, action, details) VALUES (?, ?, ?, ?, ?)",
+                (self.clock(), staff.name, staff.role, action, details[:4000]),
+            )
 
     def audit_attempt(self, name: str, action: str) -> None:
         """A sign-in that did not succeed, under the name that was tried (cut short: anyone can type)."""
@@ -279,16 +303,23 @@ class Accounts:
 
     def audit_log(self, limit: int = 200, offset: int = 0) -> List[AuditEntry]:
         with self._tx() as db:
-            rows = db.execute("SELECT at, who, role, action, details FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
-                              (limit, offset)).fetchall()
+            rows = db.execute(
+                "SELECT at, who, role, action, details FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
         return [AuditEntry(*row) for row in rows]
 
     # -- inbox items already dealt with -------------------------------------------------------
     def mark_handled(self, item: str, action: str, staff: Staff) -> None:
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO handled (item, action, who, at) VALUES (?, ?, ?, ?)",
-                       (item, action, staff.name, self.clock()))
+            db.execute(
+                "INSERT OR REPLACE INTO handled (item, action, who, at) VALUES (?, ?, ?, ?)",
+                (item, action, staff.name, self.clock()),
+            )
 
     def handled(self) -> dict:
         with self._tx() as db:
-            return {row[0]: (row[1], row[2], row[3]) for row in db.execute("SELECT item, action, who, at FROM handled")}
+            return {
+                row[0]: (row[1], row[2], row[3])
+                for row in db.execute("SELECT item, action, who, at FROM handled")
+            }

@@ -17,8 +17,13 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from bot.workbench.conversations import Conversation, FlaggedTurn, item_id
 
 FORMS = ("en", "ar", "ur", "roman_ur")
-FORM_LABELS = {"en": "English", "ar": "Arabic · العربية", "ur": "Urdu · اردو", "roman_ur": "Roman Urdu",
-               "unknown": "other / unknown"}
+FORM_LABELS = {
+    "en": "English",
+    "ar": "Arabic · العربية",
+    "ur": "Urdu · اردو",
+    "roman_ur": "Roman Urdu",
+    "unknown": "other / unknown",
+}
 TOP = 10
 
 
@@ -68,12 +73,17 @@ class Overview:
     not_understood: int = 0
     by_language: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # form -> day -> n
     by_channel: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    weekly_typed: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # form -> week -> n
+    weekly_typed: Dict[str, Counter] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )  # form -> week -> n
     weekly_not_understood: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     escalations: Dict[str, Dict[str, Counter]] = field(
-        default_factory=lambda: {"urgent": defaultdict(Counter), "personal": defaultdict(Counter)})  # kind->region->day
+        default_factory=lambda: {"urgent": defaultdict(Counter), "personal": defaultdict(Counter)}
+    )  # kind->region->day
     answers: Counter = field(default_factory=Counter)
-    unhelpful: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # channel -> answer -> n
+    unhelpful: Dict[str, Counter] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )  # channel -> answer -> n
     helpful: Counter = field(default_factory=Counter)
 
     @property
@@ -84,8 +94,11 @@ class Overview:
         """form -> week -> share of typed messages not understood (None: no message that week)."""
         out = {}
         for form in sorted(self.weekly_typed, key=_form_order):
-            out[form] = {week: (self.weekly_not_understood[form][week] / n if n else None)
-                         for week in self.weeks for n in [self.weekly_typed[form][week]]}
+            out[form] = {
+                week: (self.weekly_not_understood[form][week] / n if n else None)
+                for week in self.weeks
+                for n in [self.weekly_typed[form][week]]
+            }
         return out
 
     def top_answers(self) -> List[Tuple[str, int]]:
@@ -96,8 +109,18 @@ class Overview:
         total = Counter()
         for per_answer in self.unhelpful.values():
             total.update(per_answer)
-        return [(answer, {ch: self.unhelpful[ch][answer] for ch in sorted(self.unhelpful) if self.unhelpful[ch][answer]},
-                 self.helpful[answer]) for answer, _ in total.most_common(TOP)]
+        return [
+            (
+                answer,
+                {
+                    ch: self.unhelpful[ch][answer]
+                    for ch in sorted(self.unhelpful)
+                    if self.unhelpful[ch][answer]
+                },
+                self.helpful[answer],
+            )
+            for answer, _ in total.most_common(TOP)
+        ]
 
     def escalation_total(self, kind: str) -> int:
         return sum(sum(days.values()) for days in self.escalations[kind].values())
@@ -181,8 +204,9 @@ class InboxGroup:
     items: List[InboxItem]
 
 
-def inbox(conversations: Iterable[Conversation], period: Optional[Period] = None,
-          hidden: Iterable[str] = ()) -> Tuple[List[InboxGroup], int]:
+def inbox(
+    conversations: Iterable[Conversation], period: Optional[Period] = None, hidden: Iterable[str] = ()
+) -> Tuple[List[InboxGroup], int]:
     """The flagged messages, merged when the same text recurs, grouped by written form and
     guessed intent, newest first; and how many items `hidden` (already dealt with) removed."""
     start, end = period.bounds if period else (float("-inf"), float("inf"))
@@ -194,8 +218,15 @@ def inbox(conversations: Iterable[Conversation], period: Optional[Period] = None
             key = turn.key
             item = merged.get(key)
             if item is None:
-                merged[key] = InboxItem(item_id(key), turn.text, turn.form, turn.guess, list(turn.reasons),
-                                        turn.confidence, [turn])
+                merged[key] = InboxItem(
+                    item_id(key),
+                    turn.text,
+                    turn.form,
+                    turn.guess,
+                    list(turn.reasons),
+                    turn.confidence,
+                    [turn],
+                )
             else:
                 item.turns.append(turn)
                 item.reasons += [r for r in turn.reasons if r not in item.reasons]
@@ -204,7 +235,10 @@ def inbox(conversations: Iterable[Conversation], period: Optional[Period] = None
     groups: Dict[tuple, List[InboxItem]] = defaultdict(list)
     for item in shown:
         groups[(item.form, item.guess)].append(item)
-    out = [InboxGroup(form, guess, sorted(items, key=lambda i: -i.last_at)) for (form, guess), items in groups.items()]
+    out = [
+        InboxGroup(form, guess, sorted(items, key=lambda i: -i.last_at))
+        for (form, guess), items in groups.items()
+    ]
     out.sort(key=lambda g: (_form_order(g.form), -g.items[0].last_at))
     return out, len(merged) - len(shown)
 

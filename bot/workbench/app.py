@@ -37,8 +37,8 @@ MAX_BODY = 1024 * 1024
 SECURITY_HEADERS = {
     # Inline SVG charts carry style attributes; no inline script anywhere.
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                               "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -55,7 +55,9 @@ class Workbench:
         self.index = ConversationIndex(settings.store.open())
         self.jobs = Jobs(settings.jobs_dir, settings.retrain_command, settings.content.root)
         self.scrub = scrub
-        self._change_lock = asyncio.Lock()  # one change of data/ at a time: each is checked on the files as they are
+        self._change_lock = (
+            asyncio.Lock()
+        )  # one change of data/ at a time: each is checked on the files as they are
         self._chart_cache: Dict[Tuple, Tuple[int, float, object, dict]] = {}
         self._chart_lock = threading.Lock()
         self._store_cache: Tuple[str, object, list] = ("", None, [])
@@ -149,10 +151,16 @@ class Workbench:
         records = []
         for record in reversed(registry.records()[-12:]):
             report = record.report() or {}
-            accuracy = {lang: figures.get("accuracy") for lang, figures in (report.get("languages") or {}).items()}
+            accuracy = {
+                lang: figures.get("accuracy") for lang, figures in (report.get("languages") or {}).items()
+            }
             records.append({"id": record.id, "info": record.info, "accuracy": accuracy})
-        return {"current": current.id if current else None, "exists": registry.current.exists(),
-                "records": records, "served": registry.served()}
+        return {
+            "current": current.id if current else None,
+            "exists": registry.current.exists(),
+            "records": records,
+            "served": registry.served(),
+        }
 
     # -- changing -----------------------------------------------------------------------------
     async def _checked_change(self, staff: Staff, change_plan, audit_action: str, rasa: bool) -> dict:
@@ -162,16 +170,29 @@ class Workbench:
             try:
                 change = await loop.run_in_executor(None, change_plan)
             except ChangeRefused as err:
-                return {"written": False, "reasons": err.reasons, "diff": "", "problems": [], "warnings": [],
-                        "what": ""}
+                return {
+                    "written": False,
+                    "reasons": err.reasons,
+                    "diff": "",
+                    "problems": [],
+                    "warnings": [],
+                    "what": "",
+                }
             result = await loop.run_in_executor(None, lambda: change.check(rasa=rasa))
-            outcome = {"what": change.what, "diff": change.diff(), "warnings": [self._shown(p) for p in result.warnings],
-                       "problems": [self._shown(p) for p in result.errors], "reasons": [], "written": False,
-                       "rasa": rasa}
+            outcome = {
+                "what": change.what,
+                "diff": change.diff(),
+                "warnings": [self._shown(p) for p in result.warnings],
+                "problems": [self._shown(p) for p in result.errors],
+                "reasons": [],
+                "written": False,
+                "rasa": rasa,
+            }
             if not result.passed:
                 outcome["reasons"] = ["make validate would report a new error: nothing was written"]
-                self.accounts.audit(staff, audit_action + " refused", change.what + "; " +
-                                    "; ".join(outcome["problems"][:3]))
+                self.accounts.audit(
+                    staff, audit_action + " refused", change.what + "; " + "; ".join(outcome["problems"][:3])
+                )
                 return outcome
             try:
                 written = await loop.run_in_executor(None, change.apply)
@@ -193,7 +214,8 @@ class Workbench:
         paths = self.settings.content
         rasa = self.settings.validate_with_rasa and choice not in relabel_module.SAFETY_LABELS
         outcome = await self._checked_change(
-            staff, lambda: relabel_module.plan(paths, text, form, choice).change, "inbox: filed", rasa)
+            staff, lambda: relabel_module.plan(paths, text, form, choice).change, "inbox: filed", rasa
+        )
         if outcome["written"]:
             self.accounts.mark_handled(item.id, f"filed as {choice}", staff)
         # only the new text's own warnings are worth showing here
@@ -204,8 +226,12 @@ class Workbench:
     async def edit_answer(self, staff: Staff, answer_id: str, texts: Dict[str, str]) -> dict:
         from bot.content.answer_edit import plan_text_edit
 
-        outcome = await self._checked_change(staff, lambda: plan_text_edit(self.settings.content, answer_id, texts),
-                                             "answer text changed", False)
+        outcome = await self._checked_change(
+            staff,
+            lambda: plan_text_edit(self.settings.content, answer_id, texts),
+            "answer text changed",
+            False,
+        )
         outcome["warnings"] = [w for w in outcome["warnings"] if f"'{answer_id}'" in w]
         return outcome
 
@@ -219,8 +245,15 @@ class Workbench:
         async with self._change_lock:
             try:
                 await asyncio.get_running_loop().run_in_executor(
-                    None, lambda: approve(answer_id, staff.name, "clinician", staff.registration,
-                                          folder=self.settings.content.answers))
+                    None,
+                    lambda: approve(
+                        answer_id,
+                        staff.name,
+                        "clinician",
+                        staff.registration,
+                        folder=self.settings.content.answers,
+                    ),
+                )
             except SignOffRefused as err:
                 self.accounts.audit(staff, "approval refused", f"{answer_id}: {err}")
                 return str(err)
@@ -234,8 +267,12 @@ class Workbench:
         out = io.StringIO()
         status = rollback(models_dir=self.settings.models_dir, reload=False, out=out)
         if status == 0:
-            out.write(reload_running_bot(Registry(self.settings.models_dir).current, self.settings.var_dir) + "\n")
-        self.accounts.audit(staff, "rollback" if status == 0 else "rollback refused", out.getvalue().strip()[:500])
+            out.write(
+                reload_running_bot(Registry(self.settings.models_dir).current, self.settings.var_dir) + "\n"
+            )
+        self.accounts.audit(
+            staff, "rollback" if status == 0 else "rollback refused", out.getvalue().strip()[:500]
+        )
         return out.getvalue()
 
     def note_job_end(self, job) -> None:
@@ -278,9 +315,12 @@ async def errors(request: web.Request, handler):
         raise
     except Exception:
         logger.exception("error on %s %s", request.method, request.path)
-        return web.Response(status=500, content_type="text/html",
-                            text="<!doctype html><title>Error</title><p>Something went wrong; it was logged. "
-                                 "Nothing was changed unless the page said so. <a href='/'>Back</a></p>")
+        return web.Response(
+            status=500,
+            content_type="text/html",
+            text="<!doctype html><title>Error</title><p>Something went wrong; it was logged. "
+            "Nothing was changed unless the page said so. <a href='/'>Back</a></p>",
+        )
 
 
 @web.middleware
@@ -309,9 +349,13 @@ async def unknown_routes(request: web.Request, handler):
     exception = request.match_info.http_exception
     if exception is not None:
         status = exception.status
-        return web.Response(status=status, content_type="text/html",
-                            text=f"<!doctype html><title>{status}</title><p>{'Not found' if status == 404 else exception.reason}."
-                                 " <a href='/'>Back to the workbench</a></p>")
+        return web.Response(
+            status=status,
+            content_type="text/html",
+            text=f"<!doctype html><title>{status}</title>"
+            f"<p>{'Not found' if status == 404 else exception.reason}."
+            " <a href='/'>Back to the workbench</a></p>",
+        )
     return await handler(request)
 
 
@@ -332,9 +376,14 @@ async def sessions(request: web.Request, handler):
         given = form.get("csrf") or request.headers.get("X-CSRF-Token")
         if not wb.accounts.csrf_ok(session, given if isinstance(given, str) else None):
             wb.accounts.audit(session.staff, "refused: a POST without the page's CSRF token", request.path)
-            return render(request, "message.html", status=403, title="Refused",
-                          message="This form is out of date or did not come from the workbench (its security "
-                                  "token is missing or wrong). Nothing was changed. Reload the page and try again.")
+            return render(
+                request,
+                "message.html",
+                status=403,
+                title="Refused",
+                message="This form is out of date or did not come from the workbench (its security "
+                "token is missing or wrong). Nothing was changed. Reload the page and try again.",
+            )
     return await handler(request)
 
 
@@ -375,17 +424,32 @@ def serve(settings: Settings) -> int:
     os.umask(0o077)
     Path(settings.var_dir).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # URLs carry no patient text, but keep it quiet
+    logging.getLogger("aiohttp.access").setLevel(
+        logging.WARNING
+    )  # URLs carry no patient text, but keep it quiet
     app = make_app(settings)
     wb: Workbench = app[WORKBENCH]
     staff = wb.accounts.staff()
     print(f"Staff workbench on {settings.url}  (tracker store: {wb.index.source.description})", flush=True)
     if settings.exposed:
-        print(f"WARNING: listening on {settings.host}, not only this machine: staff pages show patients' "
-              "messages. Serve it over TLS (WORKBENCH_TLS_CERT/KEY or a TLS proxy) behind a firewall.", flush=True)
+        print(
+            f"WARNING: listening on {settings.host}, not only this machine: staff pages show patients' "
+            "messages. Serve it over TLS (WORKBENCH_TLS_CERT/KEY or a TLS proxy) behind a firewall.",
+            flush=True,
+        )
     if not staff:
-        print("No staff account yet: create one with  printf '%s\\n' 'a long password' | make staff-user "
-              "NAME='Sara' ROLE=editor", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, ssl_context=ssl_context(settings), print=None,
-                access_log=None, shutdown_timeout=5)
+        print(
+            "No staff account yet: create one with  printf '%s\\n' 'a long password' | make staff-user "
+            "NAME='Sara' ROLE=editor",
+            flush=True,
+        )
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ssl_context=ssl_context(settings),
+        print=None,
+        access_log=None,
+        shutdown_timeout=5,
+    )
     return 0

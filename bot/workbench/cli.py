@@ -8,16 +8,26 @@ import sys
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("workbench", help="the staff workbench on 127.0.0.1:5007 (WORKBENCH_HOST, WORKBENCH_PORT)")
-    p.add_argument("--host", default=None, help="default 127.0.0.1 (WORKBENCH_HOST); others expose patient text")
+    p = sub.add_parser(
+        "workbench", help="the staff workbench on 127.0.0.1:5007 (WORKBENCH_HOST, WORKBENCH_PORT)"
+    )
+    p.add_argument(
+        "--host", default=None, help="default 127.0.0.1 (WORKBENCH_HOST); others expose patient text"
+    )
     p.add_argument("--port", type=int, default=None, help="default 5007 (WORKBENCH_PORT)")
-    p.add_argument("--db", default=None, help="tracker store: SQLite file (default var/tracker.db) or a database URL")
+    p.add_argument(
+        "--db", default=None, help="tracker store: SQLite file (default var/tracker.db) or a database URL"
+    )
     p.add_argument("--endpoints", default=None, help="read the tracker store of this endpoints file instead")
     p.set_defaults(func=run_workbench)
-    p = sub.add_parser("staff-user", help="create or update a workbench account; the password is read from stdin")
+    p = sub.add_parser(
+        "staff-user", help="create or update a workbench account; the password is read from stdin"
+    )
     p.add_argument("--name", required=True)
     p.add_argument("--role", required=True, choices=["editor", "clinician"])
-    p.add_argument("--registration", default="", help='a clinician\'s register and number, e.g. "GMC 1234567"')
+    p.add_argument(
+        "--registration", default="", help='a clinician\'s register and number, e.g. "GMC 1234567"'
+    )
     p.add_argument("--disable", action="store_true", help="disable the account (its sessions end) instead")
     p.set_defaults(func=run_staff_user)
 
@@ -53,7 +63,10 @@ def run_staff_user(args: argparse.Namespace) -> int:
     accounts = Accounts(settings.accounts_db)
     if args.disable:
         done = accounts.disable(args.name)
-        print(f"{args.name}: disabled" if done else f"{args.name}: no such account", file=sys.stderr if not done else None)
+        print(
+            f"{args.name}: disabled" if done else f"{args.name}: no such account",
+            file=sys.stderr if not done else None,
+        )
         return 0 if done else 1
     try:
         password = read_password()
@@ -61,6 +74,9 @@ def run_staff_user(args: argparse.Namespace) -> int:
     except (AccountError, ValueError) as err:
         print(f"not saved: {err}", file=sys.stderr)
         return 2
-    print(f"{'created' if new else 'updated'} {staff.role} account '{staff.name}'"
-          + (f" ({staff.registration})" if staff.registration else "") + f" in {settings.accounts_db}")
+    print(
+        f"{'created' if new else 'updated'} {staff.role} account '{staff.name}'"
+        + (f" ({staff.registration})" if staff.registration else "")
+        + f" in {settings.accounts_db}"
+    )
     return 0

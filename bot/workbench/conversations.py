@@ -21,8 +21,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from bot.content.review import (NOT_UNDERSTOOD, ConversationReview, _negative, _positive, pseudonym,
-                                review_conversation, scrub, written_form)
+from bot.content.review import (
+    NOT_UNDERSTOOD,
+    ConversationReview,
+    _negative,
+    _positive,
+    pseudonym,
+    review_conversation,
+    scrub,
+    written_form,
+)
 from bot.normalize import normalise_for_matching
 from bot.workbench.store import BATCH, EventSource, StoreUnavailable
 
@@ -98,13 +106,29 @@ class Conversation:
             message = by_id.get(turn.event_id)
             text = scrub(turn.text)
             form = written_form(turn.text)
-            self._flagged.append(FlaggedTurn(self, turn.event_id, float(turn.at or (message.at if message else 0)),
-                                             text, form, turn.guess or "unknown", list(turn.reasons),
-                                             turn.confidence, message.region if message else self.region))
-        self._ratings = [Rating(float(r.get("_at") or 0), str(r.get("answer_id") or "unknown"),
-                                str(r.get("lang") or "unknown"), str(r.get("channel") or self.channel),
-                                True if _positive(r) else False if _negative(r) else None)
-                         for r in self._review.ratings]
+            self._flagged.append(
+                FlaggedTurn(
+                    self,
+                    turn.event_id,
+                    float(turn.at or (message.at if message else 0)),
+                    text,
+                    form,
+                    turn.guess or "unknown",
+                    list(turn.reasons),
+                    turn.confidence,
+                    message.region if message else self.region,
+                )
+            )
+        self._ratings = [
+            Rating(
+                float(r.get("_at") or 0),
+                str(r.get("answer_id") or "unknown"),
+                str(r.get("lang") or "unknown"),
+                str(r.get("channel") or self.channel),
+                True if _positive(r) else False if _negative(r) else None,
+            )
+            for r in self._review.ratings
+        ]
         self.dirty = False
 
     @property
@@ -146,17 +170,24 @@ def _trim(type_name: str, name: Optional[str], data: dict) -> Optional[dict]:
         parse = data.get("parse_data") or {}
         safety = parse.get("safety") if isinstance(parse.get("safety"), dict) else {}
         language = parse.get("language") if isinstance(parse.get("language"), dict) else {}
-        return {"text": data.get("text"), "timestamp": data.get("timestamp"),
-                "input_channel": data.get("input_channel"),
-                "parse_data": {"intent": parse.get("intent") or {},
-                               "intent_ranking": [r for r in (parse.get("intent_ranking") or [])[:3]
-                                                  if isinstance(r, dict)],
-                               "safety": {"verdict": safety.get("verdict")} if safety else None,
-                               "language": {"code": language.get("code")} if language else None}}
+        return {
+            "text": data.get("text"),
+            "timestamp": data.get("timestamp"),
+            "input_channel": data.get("input_channel"),
+            "parse_data": {
+                "intent": parse.get("intent") or {},
+                "intent_ranking": [r for r in (parse.get("intent_ranking") or [])[:3] if isinstance(r, dict)],
+                "safety": {"verdict": safety.get("verdict")} if safety else None,
+                "language": {"code": language.get("code")} if language else None,
+            },
+        }
     meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     at = data.get("timestamp")
     if type_name == "bot":
-        return {"timestamp": at, "metadata": {k: meta.get(k) for k in ("answer_id", "kind", "lang") if k in meta}}
+        return {
+            "timestamp": at,
+            "metadata": {k: meta.get(k) for k in ("answer_id", "kind", "lang") if k in meta},
+        }
     name = data.get("name") or name
     if type_name == "slot" and name in _KEPT_SLOTS:
         value = data.get("value")
@@ -164,7 +195,11 @@ def _trim(type_name: str, name: Optional[str], data: dict) -> Optional[dict]:
             value = {**value, "_at": at}  # when it was given, for the date filter
         return {"name": name, "value": value, "timestamp": at}
     if isinstance(meta.get("feedback"), dict):
-        return {"name": name, "metadata": {**meta, "feedback": {**meta["feedback"], "_at": at}}, "timestamp": at}
+        return {
+            "name": name,
+            "metadata": {**meta, "feedback": {**meta["feedback"], "_at": at}},
+            "timestamp": at,
+        }
     if type_name == "action" and name == "feedback":
         return {"name": name, "metadata": {**meta, "_at": at}, "timestamp": at}
     return None
@@ -194,11 +229,12 @@ class ConversationIndex:
             self.last_id, self._recent, self.events_read = 0, set(), 0
             self.version += 1
 
-    def refresh(self, budget: float = 30.0) -> int:
+    def refresh(self, budget: float = 30.0, wait: bool = False) -> int:
         """Read the events written since the last refresh (for at most about `budget` seconds);
-        returns how many. Never raises for a store that is missing, empty or busy."""
-        if not self._refreshing.acquire(blocking=False):
-            return 0  # another thread is at it
+        returns how many. Never raises for a store that is missing, empty or busy. While another
+        thread refreshes, returns at once, or with `wait` waits for it and then reads again."""
+        if not self._refreshing.acquire(blocking=wait):
+            return 0
         try:
             return self._refresh(budget)
         finally:
@@ -247,7 +283,9 @@ class ConversationIndex:
                 data = {}
             if data.get("timestamp") is None and timestamp is not None:
                 data["timestamp"] = timestamp
-            parsed.append((int(event_id), str(sender), str(type_name), action_name, _trim(type_name, action_name, data)))
+            parsed.append(
+                (int(event_id), str(sender), str(type_name), action_name, _trim(type_name, action_name, data))
+            )
         with self.lock:
             for event_id, sender, type_name, action_name, data in parsed:
                 self._recent.add(event_id)
@@ -265,7 +303,9 @@ class ConversationIndex:
             self.version += 1
 
     @staticmethod
-    def _add(conversation: Conversation, event_id: int, type_name: str, name: Optional[str], data: dict) -> None:
+    def _add(
+        conversation: Conversation, event_id: int, type_name: str, name: Optional[str], data: dict
+    ) -> None:
         conversation.dirty = True
         at = float(data.get("timestamp") or 0)
         conversation.events.append((event_id, type_name, name, data))
@@ -278,16 +318,27 @@ class ConversationIndex:
             channel = str(data.get("input_channel") or conversation.channel or "unknown")
             conversation.channel = channel
             button = text.startswith("/")
-            conversation.messages.append(Message(
-                event_id, at, text, button, language or ("" if button else written_form(text)) or "unknown",
-                channel, intent, confidence if isinstance(confidence, (int, float)) else None,
-                (parse.get("safety") or {}).get("verdict"), conversation.region))
+            conversation.messages.append(
+                Message(
+                    event_id,
+                    at,
+                    text,
+                    button,
+                    language or ("" if button else written_form(text)) or "unknown",
+                    channel,
+                    intent,
+                    confidence if isinstance(confidence, (int, float)) else None,
+                    (parse.get("safety") or {}).get("verdict"),
+                    conversation.region,
+                )
+            )
         elif type_name == "bot" and conversation.messages:
             meta = data.get("metadata") or {}
             message = conversation.messages[-1]
             if meta.get("answer_id"):
-                message.answers.append((str(meta["answer_id"]), str(meta.get("kind") or ""),
-                                        str(meta.get("lang") or "")))
+                message.answers.append(
+                    (str(meta["answer_id"]), str(meta.get("kind") or ""), str(meta.get("lang") or ""))
+                )
             if message.button and message.form in ("", "unknown") and meta.get("lang"):
                 message.form = str(meta["lang"])
         elif type_name == "slot" and data.get("name") == "region":
@@ -304,4 +355,3 @@ class ConversationIndex:
     def snapshot(self) -> List[Conversation]:
         with self.lock:
             return list(self.conversations.values())
-

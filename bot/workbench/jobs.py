@@ -22,8 +22,11 @@ from typing import Dict, List, Optional
 from bot.model import rasa_env
 
 _PROGRESS = re.compile(r"training \[[#.]+\]\s+(\d+)%\s+\S+\s*(.*)")
-OUTCOMES = {0: "promoted: the new model is in service", 1: "not promoted: the model in service stays",
-            2: "refused: make validate found content errors"}
+OUTCOMES = {
+    0: "promoted: the new model is in service",
+    1: "not promoted: the model in service stays",
+    2: "refused: make validate found content errors",
+}
 
 
 @dataclass
@@ -54,9 +57,15 @@ class Job:
         return "\n".join(self.lines)
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "running": self.running, "fraction": round(self.fraction, 3), "label": self.label,
-                "outcome": self.outcome, "returncode": self.returncode,
-                "elapsed": int((self.finished or time.time()) - self.started)}
+        return {
+            "id": self.id,
+            "running": self.running,
+            "fraction": round(self.fraction, 3),
+            "label": self.label,
+            "outcome": self.outcome,
+            "returncode": self.returncode,
+            "elapsed": int((self.finished or time.time()) - self.started),
+        }
 
 
 class Jobs:
@@ -86,9 +95,15 @@ class Jobs:
             job_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
             job = Job(job_id, who, time.time(), self.folder / f"retrain-{job_id}.log")
             env = {**rasa_env(), "PYTHONPATH": str(self.cwd), "PYTHONUNBUFFERED": "1"}
-            job.process = subprocess.Popen([*self.command, *(extra_args or [])], cwd=self.cwd, env=env,
-                                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                           stderr=subprocess.STDOUT, start_new_session=True)
+            job.process = subprocess.Popen(
+                [*self.command, *(extra_args or [])],
+                cwd=self.cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             self.jobs[job_id] = job
         threading.Thread(target=self._follow, args=(job,), daemon=True, name=f"retrain-{job_id}").start()
         return job

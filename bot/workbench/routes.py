@@ -60,13 +60,20 @@ async def login(request: web.Request) -> web.Response:
     name, password = str(form.get("name") or ""), str(form.get("password") or "")
     target = _safe_next(form.get("next"))
     if not name or not password:
-        return render(request, "login.html", status=400, next=target, error="Give your name and your password.")
+        return render(
+            request, "login.html", status=400, next=target, error="Give your name and your password."
+        )
     try:
         result = await _in_thread(wb.accounts.sign_in, name, password)
     except Throttled as err:
         minutes = max(1, round(err.retry_after / 60))
-        response = render(request, "login.html", status=429, next=target,
-                          error=f"Too many wrong passwords for this name. Try again in about {minutes} minute(s).")
+        response = render(
+            request,
+            "login.html",
+            status=429,
+            next=target,
+            error=f"Too many wrong passwords for this name. Try again in about {minutes} minute(s).",
+        )
         response.headers["Retry-After"] = str(err.retry_after)
         wb.accounts.audit_attempt(name, "sign-in refused: too many wrong passwords (429)")
         return response
@@ -76,8 +83,9 @@ async def login(request: web.Request) -> web.Response:
     token, session = result
     wb.accounts.audit(session.staff, "signed in")
     response = web.HTTPSeeOther(target)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=wb.is_secure(request),
-                        path="/")
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=wb.is_secure(request), path="/"
+    )
     raise response
 
 
@@ -124,9 +132,18 @@ async def overview(request: web.Request) -> web.Response:
     started = time.perf_counter()
     data, charts = await _in_thread(wb.overview, period)
     request["server_timing"] = time.perf_counter() - started
-    return render(request, "overview.html", period=period, notes=notes, data=data, charts=charts,
-                  index=wb.index, titles=wb.answer_titles(), regions=wb.region_names(),
-                  as_of=wb.charts_as_of(period))
+    return render(
+        request,
+        "overview.html",
+        period=period,
+        notes=notes,
+        data=data,
+        charts=charts,
+        index=wb.index,
+        titles=wb.answer_titles(),
+        regions=wb.region_names(),
+        as_of=wb.charts_as_of(period),
+    )
 
 
 # ---- the inbox ---------------------------------------------------------------------------
@@ -143,7 +160,7 @@ async def inbox(request: web.Request) -> web.Response:
     items = [(group, item) for group in groups for item in group.items]
     pages = max(1, -(-len(items) // ITEMS_PER_PAGE))
     page = min(page, pages)
-    shown = items[(page - 1) * ITEMS_PER_PAGE: page * ITEMS_PER_PAGE]
+    shown = items[(page - 1) * ITEMS_PER_PAGE : page * ITEMS_PER_PAGE]
     grouped: List[Tuple[analytics.InboxGroup, list]] = []
     for group, item in shown:
         if not grouped or grouped[-1][0] is not group:
@@ -151,20 +168,48 @@ async def inbox(request: web.Request) -> web.Response:
         grouped[-1][1].append(item)
     request["server_timing"] = time.perf_counter() - started
     query = {k: v for k, v in request.query.items() if k != "page"}
-    return render(request, "inbox.html", grouped=grouped, total=len(items), handled=handled, counts=counts,
-                  page=page, pages=pages, query=urlencode(query), lang=form, period=period, notes=notes,
-                  intents=wb.intents(), index=wb.index, forms=analytics.FORMS)
+    return render(
+        request,
+        "inbox.html",
+        grouped=grouped,
+        total=len(items),
+        handled=handled,
+        counts=counts,
+        page=page,
+        pages=pages,
+        query=urlencode(query),
+        lang=form,
+        period=period,
+        notes=notes,
+        intents=wb.intents(),
+        index=wb.index,
+        forms=analytics.FORMS,
+    )
 
 
 async def conversation(request: web.Request) -> web.Response:
     wb = _wb(request)
     found = wb.index.get(request.match_info["pseudonym"])
     if found is None:
-        return render(request, "message.html", status=404, title="No such conversation",
-                      message="There is no conversation with this code in the tracker store.")
-    flagged = {t.event_id: t for t in found.flagged}
-    return render(request, "conversation.html", conversation=found, flagged=flagged,
-                  highlight=request.query.get("event", ""), titles=wb.answer_titles(), scrub=wb.scrub)
+        return render(
+            request,
+            "message.html",
+            status=404,
+            title="No such conversation",
+            message="There is no conversation with this code in the tracker store.",
+        )
+    with wb.index.lock:  # the reader thread may be adding to this conversation
+        flagged = {t.event_id: t for t in found.flagged}
+        page = render(
+            request,
+            "conversation.html",
+            conversation=found,
+            flagged=flagged,
+            highlight=request.query.get("event", ""),
+            titles=wb.answer_titles(),
+            scrub=wb.scrub,
+        )
+    return page
 
 
 async def relabel(request: web.Request) -> web.Response:
@@ -176,8 +221,13 @@ async def relabel(request: web.Request) -> web.Response:
     item_id = request.match_info["item"]
     item = await _in_thread(wb.find_item, item_id)
     if item is None:
-        return render(request, "message.html", status=404, title="Not in the inbox",
-                      message="This message is no longer in the inbox (already dealt with, or the store changed).")
+        return render(
+            request,
+            "message.html",
+            status=404,
+            title="Not in the inbox",
+            message="This message is no longer in the inbox (already dealt with, or the store changed).",
+        )
     choice = str(form.get("choice") or "")
     if choice == "ignore":
         wb.accounts.mark_handled(item.id, "ignored", staff)
@@ -187,8 +237,9 @@ async def relabel(request: web.Request) -> web.Response:
     text = str(form.get("text") or item.text)
     outcome = await wb.relabel(staff, item, text, written_form, choice)
     status = 200 if outcome["written"] else 422
-    return render(request, "change.html", status=status, outcome=outcome, item=item,
-                  back=_back_to_inbox(form))
+    return render(
+        request, "change.html", status=status, outcome=outcome, item=item, back=_back_to_inbox(form)
+    )
 
 
 def _back_to_inbox(form) -> str:
@@ -209,12 +260,20 @@ async def answers(request: web.Request) -> web.Response:
     show_all = request.query.get("show") == "all"
     entries = []
     if store is not None:
-        entries = sorted((a for a in store.answers.values() if show_all or a.needs_clinician),
-                         key=lambda a: (a.review_status == "approved", a.path.name, a.line))
-    return render(request, "answers.html", entries=entries, problems=[str(p) for p in problems if
-                                                                      p.severity == "error"][:20],
-                  show_all=show_all, fingerprint=text_fingerprint, languages=LANGUAGES,
-                  waiting=sum(1 for a in entries if a.awaiting_sign_off))
+        entries = sorted(
+            (a for a in store.answers.values() if show_all or a.needs_clinician),
+            key=lambda a: (a.review_status == "approved", a.path.name, a.line),
+        )
+    return render(
+        request,
+        "answers.html",
+        entries=entries,
+        problems=[str(p) for p in problems if p.severity == "error"][:20],
+        show_all=show_all,
+        fingerprint=text_fingerprint,
+        languages=LANGUAGES,
+        waiting=sum(1 for a in entries if a.awaiting_sign_off),
+    )
 
 
 async def approve(request: web.Request) -> web.Response:
@@ -229,10 +288,17 @@ async def approve(request: web.Request) -> web.Response:
     store, _ = await _in_thread(wb.answer_store)
     answer = store.answers.get(answer_id) if store else None
     if answer is None:
-        return render(request, "message.html", status=404, title="No such answer", message=f"No answer '{answer_id}'.")
+        return render(
+            request, "message.html", status=404, title="No such answer", message=f"No answer '{answer_id}'."
+        )
     if form.get("fingerprint") != text_fingerprint(answer):
-        return render(request, "message.html", status=409, title="The text changed",
-                      message="This answer's text changed since you opened the page. Read it again, then approve.")
+        return render(
+            request,
+            "message.html",
+            status=409,
+            title="The text changed",
+            message="This answer's text changed since you opened the page. Read it again, then approve.",
+        )
     outcome = await wb.approve(staff, answer_id)
     if outcome:
         return render(request, "message.html", status=422, title="Not approved", message=outcome)
@@ -256,10 +322,18 @@ async def edit(request: web.Request) -> web.Response:
     if not staff.is_editor:
         return _forbidden(request, "Only an editor account changes answer texts. Nothing was changed.")
     form = await request.post()
-    texts = {lang: str(form.get(f"text_{lang}")) for lang in LANGUAGES if form.get(f"text_{lang}") is not None}
+    texts = {
+        lang: str(form.get(f"text_{lang}")) for lang in LANGUAGES if form.get(f"text_{lang}") is not None
+    }
     outcome = await wb.edit_answer(staff, request.match_info["answer_id"], texts)
-    return render(request, "change.html", status=200 if outcome["written"] else 422, outcome=outcome, item=None,
-                  back=f"/answers#{quote(request.match_info['answer_id'])}")
+    return render(
+        request,
+        "change.html",
+        status=200 if outcome["written"] else 422,
+        outcome=outcome,
+        item=None,
+        back=f"/answers#{quote(request.match_info['answer_id'])}",
+    )
 
 
 # ---- models --------------------------------------------------------------------------------
@@ -280,8 +354,11 @@ async def retrain(request: web.Request) -> web.Response:
         job = wb.jobs.start(staff.name, ["--force"] if form.get("force") == "yes" else [])
     except RuntimeError as err:
         return render(request, "message.html", status=409, title="Already retraining", message=str(err))
-    wb.accounts.audit(staff, "retrain started", f"job {job.id}" + (" (FORCE: promote even if worse)"
-                                                                   if form.get("force") == "yes" else ""))
+    wb.accounts.audit(
+        staff,
+        "retrain started",
+        f"job {job.id}" + (" (FORCE: promote even if worse)" if form.get("force") == "yes" else ""),
+    )
     raise web.HTTPSeeOther(f"/models?job={job.id}")
 
 
@@ -301,8 +378,13 @@ async def rollback(request: web.Request) -> web.Response:
         return _forbidden(request, "Only an editor account rolls the model back.")
     await request.post()
     if wb.jobs.current() is not None:
-        return render(request, "message.html", status=409, title="Retraining",
-                      message="A retraining is running; roll back after it has finished.")
+        return render(
+            request,
+            "message.html",
+            status=409,
+            title="Retraining",
+            message="A retraining is running; roll back after it has finished.",
+        )
     output = await _in_thread(wb.rollback, staff)
     request["rollback_output"] = output
     return await models(request)
@@ -329,4 +411,3 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/models/jobs/{job:[0-9-]{15,20}}.json", job_status)
     app.router.add_post("/models/rollback", rollback)
     app.router.add_get("/audit", audit)
-

@@ -1,14 +1,14 @@
 """Where the workbench listens and what it reads, from the command line and the environment.
 
-    WORKBENCH_HOST   127.0.0.1 (default): staff pages show patients' messages; another
-                     address exposes them to the network (put TLS and a firewall in front)
-    WORKBENCH_PORT   5007
-    WORKBENCH_TLS_CERT, WORKBENCH_TLS_KEY   serve HTTPS itself (cookies then Secure)
-    WORKBENCH_BEHIND_TLS_PROXY=1            a TLS proxy in front sets X-Forwarded-Proto
-    DB               the tracker store: a SQLite file (default var/tracker.db) or a database
-                     URL (postgresql://user:password@host:5432/rasa)
-    WORKBENCH_ENDPOINTS   read the tracker store of an endpoints file instead
-                     (endpoints.production.yml, with DB_HOST, DB_PORT... in the environment)
+WORKBENCH_HOST   127.0.0.1 (default): staff pages show patients' messages; another
+                 address exposes them to the network (put TLS and a firewall in front)
+WORKBENCH_PORT   5007
+WORKBENCH_TLS_CERT, WORKBENCH_TLS_KEY   serve HTTPS itself (cookies then Secure)
+WORKBENCH_BEHIND_TLS_PROXY=1            a TLS proxy in front sets X-Forwarded-Proto
+DB               the tracker store: a SQLite file (default var/tracker.db) or a database
+                 URL (postgresql://user:password@host:5432/rasa)
+WORKBENCH_ENDPOINTS   read the tracker store of an endpoints file instead
+                 (endpoints.production.yml, with DB_HOST, DB_PORT... in the environment)
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 @dataclass
 class Settings:
     content: ContentPaths = field(default_factory=ContentPaths.project)
-    store: StoreSettings = field(default_factory=lambda: StoreSettings(sqlite=PROJECT_ROOT / "var" / "tracker.db"))
+    store: StoreSettings = field(
+        default_factory=lambda: StoreSettings(sqlite=PROJECT_ROOT / "var" / "tracker.db")
+    )
     var_dir: Path = PROJECT_ROOT / "var"  # the workbench's database; the running bot's rasa-api.json
     models_dir: Path = PROJECT_ROOT / "models"
     host: str = DEFAULT_HOST
@@ -64,8 +66,12 @@ class Settings:
         return self.host not in LOOPBACK
 
 
-def store_from(db: Optional[str], endpoints: Optional[str], root: Path = PROJECT_ROOT,
-               environ: Mapping[str, str] = os.environ) -> StoreSettings:
+def store_from(
+    db: Optional[str],
+    endpoints: Optional[str],
+    root: Path = PROJECT_ROOT,
+    environ: Mapping[str, str] = os.environ,
+) -> StoreSettings:
     if endpoints:
         settings = from_endpoints(Path(endpoints), dict(environ))
         if settings.sqlite is not None and not settings.sqlite.is_absolute():
@@ -77,17 +83,26 @@ def store_from(db: Optional[str], endpoints: Optional[str], root: Path = PROJECT
     return StoreSettings(sqlite=path if path.is_absolute() else Path.cwd() / path)
 
 
-def from_environment(host: Optional[str] = None, port: Optional[int] = None, db: Optional[str] = None,
-                     endpoints: Optional[str] = None, root: Optional[Path] = None,
-                     environ: Mapping[str, str] = os.environ) -> Settings:
+def from_environment(
+    host: Optional[str] = None,
+    port: Optional[int] = None,
+    db: Optional[str] = None,
+    endpoints: Optional[str] = None,
+    root: Optional[Path] = None,
+    environ: Mapping[str, str] = os.environ,
+) -> Settings:
     root = Path(root or environ.get("WORKBENCH_ROOT") or PROJECT_ROOT).resolve()
     cert, key = environ.get("WORKBENCH_TLS_CERT"), environ.get("WORKBENCH_TLS_KEY")
     if bool(cert) != bool(key):
         raise ValueError("set both WORKBENCH_TLS_CERT and WORKBENCH_TLS_KEY, or neither")
     return Settings(
         content=ContentPaths(root),
-        store=store_from(db or environ.get("DB") or None, endpoints or environ.get("WORKBENCH_ENDPOINTS") or None,
-                         root, environ),
+        store=store_from(
+            db or environ.get("DB") or None,
+            endpoints or environ.get("WORKBENCH_ENDPOINTS") or None,
+            root,
+            environ,
+        ),
         var_dir=Path(environ.get("WORKBENCH_VAR") or root / "var"),
         models_dir=root / "models",
         host=host or environ.get("WORKBENCH_HOST") or DEFAULT_HOST,

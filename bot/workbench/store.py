@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-Row = Tuple[int, str, str, Optional[str], Optional[float], Optional[str]]  # id, sender, type, action, ts, data
+Row = Tuple[
+    int, str, str, Optional[str], Optional[float], Optional[str]
+]  # id, sender, type, action, ts, data
 _COLUMNS = "id, sender_id, type_name, action_name, timestamp, data"
 BUSY_TIMEOUT_MS = 2000
 BATCH = 5000
@@ -65,10 +67,14 @@ class SQLiteEvents(EventSource):
 
     def _connect(self) -> sqlite3.Connection:
         if not self.path.exists():
-            raise StoreUnavailable(f"there is no tracker store at {self.path} yet (the bot creates it when it "
-                                   "starts; DB=... names another)")
+            raise StoreUnavailable(
+                f"there is no tracker store at {self.path} yet (the bot creates it when it "
+                "starts; DB=... names another)"
+            )
         try:
-            connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+            connection = sqlite3.connect(
+                f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+            )
         except sqlite3.Error as err:
             raise StoreUnavailable(f"cannot open {self.path}: {err}") from err
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -81,14 +87,18 @@ class SQLiteEvents(EventSource):
         except sqlite3.OperationalError as err:
             if "no such table" in str(err):
                 return []  # the bot has not stored a conversation yet
-            raise StoreUnavailable(f"{self.path} is busy or unreadable ({err}); trying again shortly") from err
+            raise StoreUnavailable(
+                f"{self.path} is busy or unreadable ({err}); trying again shortly"
+            ) from err
         except sqlite3.DatabaseError as err:
             raise StoreUnavailable(f"{self.path} is not a tracker store ({err})") from err
         finally:
             connection.close()
 
     def fetch(self, after_id: int, limit: int = BATCH) -> List[Row]:
-        return self._query(f"SELECT {_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))
+        return self._query(
+            f"SELECT {_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
+        )
 
     def max_id(self) -> int:
         rows = self._query("SELECT MAX(id) FROM events")
@@ -110,12 +120,15 @@ class SQLEvents(EventSource):
 
         self._sa = sa
         url_obj = sa.engine.make_url(url)
-        self.description = f"{url_obj.get_backend_name()} {url_obj.host or ''}:{url_obj.port or ''}/{url_obj.database}"
+        self.description = (
+            f"{url_obj.get_backend_name()} {url_obj.host or ''}:{url_obj.port or ''}/{url_obj.database}"
+        )
         connect_args = {}
         if url_obj.get_backend_name() == "postgresql":
             connect_args = {"options": "-c default_transaction_read_only=on", "connect_timeout": 5}
-        self.engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, pool_size=2,
-                                       max_overflow=0)
+        self.engine = sa.create_engine(
+            url, connect_args=connect_args, pool_pre_ping=True, pool_size=2, max_overflow=0
+        )
 
     def _query(self, sql: str, **args) -> list:
         try:
@@ -129,8 +142,11 @@ class SQLEvents(EventSource):
             raise StoreUnavailable(f"cannot reach {self.description}: {getattr(err, 'orig', err)}") from err
 
     def fetch(self, after_id: int, limit: int = BATCH) -> List[Row]:
-        return self._query(f"SELECT {_COLUMNS} FROM events WHERE id > :after ORDER BY id LIMIT :limit",
-                           after=after_id, limit=limit)
+        return self._query(
+            f"SELECT {_COLUMNS} FROM events WHERE id > :after ORDER BY id LIMIT :limit",
+            after=after_id,
+            limit=limit,
+        )
 
     def max_id(self) -> int:
         rows = self._query("SELECT MAX(id) FROM events")
@@ -167,15 +183,24 @@ def from_endpoints(path: Path, environ: Dict[str, str] = os.environ) -> StoreSet
             raise ValueError(f"{path} needs {name} in the environment (docs/deploy.md)")
         return environ[name]
 
-    store = {key: re.sub(r"\$\{(\w+)\}", fill, value) if isinstance(value, str) else value
-             for key, value in (raw.get("tracker_store") or {}).items()}
+    store = {
+        key: re.sub(r"\$\{(\w+)\}", fill, value) if isinstance(value, str) else value
+        for key, value in (raw.get("tracker_store") or {}).items()
+    }
     if str(store.get("type", "")).upper() != "SQL":
-        raise ValueError(f"{path}: the workbench reads an SQL tracker store (type: SQL), not {store.get('type')!r}")
+        raise ValueError(
+            f"{path}: the workbench reads an SQL tracker store (type: SQL), not {store.get('type')!r}"
+        )
     dialect = str(store.get("dialect") or "sqlite")
     if dialect == "sqlite":
         return StoreSettings(sqlite=Path(str(store.get("db") or "rasa.db")))
     port = store.get("port")
-    url = URL.create(dialect, username=str(store.get("username") or "") or None,
-                     password=str(store.get("password") or "") or None, host=str(store.get("url") or "") or None,
-                     port=int(port) if port not in (None, "") else None, database=str(store.get("db") or "rasa"))
+    url = URL.create(
+        dialect,
+        username=str(store.get("username") or "") or None,
+        password=str(store.get("password") or "") or None,
+        host=str(store.get("url") or "") or None,
+        port=int(port) if port not in (None, "") else None,
+        database=str(store.get("db") or "rasa"),
+    )
     return StoreSettings(url=url.render_as_string(hide_password=False))

@@ -32,8 +32,15 @@ from tests.support.shapes import REPORTS
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = PROJECT_ROOT / "reports" / "workbench"
 EDITOR, CLINICIAN, PASSWORD = "Sara Khan", "Dr Amina Rahman", "a long staff password"
 NOISE = "qwerty asdf zxcv"  # keyboard noise: never understood
@@ -61,7 +68,9 @@ def chromium():
     if os.environ.get("WIDGET_TESTS") == "0":
         pytest.skip("WIDGET_TESTS=0: the browser tests are switched off")
     if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing ({CHROMIUM}): run `make browser`, or set WIDGET_TESTS=0", pytrace=False)
+        pytest.fail(
+            f"Chromium is missing ({CHROMIUM}): run `make browser`, or set WIDGET_TESTS=0", pytrace=False
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -73,23 +82,46 @@ def chromium():
 @pytest.fixture(scope="module")
 def workbench(bot, tmp_path_factory):
     """The bot has had conversations in every written form; the workbench reads its store."""
-    patients = {form: Conversation(bot, {"region": region}) for form, region in
-                (("en", "GB"), ("ar", "SA"), ("ur", "PK"), ("roman_ur", "PK"))}
+    patients = {
+        form: Conversation(bot, {"region": region})
+        for form, region in (("en", "GB"), ("ar", "SA"), ("ur", "PK"), ("roman_ur", "PK"))
+    }
     for form, text in REPORTS.items():
         patients[form].say(text)
     patients["en"].say(NOISE)
     root = tmp_path_factory.mktemp("workbench")
     project = copy_project(root / "project")
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false",
-           "WORKBENCH_ROOT": str(project.root), "WORKBENCH_VAR": str(root / "var"), "DB": str(bot.tracker_db),
-           "WORKBENCH_PORT": str(free_port())}
-    for name, role, extra in ((EDITOR, "editor", []), (CLINICIAN, "clinician", ["--registration", "GMC 7654321"])):
-        done = subprocess.run([sys.executable, "-m", "bot", "staff-user", "--name", name, "--role", role, *extra],
-                              input=PASSWORD + "\n", text=True, capture_output=True, env=env, cwd=PROJECT_ROOT)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "WORKBENCH_ROOT": str(project.root),
+        "WORKBENCH_VAR": str(root / "var"),
+        "DB": str(bot.tracker_db),
+        "WORKBENCH_PORT": str(free_port()),
+    }
+    for name, role, extra in (
+        (EDITOR, "editor", []),
+        (CLINICIAN, "clinician", ["--registration", "GMC 7654321"]),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "staff-user", "--name", name, "--role", role, *extra],
+            input=PASSWORD + "\n",
+            text=True,
+            capture_output=True,
+            env=env,
+            cwd=PROJECT_ROOT,
+        )
         assert done.returncode == 0, done.stderr
     log = open(root / "workbench.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "workbench"], env=env, cwd=PROJECT_ROOT, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "workbench"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{env['WORKBENCH_PORT']}"
     deadline = time.monotonic() + 90
     while True:
@@ -168,7 +200,9 @@ def test_an_editor_sees_the_plots_and_files_a_message_and_a_clinician_approves(w
     assert page.locator("#diff .add", has_text=FILED_TEXT).count() == 1
     page.screenshot(path=str(SHOTS / "filed.png"), full_page=True)
     after = (project.nlu / "en" / "intents.yml").read_text(encoding="utf-8")
-    assert [line for line in after.splitlines() if line not in nlu_before.splitlines()] == [f"    - {FILED_TEXT}"]
+    assert [line for line in after.splitlines() if line not in nlu_before.splitlines()] == [
+        f"    - {FILED_TEXT}"
+    ]
     assert _digest(project.root / "data" / "eval") == eval_before
 
     # an editor cannot approve: no button, and a forged request with the right token is refused
@@ -176,8 +210,9 @@ def test_an_editor_sees_the_plots_and_files_a_message_and_a_clinician_approves(w
     assert page.locator("form.approve").count() == 0
     csrf = page.locator("input[name=csrf]").first.get_attribute("value")
     review_before = _review(project, "procedure.pain")
-    refused = editor.request.post(url + "/answers/procedure.pain/approve",
-                                  form={"csrf": csrf, "confirm": "read", "fingerprint": "x"})
+    refused = editor.request.post(
+        url + "/answers/procedure.pain/approve", form={"csrf": csrf, "confirm": "read", "fingerprint": "x"}
+    )
     assert refused.status == 403
     assert _review(project, "procedure.pain") == review_before
 
@@ -191,14 +226,18 @@ def test_an_editor_sees_the_plots_and_files_a_message_and_a_clinician_approves(w
     before = _digest(project.answers)
     # without the CSRF token (a request from elsewhere, with the clinician's cookie): nothing changes
     fingerprint = card.locator("input[name=fingerprint]").get_attribute("value")
-    forged = clinician.request.post(url + "/answers/procedure.pain/approve",
-                                    form={"confirm": "read", "fingerprint": fingerprint})
+    forged = clinician.request.post(
+        url + "/answers/procedure.pain/approve", form={"confirm": "read", "fingerprint": fingerprint}
+    )
     assert forged.status == 403 and _digest(project.answers) == before
     # without a session: nothing changes either
     anonymous = chromium.new_context()
     token = card.locator("input[name=csrf]").get_attribute("value")
-    nobody = anonymous.request.post(url + "/answers/procedure.pain/approve", max_redirects=0,
-                                    form={"csrf": token, "confirm": "read", "fingerprint": fingerprint})
+    nobody = anonymous.request.post(
+        url + "/answers/procedure.pain/approve",
+        max_redirects=0,
+        form={"csrf": token, "confirm": "read", "fingerprint": fingerprint},
+    )
     assert nobody.status == 401 and _digest(project.answers) == before
     anonymous.close()
     card.locator("input[name=confirm]").check()
@@ -208,8 +247,12 @@ def test_an_editor_sees_the_plots_and_files_a_message_and_a_clinician_approves(w
     assert card.get_attribute("data-status") == "approved"
     assert "Dr Amina Rahman" in card.locator(".meta").text_content()
     review = _review(project, "procedure.pain")
-    assert (review["status"], review["reviewer"], review["role"], review["registration"]) == \
-        ("approved", CLINICIAN, "clinician", "GMC 7654321")
+    assert (review["status"], review["reviewer"], review["role"], review["registration"]) == (
+        "approved",
+        CLINICIAN,
+        "clinician",
+        "GMC 7654321",
+    )
     page.goto(url + "/audit")
     audit = page.locator("table.audit").text_content()
     assert "answer approved" in audit and "inbox: filed" in audit and "refused: a POST without" in audit
@@ -230,4 +273,3 @@ def test_what_the_bot_writes_meanwhile_appears_without_a_restart(workbench, chro
         time.sleep(1)
         page.reload()
     context.close()
-

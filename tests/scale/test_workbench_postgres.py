@@ -20,8 +20,13 @@ from tests.bot.workbench.conftest import bot, user
 
 
 def _env(postgres_server):
-    return {"DB_HOST": "127.0.0.1", "DB_PORT": str(postgres_server.port), "DB_NAME": postgres_server.database,
-            "DB_USER": postgres_server.user, "DB_PASSWORD": ""}
+    return {
+        "DB_HOST": "127.0.0.1",
+        "DB_PORT": str(postgres_server.port),
+        "DB_NAME": postgres_server.database,
+        "DB_USER": postgres_server.user,
+        "DB_PASSWORD": "",
+    }
 
 
 def test_the_workbench_reads_the_postgresql_tracker_store_read_only(postgres_server):
@@ -29,8 +34,15 @@ def test_the_workbench_reads_the_postgresql_tracker_store_read_only(postgres_ser
     index = ConversationIndex(settings.open())
     index.refresh()  # before Rasa has created its table: empty, not an error
     assert index.available and index.events_read == 0
-    store = SQLTrackerStore(Domain.empty(), dialect="postgresql", host="127.0.0.1", port=postgres_server.port,
-                            db=postgres_server.database, username=postgres_server.user, password="")
+    store = SQLTrackerStore(
+        Domain.empty(),
+        dialect="postgresql",
+        host="127.0.0.1",
+        port=postgres_server.port,
+        db=postgres_server.database,
+        username=postgres_server.user,
+        password="",
+    )
 
     async def write(sender, text):
         tracker = await store.retrieve(sender) or DialogueStateTracker(sender, [])
@@ -41,7 +53,9 @@ def test_the_workbench_reads_the_postgresql_tracker_store_read_only(postgres_ser
     for n in range(30):
         asyncio.run(write(f"web-{n % 7}", f"how much for meso number {n}"))
     index.refresh()
-    assert {t.text for c in index.snapshot() for t in c.flagged} == {f"how much for meso number {n}" for n in range(30)}
+    assert {t.text for c in index.snapshot() for t in c.flagged} == {
+        f"how much for meso number {n}" for n in range(30)
+    }
     asyncio.run(write("web-late", "one more question about the price"))
     index.refresh()
     assert "one more question about the price" in {t.text for c in index.snapshot() for t in c.flagged}

@@ -31,19 +31,26 @@ PASSWORD = "correct horse battery"
 
 
 def user(text, intent, confidence=0.95, verdict=None, lang=None, ranking=(), at=None, channel="webchat"):
-    parse = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": [],
-             "intent_ranking": [{"name": intent, "confidence": confidence}]
-             + [{"name": n, "confidence": c} for n, c in ranking]}
+    parse = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": [],
+        "intent_ranking": [{"name": intent, "confidence": confidence}]
+        + [{"name": n, "confidence": c} for n, c in ranking],
+    }
     if verdict is not False:
         parse["safety"] = {"verdict": verdict, "by": ["rules"] if verdict else []}
     if lang:
         parse["language"] = {"code": lang, "confidence": 0.9}
-    return UserUttered(text, intent=parse["intent"], parse_data=parse, input_channel=channel,
-                       timestamp=at or time.time())
+    return UserUttered(
+        text, intent=parse["intent"], parse_data=parse, input_channel=channel, timestamp=at or time.time()
+    )
 
 
 def bot(answer_id, kind="answer", lang="en", at=None):
-    return BotUttered("…", metadata={"answer_id": answer_id, "kind": kind, "lang": lang}, timestamp=at or time.time())
+    return BotUttered(
+        "…", metadata={"answer_id": answer_id, "kind": kind, "lang": lang}, timestamp=at or time.time()
+    )
 
 
 def region(code, at=None):
@@ -65,10 +72,13 @@ class Browser:
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect)
 
-    def request(self, path: str, data: Optional[dict] = None, headers: Optional[dict] = None,
-                timeout: float = 120) -> Tuple[int, str, Dict[str, str]]:
+    def request(
+        self, path: str, data: Optional[dict] = None, headers: Optional[dict] = None, timeout: float = 120
+    ) -> Tuple[int, str, Dict[str, str]]:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(self.base + path, data=body, headers={"Accept": "text/html", **(headers or {})})
+        request = urllib.request.Request(
+            self.base + path, data=body, headers={"Accept": "text/html", **(headers or {})}
+        )
         try:
             with self.opener.open(request, timeout=timeout) as response:
                 return response.status, response.read().decode("utf-8"), dict(response.headers)
@@ -135,7 +145,7 @@ class RunningWorkbench:
 
     def refresh(self) -> None:
         """Read what the bot wrote since (the page does it every refresh_seconds too)."""
-        self.workbench.index.refresh()
+        self.workbench.index.refresh(wait=True)
 
     def add_staff(self, name: str, role: str, registration: str = "") -> None:
         self.accounts.set_staff(name, role, PASSWORD, registration)
@@ -156,9 +166,16 @@ def start_workbench(tmp_path, project, tracker_db) -> Callable[..., RunningWorkb
     started: List[RunningWorkbench] = []
 
     def start(clock=time.time, **overrides) -> RunningWorkbench:
-        settings = Settings(content=project, store=StoreSettings(sqlite=tracker_db), var_dir=tmp_path / "var",
-                            models_dir=tmp_path / "models", port=free_port(), refresh_seconds=0.2,
-                            validate_with_rasa=False, **overrides)
+        settings = Settings(
+            content=project,
+            store=StoreSettings(sqlite=tracker_db),
+            var_dir=tmp_path / "var",
+            models_dir=tmp_path / "models",
+            port=free_port(),
+            refresh_seconds=0.2,
+            validate_with_rasa=False,
+            **overrides,
+        )
         accounts = Accounts(settings.accounts_db, clock=clock)
         running = RunningWorkbench(settings, accounts).start()
         started.append(running)

@@ -20,8 +20,15 @@ def _overview():
 
 def test_every_chart_is_inline_svg_with_no_external_reference():
     drawn = charts.overview_charts(_overview(), {"procedure.pain": "Does it hurt?"}, {})
-    assert set(drawn) == {"by-language", "by-channel", "not-understood", "escalations-urgent",
-                          "escalations-personal", "answers", "unhelpful"}
+    assert set(drawn) == {
+        "by-language",
+        "by-channel",
+        "not-understood",
+        "escalations-urgent",
+        "escalations-personal",
+        "answers",
+        "unhelpful",
+    }
     for name, svg in drawn.items():
         assert svg.startswith("<svg") and "<?xml" not in svg
         assert not re.search(r'(href|src)="(https?:)?//', svg), name
@@ -32,4 +39,7 @@ def test_arabic_and_urdu_labels_stay_text_with_fonts_that_have_their_letters():
     svg = charts.overview_charts(_overview(), {}, {})["by-language"]
     assert "العربية" in svg and "اردو" in svg  # text elements, not glyph outlines
     assert "Noto Naskh Arabic" in svg and "Noto Nastaliq Urdu" in svg  # the browser's fallbacks
-    assert charts.family_for("اردو") in charts.URDU_FAMILIES and charts.family_for("Roman Urdu") == "DejaVu Sans"
+    assert (
+        charts.family_for("اردو") in charts.URDU_FAMILIES
+        and charts.family_for("Roman Urdu") == "DejaVu Sans"
+    )

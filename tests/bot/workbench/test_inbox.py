@@ -29,16 +29,53 @@ def _digest(folder: Path) -> str:
 
 def _conversations(db):
     now = time.time()
-    save(db, "+447700900123", [user(MESSAGES["en"][0], "nlu_fallback", 0.41, ranking=[("ask_side_effects", 0.4)],
-                                    at=now - 300, channel="whatsapp"),
-                               bot("fallback.not_understood", "fallback", at=now - 299), region("GB", now - 299)])
-    save(db, "web-ar", [user(MESSAGES["ar"][0], "ask_side_effects", 0.42, at=now - 200),
-                        bot("procedure.side_effects", lang="ar", at=now - 199), region("SA", now - 199)])
-    save(db, "web-ur", [user(MESSAGES["ur"][0], "nlu_fallback", 0.3, ranking=[("ask_downtime", 0.3)], at=now - 100),
-                        bot("fallback.not_understood", "fallback", "ur", at=now - 99)])
-    save(db, "+923001234567", [user(MESSAGES["roman_ur"][0], "ask_downtime", 0.5, at=now - 50, channel="whatsapp"),
-                               bot("procedure.downtime", lang="ur", at=now - 49), region("PK", now - 49)])
-    save(db, "web-ok", [user("how much is it", "ask_cost", 0.98, at=now - 20), bot("booking.cost", at=now - 19)])
+    save(
+        db,
+        "+447700900123",
+        [
+            user(
+                MESSAGES["en"][0],
+                "nlu_fallback",
+                0.41,
+                ranking=[("ask_side_effects", 0.4)],
+                at=now - 300,
+                channel="whatsapp",
+            ),
+            bot("fallback.not_understood", "fallback", at=now - 299),
+            region("GB", now - 299),
+        ],
+    )
+    save(
+        db,
+        "web-ar",
+        [
+            user(MESSAGES["ar"][0], "ask_side_effects", 0.42, at=now - 200),
+            bot("procedure.side_effects", lang="ar", at=now - 199),
+            region("SA", now - 199),
+        ],
+    )
+    save(
+        db,
+        "web-ur",
+        [
+            user(MESSAGES["ur"][0], "nlu_fallback", 0.3, ranking=[("ask_downtime", 0.3)], at=now - 100),
+            bot("fallback.not_understood", "fallback", "ur", at=now - 99),
+        ],
+    )
+    save(
+        db,
+        "+923001234567",
+        [
+            user(MESSAGES["roman_ur"][0], "ask_downtime", 0.5, at=now - 50, channel="whatsapp"),
+            bot("procedure.downtime", lang="ur", at=now - 49),
+            region("PK", now - 49),
+        ],
+    )
+    save(
+        db,
+        "web-ok",
+        [user("how much is it", "ask_cost", 0.98, at=now - 20), bot("booking.cost", at=now - 19)],
+    )
 
 
 def _signed_in_editor(start_workbench, tracker_db, **settings):
@@ -56,7 +93,9 @@ def _items(page):
     out = []
     for section in re.findall(r'<section class="group">(.*?)</section>', page, re.S):
         heading = re.search(r"<h2>(.*?) · guessed <code>(.*?)</code></h2>", section)
-        for item_id, text in re.findall(r'data-item="([0-9a-f]{16})">\s*<p class="patient"[^>]*>(.*?)</p>', section, re.S):
+        for item_id, text in re.findall(
+            r'data-item="([0-9a-f]{16})">\s*<p class="patient"[^>]*>(.*?)</p>', section, re.S
+        ):
             out.append((item_id, re.sub(r"<[^>]+>", "", heading.group(1)), heading.group(2), text))
     return out
 
@@ -73,7 +112,16 @@ def test_a_message_in_each_written_form_appears_masked_and_grouped(start_workben
         "میرا ای میل [email] ہے، نیل کب تک رہتے ہیں": ("Urdu · اردو", "ask_downtime"),
         "mujhe [number] pe call karo, neel kab tak rehte hain": ("Roman Urdu", "ask_downtime"),
     }
-    for secret in ("7700", "900123", "0551234567", "sana.k", "example.com", "1234567", "923001234567", "web-ar"):
+    for secret in (
+        "7700",
+        "900123",
+        "0551234567",
+        "sana.k",
+        "example.com",
+        "1234567",
+        "923001234567",
+        "web-ar",
+    ):
         assert secret not in page
     assert "how much is it" not in page  # handled well: not in the inbox
     # patient text reads in its own direction inside the English page
@@ -88,16 +136,23 @@ def test_a_message_in_each_written_form_appears_masked_and_grouped(start_workben
 
 
 def test_filing_a_message_under_an_intent_writes_it_with_the_yaml_editor_and_shows_the_diff(
-        start_workbench, tracker_db, project):
+    start_workbench, tracker_db, project
+):
     wb, browser = _signed_in_editor(start_workbench, tracker_db)
     page = browser.get("/inbox")[1]
     item_id = next(i for i, form, _, _ in _items(page) if form == "Roman Urdu")
     target = project.nlu / "ur" / "roman.yml"
     before = target.read_text(encoding="utf-8")
     eval_before, held_before = _digest(project.root / "data" / "eval"), _digest(project.held_out)
-    status, page, _ = browser.post(f"/inbox/{item_id}/relabel", {
-        "csrf": browser.csrf(), "choice": "ask_downtime", "form": "roman_ur",
-        "text": "neel kab tak rehte hain meso ke baad"})
+    status, page, _ = browser.post(
+        f"/inbox/{item_id}/relabel",
+        {
+            "csrf": browser.csrf(),
+            "choice": "ask_downtime",
+            "form": "roman_ur",
+            "text": "neel kab tak rehte hain meso ke baad",
+        },
+    )
     assert status == 200, page
     assert "Written: validation passed" in page and 'id="diff"' in page
     assert "+    - neel kab tak rehte hain meso ke baad" in page
@@ -116,31 +171,54 @@ def test_filing_a_message_under_an_intent_writes_it_with_the_yaml_editor_and_sho
 def test_should_have_been_urgent_goes_to_the_safety_corpus(start_workbench, tracker_db, project):
     wb, browser = _signed_in_editor(start_workbench, tracker_db)
     item_id = next(i for i, form, _, _ in _items(browser.get("/inbox")[1]) if form == "English")
-    status, page, _ = browser.post(f"/inbox/{item_id}/relabel", {
-        "csrf": browser.csrf(), "choice": "should-have-been-urgent", "form": "en",
-        "text": "could you ring me on [number] about the bruising"})
+    status, page, _ = browser.post(
+        f"/inbox/{item_id}/relabel",
+        {
+            "csrf": browser.csrf(),
+            "choice": "should-have-been-urgent",
+            "form": "en",
+            "text": "could you ring me on [number] about the bruising",
+        },
+    )
     assert status == 200, page
-    corpus = yaml.safe_load((project.root / "data/safety/corpus/staff_reviewed.yml").read_text(encoding="utf-8"))
-    assert corpus["messages"] == [{"text": "could you ring me on [number] about the bruising", "lang": "en",
-                                   "label": "urgent", "concept": "staff"}]
+    corpus = yaml.safe_load(
+        (project.root / "data/safety/corpus/staff_reviewed.yml").read_text(encoding="utf-8")
+    )
+    assert corpus["messages"] == [
+        {
+            "text": "could you ring me on [number] about the bruising",
+            "lang": "en",
+            "label": "urgent",
+            "concept": "staff",
+        }
+    ]
 
 
 def test_a_relabel_that_would_break_validation_is_refused_with_the_reason_and_data_untouched(
-        start_workbench, tracker_db, project):
+    start_workbench, tracker_db, project
+):
     wb, browser = _signed_in_editor(start_workbench, tracker_db)
     item_id = next(i for i, form, _, _ in _items(browser.get("/inbox")[1]) if form == "English")
     before = _digest(project.root / "data")
     # "does it hurt?" is already an example of ask_pain: under ask_cost the model cannot learn both
-    status, page, _ = browser.post(f"/inbox/{item_id}/relabel", {
-        "csrf": browser.csrf(), "choice": "ask_cost", "form": "en", "text": "does it hurt?"})
+    status, page, _ = browser.post(
+        f"/inbox/{item_id}/relabel",
+        {"csrf": browser.csrf(), "choice": "ask_cost", "form": "en", "text": "does it hurt?"},
+    )
     assert status == 422
     assert "Not written" in page and "make validate would report a new error" in page
     assert "is an example of both" in page and "ask_pain" in page
     assert _digest(project.root / "data") == before
     # Arabic filed as English: refused too, with the reason
-    status, page, _ = browser.post(f"/inbox/{item_id}/relabel", {
-        "csrf": browser.csrf(), "choice": "ask_side_effects", "form": "en",
-        "text": "ممكن تتصلون علي بخصوص الكدمات بعد الجلسة"})
+    status, page, _ = browser.post(
+        f"/inbox/{item_id}/relabel",
+        {
+            "csrf": browser.csrf(),
+            "choice": "ask_side_effects",
+            "form": "en",
+            "text": "ممكن تتصلون علي بخصوص الكدمات بعد الجلسة",
+        },
+    )
     assert status == 422 and "written in Arabic script" in page
     assert _digest(project.root / "data") == before
     assert item_id in browser.get("/inbox")[1]  # still waiting
@@ -153,8 +231,10 @@ def test_a_held_out_test_message_is_never_added_to_training(start_workbench, tra
     held = read_examples(sorted(project.held_out.glob("en*.yml"))[0], [])[0]
     item_id = next(i for i, form, _, _ in _items(browser.get("/inbox")[1]) if form == "English")
     before = _digest(project.root / "data")
-    status, page, _ = browser.post(f"/inbox/{item_id}/relabel", {
-        "csrf": browser.csrf(), "choice": held.intent, "form": "en", "text": held.text})
+    status, page, _ = browser.post(
+        f"/inbox/{item_id}/relabel",
+        {"csrf": browser.csrf(), "choice": held.intent, "form": "en", "text": held.text},
+    )
     assert status == 422 and "held-out test set" in page
     assert _digest(project.root / "data") == before
 
@@ -163,26 +243,40 @@ def test_ignore_hides_the_message_and_a_clinician_cannot_file(start_workbench, t
     wb, browser = _signed_in_editor(start_workbench, tracker_db)
     item_id = next(i for i, form, _, _ in _items(browser.get("/inbox")[1]) if form == "Urdu · اردو")
     before = _digest(project.root / "data")
-    status, _, headers = browser.post(f"/inbox/{item_id}/relabel", {"csrf": browser.csrf(), "choice": "ignore"})
+    status, _, headers = browser.post(
+        f"/inbox/{item_id}/relabel", {"csrf": browser.csrf(), "choice": "ignore"}
+    )
     assert status == 303
     assert item_id not in browser.get("/inbox")[1] and _digest(project.root / "data") == before
     wb.add_staff("Dr Amina Rahman", "clinician", "GMC 7654321")
     clinician = wb.browser()
     clinician.sign_in("Dr Amina Rahman")
     other = _items(clinician.get("/inbox")[1])[0][0]
-    status, page, _ = clinician.post(f"/inbox/{other}/relabel", {"csrf": clinician.csrf(), "choice": "ask_cost",
-                                                                 "form": "en", "text": "how much"})
+    status, page, _ = clinician.post(
+        f"/inbox/{other}/relabel",
+        {"csrf": clinician.csrf(), "choice": "ask_cost", "form": "en", "text": "how much"},
+    )
     assert status == 403 and _digest(project.root / "data") == before
 
 
 def test_the_overview_counts_by_language_channel_and_region(start_workbench, tracker_db):
     wb, browser = _signed_in_editor(start_workbench, tracker_db)
-    save(tracker_db, "web-urgent", [user("my lips are swelling right now", "report_adverse_reaction", 1.0,
-                                         verdict="urgent", lang="en"),
-                                    bot("safety.urgent", "urgent"), region("AE")])
+    save(
+        tracker_db,
+        "web-urgent",
+        [
+            user(
+                "my lips are swelling right now", "report_adverse_reaction", 1.0, verdict="urgent", lang="en"
+            ),
+            bot("safety.urgent", "urgent"),
+            region("AE"),
+        ],
+    )
     wb.refresh()
     status, page, _ = browser.get("/")
     assert status == 200 and page.count("<svg") == 7
     assert '<b id="total-messages">6</b>' in page and '<b id="total-urgent">1</b>' in page
     assert "United Arab Emirates" in page  # the region's name, from regions.yml
-    assert ">العربية<" in page or "العربية" in page  # the legend keeps Arabic as text for the browser to shape
+    assert (
+        ">العربية<" in page or "العربية" in page
+    )  # the legend keeps Arabic as text for the browser to shape

@@ -12,8 +12,10 @@ from tests.bot.workbench.conftest import PASSWORD  # noqa: F401  (the fixture mo
 FAKE_RETRAIN = textwrap.dedent("""
     import sys, time
     print("content checked: no errors, 3 warning(s) (make validate lists them)", flush=True)
-    for pct, label in ((5, "training MultilingualSpacyTokenizer"), (50, "learning, epoch 40/80"), (100, "saved")):
-        print(f"training [{'#' * (pct * 30 // 100)}{'.' * (30 - pct * 30 // 100)}] {pct:3d}%  0m0{pct // 50}s  {label}",
+    steps = ((5, "training MultilingualSpacyTokenizer"), (50, "learning, epoch 40/80"), (100, "saved"))
+    for pct, label in steps:
+        bar = "#" * (pct * 30 // 100) + "." * (30 - pct * 30 // 100)
+        print(f"training [{bar}] {pct:3d}%  0m0{pct // 50}s  {label}",
               flush=True)
         time.sleep(0.3)
     print("held-out set                           in service   candidate    change")

@@ -29,8 +29,15 @@ def test_unknown_routes_are_404_signed_in_or_not(start_workbench):
     wb.add_staff("Sara", "editor")
     anonymous, signed = wb.browser(), wb.browser()
     signed.sign_in("Sara")
-    for path in ("/nope", "/admin", "/webhooks/webchat/webhook", "/static/../bot/workbench/accounts.py",
-                 "/conversations/not-a-code", "/inbox/xyz/relabel", "/.env"):
+    for path in (
+        "/nope",
+        "/admin",
+        "/webhooks/webchat/webhook",
+        "/static/../bot/workbench/accounts.py",
+        "/conversations/not-a-code",
+        "/inbox/xyz/relabel",
+        "/.env",
+    ):
         for browser in (anonymous, signed):
             status, page, _ = browser.get(path)
             assert status == 404, (path, status)
@@ -42,8 +49,10 @@ def test_unknown_routes_are_404_signed_in_or_not(start_workbench):
 def test_every_page_sends_security_headers(start_workbench):
     wb = start_workbench()
     _, _, headers = wb.browser().get("/login")
-    assert "default-src 'none'" in headers["Content-Security-Policy"] and "script-src 'self'" in headers[
-        "Content-Security-Policy"]
+    assert (
+        "default-src 'none'" in headers["Content-Security-Policy"]
+        and "script-src 'self'" in headers["Content-Security-Policy"]
+    )
     assert headers["X-Frame-Options"] == "DENY" and headers["Cache-Control"] == "no-store"
 
 
@@ -58,7 +67,9 @@ def test_a_post_without_the_csrf_token_or_without_a_session_changes_nothing(star
     assert status == 403 and "Nothing was changed" in page
     status, _, _ = clinician.post("/answers/procedure.pain/approve", {**form, "csrf": "not-the-token"})
     assert status == 403
-    status, _, _ = wb.browser().post("/answers/procedure.pain/approve", {**form, "csrf": clinician.csrf("/answers")})
+    status, _, _ = wb.browser().post(
+        "/answers/procedure.pain/approve", {**form, "csrf": clinician.csrf("/answers")}
+    )
     assert status == 401  # another browser, no session: the token alone is nothing
     assert _digest(project.root / "data") == before
     assert any(e.action.startswith("refused: a POST without") for e in wb.accounts.audit_log())
@@ -74,17 +85,23 @@ def test_only_a_clinician_approves_and_the_approval_names_them(start_workbench, 
     editor.sign_in("Sara")
     clinician.sign_in("Dr Amina Rahman")
     page = clinician.get("/answers")[1]
-    fingerprint = re.search(r'action="/answers/procedure\.pain/approve".*?name="fingerprint" value="([0-9a-f]+)"',
-                            page, re.S).group(1)
-    assert 'action="/answers/procedure.pain/approve"' not in editor.get("/answers")[1]  # no button for an editor
+    fingerprint = re.search(
+        r'action="/answers/procedure\.pain/approve".*?name="fingerprint" value="([0-9a-f]+)"', page, re.S
+    ).group(1)
+    assert (
+        'action="/answers/procedure.pain/approve"' not in editor.get("/answers")[1]
+    )  # no button for an editor
     before = _review(project, "procedure.pain")[0]
-    status, page, _ = editor.post("/answers/procedure.pain/approve", {"csrf": editor.csrf("/answers"),
-                                                                       "confirm": "read", "fingerprint": fingerprint})
+    status, page, _ = editor.post(
+        "/answers/procedure.pain/approve",
+        {"csrf": editor.csrf("/answers"), "confirm": "read", "fingerprint": fingerprint},
+    )
     assert status == 403 and "Only a clinician" in page
     assert _review(project, "procedure.pain")[0] == before
-    status, _, headers = clinician.post("/answers/procedure.pain/approve", {"csrf": clinician.csrf("/answers"),
-                                                                            "confirm": "read",
-                                                                            "fingerprint": fingerprint})
+    status, _, headers = clinician.post(
+        "/answers/procedure.pain/approve",
+        {"csrf": clinician.csrf("/answers"), "confirm": "read", "fingerprint": fingerprint},
+    )
     assert status == 303
     review = _review(project, "procedure.pain")[0]
     assert review["status"] == "approved" and review["reviewer"] == "Dr Amina Rahman"
@@ -97,8 +114,10 @@ def test_an_approval_of_a_text_that_changed_since_the_page_was_read_is_refused(s
     wb.add_staff("Dr Amina Rahman", "clinician", "GMC 7654321")
     clinician = wb.browser()
     clinician.sign_in("Dr Amina Rahman")
-    status, page, _ = clinician.post("/answers/procedure.pain/approve", {
-        "csrf": clinician.csrf("/answers"), "confirm": "read", "fingerprint": "0" * 16})
+    status, page, _ = clinician.post(
+        "/answers/procedure.pain/approve",
+        {"csrf": clinician.csrf("/answers"), "confirm": "read", "fingerprint": "0" * 16},
+    )
     assert status == 409 and "changed since you opened the page" in page
     assert _review(project, "procedure.pain")[0]["status"] != "approved"
 
@@ -106,8 +125,14 @@ def test_an_approval_of_a_text_that_changed_since_the_page_was_read_is_refused(s
 def test_an_editor_changing_an_approved_answer_sends_it_back_to_pending(start_workbench, project):
     from bot.content.signoff import approve
 
-    approve("procedure.downtime", "Dr Amina Rahman", "aesthetic physician", "GMC 7654321", "2026-12-01",
-            folder=project.answers)
+    approve(
+        "procedure.downtime",
+        "Dr Amina Rahman",
+        "aesthetic physician",
+        "GMC 7654321",
+        "2026-12-01",
+        folder=project.answers,
+    )
     wb = start_workbench()
     wb.add_staff("Sara", "editor")
     wb.add_staff("Dr Amina Rahman", "clinician", "GMC 7654321")
@@ -115,9 +140,15 @@ def test_an_editor_changing_an_approved_answer_sends_it_back_to_pending(start_wo
     editor.sign_in("Sara")
     _, texts = _review(project, "procedure.downtime")
     new_en = texts["en"].strip() + " A cold pack can ease any swelling."
-    status, page, _ = editor.post("/answers/procedure.downtime/edit", {
-        "csrf": editor.csrf("/answers/procedure.downtime/edit"), "text_en": new_en, "text_ar": texts["ar"],
-        "text_ur": texts["ur"]})
+    status, page, _ = editor.post(
+        "/answers/procedure.downtime/edit",
+        {
+            "csrf": editor.csrf("/answers/procedure.downtime/edit"),
+            "text_en": new_en,
+            "text_ar": texts["ar"],
+            "text_ur": texts["ur"],
+        },
+    )
     assert status == 200, page
     assert "back to pending" in page and "validation passed" in page.lower()
     review, after = _review(project, "procedure.downtime")
@@ -137,8 +168,9 @@ def test_an_answer_edit_that_breaks_validation_is_refused_and_nothing_is_written
     before = _digest(project.root / "data")
     _, texts = _review(project, "safety.urgent")
     broken = texts["en"].replace("{emergency}", "call someone")
-    status, page, _ = editor.post("/answers/safety.urgent/edit", {
-        "csrf": editor.csrf("/answers/safety.urgent/edit"), "text_en": broken})
+    status, page, _ = editor.post(
+        "/answers/safety.urgent/edit", {"csrf": editor.csrf("/answers/safety.urgent/edit"), "text_en": broken}
+    )
     assert status == 422 and "Not written" in page and "placeholder" in page
     assert _digest(project.root / "data") == before
 

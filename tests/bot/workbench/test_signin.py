@@ -19,7 +19,9 @@ class Clock:
         return self.now
 
 
-def test_a_wrong_password_is_401_and_five_within_15_minutes_lock_the_name_until_the_window_passes(start_workbench):
+def test_a_wrong_password_is_401_and_five_within_15_minutes_lock_the_name_until_the_window_passes(
+    start_workbench,
+):
     clock = Clock()
     wb = start_workbench(clock=clock)
     wb.add_staff("Sara Khan", "editor")
@@ -75,19 +77,35 @@ def test_the_session_cookie_is_httponly_samesite_strict_and_not_secure_over_plai
 def test_behind_a_tls_proxy_the_cookie_is_secure(start_workbench):
     wb = start_workbench(behind_tls_proxy=True)
     wb.add_staff("Sara", "editor")
-    _, _, headers = wb.browser().post("/login", {"name": "Sara", "password": PASSWORD},
-                                      headers={"X-Forwarded-Proto": "https"})
+    _, _, headers = wb.browser().post(
+        "/login", {"name": "Sara", "password": PASSWORD}, headers={"X-Forwarded-Proto": "https"}
+    )
     assert "Secure" in headers["Set-Cookie"]
 
 
 def test_without_a_session_pages_redirect_to_login_and_show_no_patient_text(start_workbench, tracker_db):
-    save(tracker_db, "+447700900123", [user("my face is swollen and hot, call 07700 900123", "report_adverse_reaction",
-                                            verdict="urgent"), bot("safety.urgent", "urgent")])
+    save(
+        tracker_db,
+        "+447700900123",
+        [
+            user(
+                "my face is swollen and hot, call 07700 900123", "report_adverse_reaction", verdict="urgent"
+            ),
+            bot("safety.urgent", "urgent"),
+        ],
+    )
     wb = start_workbench()
     wb.refresh()
     browser = wb.browser()
-    for path in ("/", "/inbox", "/answers", "/models", "/audit", "/answers/procedure.pain/edit",
-                 f"/conversations/{wb.workbench.index.snapshot()[0].pseudonym}"):
+    for path in (
+        "/",
+        "/inbox",
+        "/answers",
+        "/models",
+        "/audit",
+        "/answers/procedure.pain/edit",
+        f"/conversations/{wb.workbench.index.snapshot()[0].pseudonym}",
+    ):
         status, page, headers = browser.get(path)
         assert status == 303 and headers["Location"].startswith("/login"), path
         assert "swollen" not in page and "900123" not in page
@@ -120,12 +138,21 @@ def test_passwords_are_stored_as_argon2id_hashes_in_a_private_file(tmp_path):
 
 def _staff_user(tmp_path, *args, password="a long password\n"):
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "WORKBENCH_VAR": str(tmp_path / "var")}
-    return subprocess.run([sys.executable, "-m", "bot", "staff-user", *args], input=password, text=True,
-                          capture_output=True, env=env, cwd=PROJECT_ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "staff-user", *args],
+        input=password,
+        text=True,
+        capture_output=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
 
 
 def test_make_staff_user_reads_the_password_from_stdin_and_checks_the_clinician_registration(tmp_path):
-    done = _staff_user(tmp_path, "--name", "Dr Amina Rahman", "--role", "clinician", "--registration", "GMC 7654321")
+    done = _staff_user(
+        tmp_path, "--name", "Dr Amina Rahman", "--role", "clinician", "--registration", "GMC 7654321"
+    )
     assert done.returncode == 0, done.stderr
     assert "created clinician account 'Dr Amina Rahman' (GMC 7654321)" in done.stdout
     accounts = Accounts(tmp_path / "var" / "workbench.db")
@@ -134,7 +161,15 @@ def test_make_staff_user_reads_the_password_from_stdin_and_checks_the_clinician_
     assert no_reg.returncode == 2 and "registration" in no_reg.stderr
     short = _staff_user(tmp_path, "--name", "Sara", "--role", "editor", password="short\n")
     assert short.returncode == 2 and "8 to 1024 characters" in short.stderr
-    again = _staff_user(tmp_path, "--name", "Dr Amina Rahman", "--role", "clinician", "--registration", "GMC 7654321",
-                        password="another long password\n")
+    again = _staff_user(
+        tmp_path,
+        "--name",
+        "Dr Amina Rahman",
+        "--role",
+        "clinician",
+        "--registration",
+        "GMC 7654321",
+        password="another long password\n",
+    )
     assert again.returncode == 0 and "updated" in again.stdout
     assert accounts.sign_in("Dr Amina Rahman", "a long password") is None

@@ -23,8 +23,14 @@ def test_a_missing_store_is_not_an_error_and_the_pages_say_so(start_workbench, t
         assert status == 200 and "there is no tracker store at" in page
     assert not tracker_db.exists()  # read only: the workbench never creates the bot's store
     # the bot starts and writes: the pages follow without a restart
-    save(tracker_db, "web-1", [user("does it hurt a lot afterwards", "nlu_fallback", 0.4, ranking=[("ask_pain", 0.38)]),
-                               bot("fallback.not_understood", "fallback")])
+    save(
+        tracker_db,
+        "web-1",
+        [
+            user("does it hurt a lot afterwards", "nlu_fallback", 0.4, ranking=[("ask_pain", 0.38)]),
+            bot("fallback.not_understood", "fallback"),
+        ],
+    )
     wb.refresh()
     status, page, _ = browser.get("/inbox")
     assert "does it hurt a lot afterwards" in page and "there is no tracker store" not in page
@@ -63,7 +69,9 @@ def test_reading_while_the_bot_writes_never_fails_either_side(tmp_path):
         async def turn(n):  # as the bot does: the conversation so far, one more turn, saved
             sender = f"web-{n % 40}"
             tracker = await store.retrieve(sender) or DialogueStateTracker(sender, [])
-            tracker.update(user(f"is it safe number {n}", "nlu_fallback", 0.3, ranking=[("ask_side_effects", 0.3)]))
+            tracker.update(
+                user(f"is it safe number {n}", "nlu_fallback", 0.3, ranking=[("ask_side_effects", 0.3)])
+            )
             tracker.update(bot("fallback.not_understood", "fallback"))
             await store.save(tracker)
 
@@ -121,8 +129,18 @@ def test_a_corrupt_file_is_reported_not_raised(tmp_path):
 def test_the_production_endpoints_file_gives_a_read_only_postgresql_url():
     from bot import PROJECT_ROOT
 
-    env = {"DB_HOST": "db.internal", "DB_PORT": "5432", "DB_NAME": "rasa", "DB_USER": "rasa", "DB_PASSWORD": "s3cret",
-           "ACTION_SERVER_URL": "x", "ACTION_SERVER_SECRET": "x", "REDIS_HOST": "x", "REDIS_PORT": "1", "REDIS_DB": "0",
-           "REDIS_PASSWORD": ""}
+    env = {
+        "DB_HOST": "db.internal",
+        "DB_PORT": "5432",
+        "DB_NAME": "rasa",
+        "DB_USER": "rasa",
+        "DB_PASSWORD": "s3cret",
+        "ACTION_SERVER_URL": "x",
+        "ACTION_SERVER_SECRET": "x",
+        "REDIS_HOST": "x",
+        "REDIS_PORT": "1",
+        "REDIS_DB": "0",
+        "REDIS_PASSWORD": "",
+    }
     settings = from_endpoints(PROJECT_ROOT / "endpoints.production.yml", env)
     assert settings.url == "postgresql://rasa:s3cret@db.internal:5432/rasa"
