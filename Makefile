@@ -107,6 +107,19 @@ sign-off: $(STAMP) ## record an answer's review (ID= REVIEWER= ROLE= REGISTRATIO
 	$(PY) -m bot sign-off "$(ID)" --status "$(STATUS)" --reviewer "$(REVIEWER)" --role "$(ROLE)" \
 	  --registration "$(REGISTRATION)" $(if $(DATE),--date $(DATE))
 
+# ---- the staff workbench (bot/workbench/): README "Staff workbench" ----
+.PHONY: workbench staff-user
+NAME ?=
+ROLE ?=
+REG ?=
+workbench: locales ## the staff workbench on http://127.0.0.1:5007 (WORKBENCH_PORT, WORKBENCH_HOST, DB=var/tracker.db or a database URL)
+	$(PY) -m bot workbench $(if $(DB),--db "$(DB)")
+
+# The password is read from standard input: printf '%s\n' 'a long password' | make staff-user NAME=Sara ROLE=editor
+staff-user: $(STAMP) ## create or update a workbench account: NAME= ROLE=editor|clinician [REG="GMC 1234567"], password on stdin
+	@if [ -z "$(NAME)" ] || [ -z "$(ROLE)" ]; then echo "give NAME= and ROLE=editor|clinician (and REG= for a clinician)" >&2; exit 2; fi
+	@$(PY) -m bot staff-user --name "$(NAME)" --role "$(ROLE)" $(if $(REG),--registration "$(REG)")
+
 offline-reply: $(STAMP) ## rewrite domain.yml's built-in urgent reply (utter_urgent_offline) from data/answers/regions.yml
 	$(PY) -m bot offline-reply
 

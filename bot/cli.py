@@ -194,7 +194,9 @@ def main(argv=None) -> int:
     p.add_argument("--set", action="append", dest="sets", help="a set under data/eval/nlu (default: all)")
     p.set_defaults(func=cmd_answer_eval)
     from bot.content.cli import add_commands
+    from bot.workbench.cli import add_commands as add_workbench_commands
 
     add_commands(sub, cmd_content)
+    add_workbench_commands(sub)
     args = parser.parse_args(argv)
     return args.func(args)
