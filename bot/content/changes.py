@@ -148,13 +148,13 @@ class CheckResult:
 
 def stage_copy(paths: ContentPaths, target: Path) -> ContentPaths:
     """What `make validate` reads, copied to `target`: data/, the catalogs, the held-out sets,
-    domain.yml and config.yml (a few MB; milliseconds)."""
+    domain.yml, config.yml and credentials.yml (the web channel's settings are checked too; a few MB)."""
     shutil.copytree(paths.root / "data", target / "data")
     if paths.locales.is_dir():
         shutil.copytree(paths.locales, target / "locales", ignore=shutil.ignore_patterns("*.mo"))
     if paths.held_out.is_dir():
         shutil.copytree(paths.held_out, target / "tests" / "nlu")
-    for name in ("domain.yml", "config.yml"):
+    for name in ("domain.yml", "config.yml", "credentials.yml"):
         if (paths.root / name).exists():
             shutil.copy(paths.root / name, target / name)
     return ContentPaths(target)
