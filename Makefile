@@ -11,7 +11,7 @@ ACTION_PORT ?= 5055
 STRICT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv locales validate train run shell test evaluate redteam answer-eval clean
+.PHONY: help venv locales validate train run shell test test-fast evaluate redteam answer-eval clean
 .PHONY: translations-export translations-import retrain rollback review sign-off offline-reply
 
 help: ## show this help
@@ -46,6 +46,9 @@ shell: train ## chat with the bot in the terminal (Rasa's shell, action server s
 
 test: train browser ## install, train if needed, run the whole test suite
 	$(PY) -m pytest
+
+test-fast: locales ## the tests that need no trained model and no server (seconds, for content edits)
+	$(PY) -m pytest tests/bot tests/actions tests/test_eval_integrity.py -q -p no:cacheprovider
 
 # The website widget's browser tests drive Debian's Chromium (Playwright cannot download
 # its own browser here) and need fonts for Arabic (Naskh) and Urdu (Nastaliq). Installed

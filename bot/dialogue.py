@@ -88,7 +88,8 @@ def safety_of(turn: Turn, guard: SafetyGuard) -> Optional[SafetyVerdict]:
 
 def _answer_id(store: AnswerStore, turn: Turn, verdict: Optional[SafetyVerdict]) -> str:
     safety = verdict.verdict if verdict else None
-    model_safety = SAFETY_ANSWERS.get(turn.intent or "")
+    # The published decision already weighed the model's intent; without one, the intent counts.
+    model_safety = None if turn.safety is not None else SAFETY_ANSWERS.get(turn.intent or "")
     if safety is SafetyClass.URGENT or model_safety == URGENT_ID:
         return URGENT_ID
     if safety is SafetyClass.PERSONAL or model_safety == REDIRECT_ID:

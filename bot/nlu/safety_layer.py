@@ -30,7 +30,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.normaliser import ORIGINAL_TEXT
 from bot.payloads import is_button_press
-from bot.safety import SafetyGuard, decide_safety
+from bot.safety import SAFETY_INTENTS, SafetyGuard, decide_safety
 from bot.safety.classifier import DEFAULT_THRESHOLDS, SafetyTextClassifier, corpus_fingerprint, read_corpus
 
 logger = logging.getLogger(__name__)
@@ -110,9 +110,18 @@ class SafetyLayer(GraphComponent):
         verdict = decide_safety(text, self.guard, self.classifier, predicted)
         message.set(SAFETY, verdict.as_dict(), add_to_output=True)
         safe_intent = verdict.intent
-        if safe_intent is None or predicted == safe_intent:
-            return  # nothing to escalate, or the model already chose it (nothing ever downgrades)
+        if predicted == safe_intent:
+            return  # the model already chose it
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != safe_intent]
+        if safe_intent is None:
+            if predicted in SAFETY_INTENTS:
+                # The rules read an explicit denial or curiosity (decide_safety): the model's
+                # best information intent answers; its safety guess stays in the ranking.
+                others = [r for r in ranking if r.get("name") not in SAFETY_INTENTS]
+                best = others[0] if others else {"name": "nlu_fallback", "confidence": 0.0}
+                message.set(INTENT, best, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [best, *[r for r in ranking if r is not best]], add_to_output=True)
+            return
         chosen = {"name": safe_intent, "confidence": 1.0}
         message.set(INTENT, chosen, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)

@@ -61,11 +61,21 @@ class SafetyVerdict:
 
 def decide_safety(text: str, guard: SafetyGuard, classifier: Optional[SafetyTextClassifier] = None,
                   model_intent: Optional[str] = None) -> SafetyVerdict:
-    """The most severe of the rules', the classifier's and the model's verdicts."""
-    rules = guard.check(text)
+    """The most severe of the rules', the classifiers' and the NLU model's verdicts.
+
+    The NLU model's safety intent is the one vote the rules can overrule, and only on an
+    explicit reading: signs named only to deny them ("no swelling, no fever, when do results
+    show?"), or curiosity said outright ("why do clinics ask if you're pregnant?", "just
+    curious"). Its intent model learns topics, not negation; the rules and the two safety
+    classifiers decide such messages.
+    """
+    reading = guard.read(text)
+    rules = guard.decide(reading)
     scores = classifier.scores(text) if classifier is not None else {}
     learned = classifier.verdict_of(scores) if classifier is not None else None
     model = _FROM_INTENT.get(model_intent or "")
+    if model is not None and (reading.denial or reading.curious or reading.has["personal_general"]):
+        model = None
     votes = {"rules": rules.safety_class, "classifier": learned, "model": model}
     verdict = max(votes.values(), key=lambda v: _SEVERITY[v])
     by = tuple(name for name, vote in votes.items() if vote is not None and vote == verdict) if verdict else ()

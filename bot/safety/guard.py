@@ -125,6 +125,11 @@ class Reading:
         return self.has["curiosity"] and not self.has["confession"]
 
     @property
+    def denial(self) -> bool:
+        """Signs named only to deny them ("no swelling, no fever"): some negated, none left."""
+        return self.negated > 0 and not (self.always or self.alarms or self.symptoms or self.signs)
+
+    @property
     def mentions(self) -> bool:
         """About treatment, a sign or a time since treatment (the safe "didn't understand")."""
         return bool(self.always or self.alarms or self.symptoms or self.signs or self.has["treatment_event"]
@@ -262,10 +267,18 @@ class SafetyGuard:
         """What the lexicons find in a message, negation applied; the decision is made from it."""
         norm = prepare(text)
         ignore = self._p["ignore_phrases"]
+        denied = 0
         if ignore:
-            # Ignore phrases are mostly negations ("not pregnant") or harmless set phrases
-            # ("hot shower"); what follows a negation stays negated.
-            norm = blank(ignore, norm, lambda ws: "not" if set(ws) & self._negation_before else "·")
+            # Ignore phrases are mostly negations ("no fever", "not pregnant") or harmless set
+            # phrases ("hot shower"); what follows a negation stays negated.
+            def replace(ws: List[str]) -> str:
+                nonlocal denied
+                if set(ws) & self._negation_before:
+                    denied += 1
+                    return "not"
+                return "·"
+
+            norm = blank(ignore, norm, replace)
         words = norm.split(" ") if norm else []
         has = {name: bool(find(self._p[name], norm, name)) for name in
                ("report_markers", "past_markers", "general_markers", "treatment_event", "treatment", "person",
@@ -285,7 +298,7 @@ class SafetyGuard:
         has["all_well"] = any(not any(start > w.end and set(words[w.end:start]) & _CLAUSE_BREAKS for start in later)
                               for w in well)
         return Reading(has=has, always=always, alarms=alarms, symptoms=symptoms,
-                       signs=signs, negated=sum(negated.values()),
+                       signs=signs, negated=sum(negated.values()) + denied,
                        personal=self._personal_hits(norm, words))
 
     def marked(self, text: str) -> str:
@@ -313,7 +326,7 @@ class SafetyGuard:
     def features(self, text: str) -> List[float]:
         """The reading as numbers, for the trained classifier (bot/safety/classifier.py)."""
         r = self.read(text)
-        verdict = self._decide(r).safety_class
+        verdict = self.decide(r).safety_class
         return [float(r.has[k]) for k in sorted(r.has)] + [
             float(r.happening), float(r.general), min(len(r.always), 3) / 3, min(len(r.alarms), 3) / 3,
             min(len(r.symptoms), 3) / 3, min(len(r.signs), 3) / 3, min(r.negated, 3) / 3,
@@ -321,9 +334,9 @@ class SafetyGuard:
 
     # -- the decision -----------------------------------------------------------------------
     def check(self, text: str) -> GuardResult:
-        return self._decide(self.read(text))
+        return self.decide(self.read(text))
 
-    def _decide(self, r: "Reading") -> GuardResult:
+    def decide(self, r: "Reading") -> GuardResult:
         has, general, happening = r.has, r.general, r.happening
         always, alarms, symptoms, signs = r.always, r.alarms, r.symptoms, r.signs
 

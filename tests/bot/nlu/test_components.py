@@ -147,3 +147,13 @@ def test_button_presses_are_never_split():
 
     press = Message({TEXT: '/ask_topic{"topic":"procedure.pain"}'})
     assert QuestionSplitter().process([press]) == [press]
+
+
+def test_an_explicit_denial_or_curiosity_overrules_the_models_safety_guess():
+    denial = _guarded("no swelling, no fever, all fine, when do results show?", "report_adverse_reaction")
+    assert denial.get(SAFETY)["verdict"] is None and denial.get(INTENT)["name"] != "report_adverse_reaction"
+    curious = _guarded("why do clinics ask if you're pregnant? just curious", "personal_medical_question")
+    assert curious.get(SAFETY)["verdict"] is None
+    # a denial with a sign left is no denial: the model's urgent guess stands
+    mixed = _guarded("no fever but my lips keep swelling", "report_adverse_reaction")
+    assert mixed.get(INTENT)["name"] == "report_adverse_reaction"
