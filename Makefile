@@ -48,7 +48,7 @@ test: train browser ## install, train if needed, run the whole test suite
 	$(PY) -m pytest
 
 test-fast: locales ## the tests that need no trained model and no server (seconds, for content edits)
-	$(PY) -m pytest tests/bot tests/actions tests/test_eval_integrity.py -q -p no:cacheprovider
+	$(PY) -m pytest tests/bot/safety tests/bot/content/test_validate.py tests/test_eval_integrity.py -q -p no:cacheprovider
 
 # The website widget's browser tests drive Debian's Chromium (Playwright cannot download
 # its own browser here) and need fonts for Arabic (Naskh) and Urdu (Nastaliq). Installed
@@ -64,6 +64,10 @@ browser: ## install Debian's Chromium and Noto fonts for the widget's browser te
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) || \
 	  { echo "could not install$$missing (apt-get as root); install it, or run with WIDGET_TESTS=0" >&2; exit 1; }; \
 	fi
+
+.PHONY: screenshots
+screenshots: train browser ## the website widget in en/ar/ur, desktop and phone, into reports/widget/ (README)
+	WIDGET_TESTS=1 WIDGET_SCREENSHOTS=1 $(PY) -m pytest tests/e2e/test_widget.py -q -k test_screenshots -p no:cacheprovider
 
 evaluate: train ## intent accuracy per language on the held-out sets (tests/nlu/)
 	$(PY) -m bot evaluate
@@ -102,6 +106,19 @@ sign-off: $(STAMP) ## record an answer's review (ID= REVIEWER= ROLE= REGISTRATIO
 	@if [ -z "$(ID)" ]; then echo "give the answer id: make sign-off ID=procedure.pain ..." >&2; exit 2; fi
 	$(PY) -m bot sign-off "$(ID)" --status "$(STATUS)" --reviewer "$(REVIEWER)" --role "$(ROLE)" \
 	  --registration "$(REGISTRATION)" $(if $(DATE),--date $(DATE))
+
+# ---- the staff workbench (bot/workbench/): README "Staff workbench" ----
+.PHONY: workbench staff-user
+NAME ?=
+ROLE ?=
+REG ?=
+workbench: locales ## the staff workbench on http://127.0.0.1:5007 (WORKBENCH_PORT, WORKBENCH_HOST, DB=var/tracker.db or a database URL)
+	$(PY) -m bot workbench $(if $(DB),--db "$(DB)")
+
+# The password is read from standard input: printf '%s\n' 'a long password' | make staff-user NAME=Sara ROLE=editor
+staff-user: $(STAMP) ## create or update a workbench account: NAME= ROLE=editor|clinician [REG="GMC 1234567"], password on stdin
+	@if [ -z "$(NAME)" ] || [ -z "$(ROLE)" ]; then echo "give NAME= and ROLE=editor|clinician (and REG= for a clinician)" >&2; exit 2; fi
+	@$(PY) -m bot staff-user --name "$(NAME)" --role "$(ROLE)" $(if $(REG),--registration "$(REG)")
 
 offline-reply: $(STAMP) ## rewrite domain.yml's built-in urgent reply (utter_urgent_offline) from data/answers/regions.yml
 	$(PY) -m bot offline-reply

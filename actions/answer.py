@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.turn import turn_from_tracker
 from bot.answer_store import AnswerStore
+from bot.clinic_contact import clinics
 from bot.dialogue import decide
 from bot.replies import compose_reply, replies_for_several_questions
 from bot.safety import SafetyGuard
@@ -21,6 +22,9 @@ logger = logging.getLogger(__name__)
 # Loaded once at start: an invalid store stops the action server from starting,
 # rather than letting it answer badly.
 STORE = AnswerStore.load(strict=strict_mode())
+# The clinic's contact details and hours (data/clinic.yml), for handoff and booking answers:
+# an invalid file stops the start too.
+clinics()
 # Only for a message that reaches the action without the pipeline's published verdict.
 GUARD = SafetyGuard.load()
 

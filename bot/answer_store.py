@@ -35,7 +35,8 @@ SOURCES = ("article", "general guidance")
 # Placeholders the bot fills in, and where their values come from.
 PLACEHOLDERS = {"emergency": "the region's emergency instruction", "licensing": "the region's licensing body",
                 "place": "the name of the person's region (or of the country of their location pin)",
-                "contact": "the clinic's name, phone, WhatsApp number and booking link, one per line"}
+                "contact": "the clinic branch serving the region (data/clinic.yml): name, phone, WhatsApp, "
+                           "e-mail and booking link, one per line, and whether staff are there now"}
 TITLE_MAX = 20  # a WhatsApp reply button's title limit, the strictest place a title is shown
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A professional register and number: "GMC 1234567", "SCFHS 12-R-M-3456", "PMDC 12345-P".

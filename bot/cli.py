@@ -41,9 +41,12 @@ def cmd_locales(_: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     import logging
     from pathlib import Path
+    from urllib.parse import urlsplit
 
     from bot.answer_store import AnswerStore
+    from bot.channels._handoff import HandoffConfigError, HandoffSettings
     from bot.channels.whatsapp_config import WhatsAppConfigError, whatsapp_credentials
+    from bot.credentials import CREDENTIALS_FILE, check_credentials
     from bot.model import train
     from bot._process_logs import PRIVATE_UMASK
     from bot.servers import SUPERVISOR_LOGGER, VAR_DIR, BotServers
@@ -53,8 +56,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     os.umask(PRIVATE_UMASK)
     try:  # before anything starts: a half-configured WhatsApp number must not run at all
         whatsapp = whatsapp_credentials(os.environ) is not None
-    except WhatsAppConfigError as err:
+        handoff = HandoffSettings.from_environment(os.environ)  # nor a half-configured staff webhook
+    except (WhatsAppConfigError, HandoffConfigError) as err:
         print(f"cannot start: {err}", file=sys.stderr)
+        return 2
+    problems = check_credentials(Path(args.credentials) if args.credentials else CREDENTIALS_FILE)
+    if problems:
+        print("cannot start: " + "\n".join(str(p) for p in problems), file=sys.stderr)
         return 2
     if args.strict:
         os.environ["BOT_STRICT"] = "1"  # inherited by the action server
@@ -85,6 +93,8 @@ The clinic bot is running.
   widget demo:  {servers.url}/webhooks/webchat/  (open it in a browser)
   health:       {servers.url}/webhooks/webchat/  (JSON for anything but a browser)
   whatsapp:     {servers.whatsapp_webhook if whatsapp else "off (no WHATSAPP_* variables set; see README)"}
+  handoff:      {"requests to be contacted go to the staff webhook at " + urlsplit(handoff.url).netloc
+                 if handoff else "contact details only (no HANDOFF_WEBHOOK_URL set; see README)"}
   logs:         {servers.logs_dir}  (rotated by size; no message text)
 A server that stops is restarted. Press Ctrl-C to stop both servers.""", flush=True)
     stop = {"now": False}
@@ -184,7 +194,9 @@ def main(argv=None) -> int:
     p.add_argument("--set", action="append", dest="sets", help="a set under data/eval/nlu (default: all)")
     p.set_defaults(func=cmd_answer_eval)
     from bot.content.cli import add_commands
+    from bot.workbench.cli import add_commands as add_workbench_commands
 
     add_commands(sub, cmd_content)
+    add_workbench_commands(sub)
     args = parser.parse_args(argv)
     return args.func(args)

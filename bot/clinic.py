@@ -63,8 +63,8 @@ class Clinic:
         local = self._local(now)
         minute = local.hour * 60 + local.minute
         for a, b in self.hours.get(DAYS[local.weekday()], ()):
-            if a <= minute < b:
-                return local.replace(hour=b // 60, minute=b % 60, second=0, microsecond=0)
+            if a <= minute < b:  # b may be 24:00: midnight, the start of the next day
+                return local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(minutes=b)
         return None
 
     def next_opening(self, now: datetime) -> Optional[datetime]:
@@ -148,6 +148,10 @@ def read_clinics(path: Path, problems: List[Problem]) -> Optional[ClinicDirector
         for lang in LANGUAGES:
             if not str(name.get(lang) or "").strip():
                 problems.append(Problem(path, line, f"{where}: 'name' has no {lang} text; add it"))
+        for key in sorted(set(map(str, name)) - set(LANGUAGES)):
+            # {en: Clinic, Riyadh, ...}: the comma split the name; the rest became a key
+            problems.append(Problem(path, line, f"{where}: 'name' has an unknown key '{key}'; a name with a "
+                                    'comma must be quoted: {en: "Clinic, Riyadh", ...}'))
         phone, whatsapp = str(entry.get("phone") or ""), str(entry.get("whatsapp") or "")
         for key, value in (("phone", phone), ("whatsapp", whatsapp)):
             if value and not _PHONE.fullmatch(value):

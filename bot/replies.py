@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
 from typing import Dict, List, Mapping, Optional, Sequence
 
 from bot.answer_store import AnswerStore
+from bot.clinic_contact import clinics, contact_links, contact_text
 from bot.i18n import ALSO_IN_REGION, CLINICIAN_REMINDER, LANGUAGE_NAMES, interface_text
 from bot.language import direction
 from bot.payloads import payload
@@ -37,13 +39,19 @@ class Reply:
     kind: str
     version: str
     buttons: List[Dict[str, str]] = field(default_factory=list)
+    # Buttons that open an address rather than ask the bot: `{"title", "url"}` with a tel:,
+    # https://wa.me/ or booking link (the clinic's contact). Kept apart from `buttons` (whose
+    # payloads are sent back as messages) so a channel shows them only where it can open them;
+    # the web channel lists them first among its buttons, as `url` buttons.
+    links: List[Dict[str, str]] = field(default_factory=list)
 
     def as_message(self) -> dict:
         """Keyword arguments for `dispatcher.utter_message`; they become the bot event's
         metadata in the tracker store, so an audit can see which text a person saw."""
         message = asdict(self)
-        if not message["buttons"]:
-            message.pop("buttons")
+        for key in ("buttons", "links"):
+            if not message[key]:
+                message.pop(key)
         return message
 
 
@@ -61,21 +69,25 @@ def emergency_instruction(store: AnswerStore, lang: str, region: Optional[str],
 
 
 def compose_reply(store: AnswerStore, answer_id: str, lang: str, region: Optional[str] = None,
-                  also_regions: Sequence[str] = (), values: Optional[Mapping[str, str]] = None) -> Reply:
+                  also_regions: Sequence[str] = (), values: Optional[Mapping[str, str]] = None,
+                  now: Optional[datetime] = None) -> Reply:
     """The reply for `answer_id` in `lang`, with region facts filled in and follow-up buttons.
 
     `values` fills or overrides placeholders (the WhatsApp channel names a pinned country
-    the regions table does not list as `place`).
+    the regions table does not list as `place`). An answer with `{contact}` gets the
+    details of the clinic branch serving `region`, whether its staff are there at `now`
+    (default: this moment), and buttons to call, message it on WhatsApp and book.
     """
     answer = store.get(answer_id)
     place = store.regions.get(region)
     template = answer.text[lang]
     fill = {"emergency": emergency_instruction(store, lang, region, also_regions),
             "licensing": place.licensing[lang], "place": place.name.get(lang, ""), **(values or {})}
-    if "{contact}" in template and "contact" not in fill:
-        from bot.clinic_contact import contact_for_region  # data/clinic.yml, only when an answer asks
-
-        fill["contact"] = contact_for_region(region, lang)
+    links: List[Dict[str, str]] = []
+    if "{contact}" in template:
+        clinic = clinics().for_region(region)
+        fill.setdefault("contact", contact_text(clinic, lang, now or datetime.now(timezone.utc)))
+        links = contact_links(clinic, lang)
     text = template.format_map(fill)
     if answer.medical:
         text = f"{text}\n\n{interface_text(lang, CLINICIAN_REMINDER)}"
@@ -96,6 +108,7 @@ def compose_reply(store: AnswerStore, answer_id: str, lang: str, region: Optiona
         kind=answer.kind,
         version=answer.version,
         buttons=buttons,
+        links=links,
     )
 
 

@@ -41,6 +41,7 @@ from bot.model import model_path, rasa_env
 VAR_DIR = PROJECT_ROOT / "var"
 WEBCHAT_KEY_FILE = "webchat-secret"  # in the state directory (var/): the web channel's server key
 API_FILE = "rasa-api.json"  # in the state directory: the Rasa API URL and token (bot.content.retrain)
+HANDOFF_DB_FILE = "handoff.db"  # in the state directory: requests to be contacted by staff (0600)
 WEBCHAT_CHANNEL = "bot.channels.webchat.WebchatInput"
 # Seconds before restarting a server that died, by the number of deaths in a row; a
 # server that ran STABLE_SECONDS before dying starts the count again.
@@ -187,6 +188,8 @@ class BotServers:
         env = {**rasa_env(), **self.extra_env, "ACTION_SERVER_SECRET": self.action_secret}
         if not env.get("WEBCHAT_SECRET"):
             env["WEBCHAT_SECRET"] = persistent_secret(self.state_dir / WEBCHAT_KEY_FILE)
+        # requests to be contacted by staff, kept with the run's other private files
+        env.setdefault("HANDOFF_DB", str(self.state_dir / HANDOFF_DB_FILE))
         env.setdefault("ACTION_SERVER_HOST", "127.0.0.1")
         return env
 
@@ -269,8 +272,20 @@ class BotServers:
         if wait:
             self._wait_for(f"{self.url}/webhooks/webchat/", "Rasa server", timeout)
 
+    def check_settings(self) -> None:
+        """Stop before anything starts on settings a server would refuse: a half-configured
+        WhatsApp number or staff webhook, or a credentials file Rasa cannot read."""
+        from bot.channels._handoff import HandoffSettings
+        from bot.credentials import check_credentials
+
+        self.whatsapp_enabled
+        HandoffSettings.from_environment({**os.environ, **self.extra_env})
+        problems = check_credentials(self.credentials)
+        if problems:
+            raise ValueError("\n".join(str(p) for p in problems))
+
     def start(self) -> "BotServers":
-        self.whatsapp_enabled  # a half-configured WhatsApp channel stops us before anything starts
+        self.check_settings()
         self._stopping = False
         try:
             self.start_actions()

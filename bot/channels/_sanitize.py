@@ -9,7 +9,10 @@ from typing import Optional
 
 # Control characters except tab and newline; they carry no meaning in a chat message.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_TAG = re.compile(r"<[^>]{0,500}>")
+# A real tag: "<" then a letter ("<b>", "<img src=x>"), "/" and a letter ("</p>") or "!"
+# ("<!-- -->", "<!doctype>"), up to the next ">". A "<" or ">" that does not open such a
+# tag is a comparison and stays: "I am <18 and my sister is >25" keeps every word.
+_TAG = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9-]*(?=[\s/>])|!)[^<>]{0,500}>")
 _SPACES = re.compile(r"[ \t]+")
 # A conversation id the widget or a REST client may send: random, never personal data.
 SENDER_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
@@ -26,7 +29,8 @@ def clean_user_text(text: str) -> str:
     """Plain text from a chat message: NFC, no control characters, no HTML markup.
 
     Markup is removed rather than escaped because the bot reads meaning, not layout;
-    what is shown back to people is always the bot's own curated text.
+    what is shown back to people is always the bot's own curated text. Only real tags
+    go: "<" and ">" used as "less than" and "more than" are words.
     """
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub(" ", text)

@@ -10,6 +10,12 @@ needs nothing but the Rasa server:
 - `GET  /webhooks/webchat/strings.json`  its interface strings in en/ar/ur, read from the
                                         gettext catalogs (locales/) so every string has
                                         one home and is checked by tests/bot/test_i18n.py
+- `OPTIONS` on any of them              a CORS preflight answer (204), for a listed origin
+                                        with what it may send; Rasa's own would be a bare
+                                        200 with `content-type: None`
+
+Files and strings are served gzip-compressed to browsers that accept it, with an ETag
+and `Vary: Accept-Encoding, Origin`, and answer `HEAD` like `GET` without the body.
 - `POST /webhooks/webchat/feedback`      "was this helpful?" for an answer the
                                         conversation was shown, kept in its tracker;
                                         only with the conversation's key, checked
@@ -23,10 +29,12 @@ the list cannot talk to the bot even where the browser would not read the answer
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Iterable, Optional, Tuple
 from urllib.parse import urlsplit
@@ -69,6 +77,9 @@ MAX_FEEDBACK_BYTES = 2048
 _ANSWER_ID = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
 _VERSION = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
+# Paths a browser may send a CORS preflight to (every route of the channel).
+PREFLIGHT_PATHS = ("/", "/webhook", "/feedback", "/handoff", "/strings.json",
+                   *(f"/{name}" for name in ASSETS))
 # What a browser on a listed origin may read of an answer besides the body: the
 # conversation's key (bot/channels/_conversation_keys.py) and a 429's wait.
 EXPOSED_HEADERS = "X-Conversation-Key, Retry-After"
@@ -177,10 +188,38 @@ def _asset(name: str) -> Tuple[bytes, str]:
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+@lru_cache(maxsize=32)
+def _gzipped(body: bytes) -> bytes:
+    """The body gzip-compressed, once per content (mtime 0: the same bytes every time)."""
+    return gzip.compress(body, compresslevel=9, mtime=0)
+
+
+def accepts_gzip(accept_encoding: Optional[str]) -> bool:
+    for part in (accept_encoding or "").split(","):
+        coding, *params = [p.strip().lower() for p in part.split(";")]
+        if coding in ("gzip", "*"):
+            return not any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params)
+    return False
+
+
+def file_response(request: Request, body: bytes, etag: str, content_type: str,
+                  headers: Dict[str, str]) -> HTTPResponse:
+    """`body` (304 when the client has it), gzip-compressed for a client that accepts it."""
+    headers = {**headers, "Vary": "Accept-Encoding, Origin"}
+    if len(body) > 512 and accepts_gzip(request.headers.get("accept-encoding")):
+        body, etag = _gzipped(body), etag[:-1] + '-gz"'  # another representation, another ETag
+        headers["Content-Encoding"] = "gzip"
+    headers["ETag"] = etag
+    if etag in (request.headers.get("if-none-match") or ""):
+        headers.pop("Content-Encoding", None)
+        return HTTPResponse(status=304, headers=headers)
+    return HTTPResponse(body=body, status=200, headers=headers, content_type=content_type)  # HEAD: no body
+
+
 def asset_response(request: Request, name: str) -> HTTPResponse:
     """One of the widget's files, with headers fit for embedding on other sites."""
     body, etag = _asset(name)
-    headers = {**SECURITY_HEADERS, "ETag": etag,
+    headers = {**SECURITY_HEADERS,
                # revalidated each time (cheap with the ETag), so clinics get fixes at once
                "Cache-Control": "no-cache",
                # widget.js and widget.css are meant to be loaded by clinics' pages
@@ -188,10 +227,25 @@ def asset_response(request: Request, name: str) -> HTTPResponse:
     if name.endswith(".html"):
         headers.update({"Content-Security-Policy": DEMO_PAGE_CSP, "X-Frame-Options": "DENY",
                         "Cross-Origin-Resource-Policy": "same-origin", "Referrer-Policy": "no-referrer"})
-    if etag in (request.headers.get("if-none-match") or ""):
-        return HTTPResponse(status=304, headers=headers)
-    return HTTPResponse(body=b"" if request.method == "HEAD" else body, status=200,
-                        headers=headers, content_type=ASSETS[name])
+    return file_response(request, body, etag, ASSETS[name], headers)
+
+
+@lru_cache(maxsize=1)
+def _strings_file() -> Tuple[bytes, str]:
+    body = json.dumps(widget_strings(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def preflight(request: Request, origins: "OriginPolicy") -> HTTPResponse:
+    """The answer to a browser's CORS preflight (`OPTIONS`): 204, and for a listed origin what its
+    page may send. The widget itself needs none (it posts text/plain); a clinic's own script
+    posting `application/json` does."""
+    origin, host = request.headers.get("origin"), request.headers.get("host")
+    headers = {**SECURITY_HEADERS, "Allow": "GET, HEAD, POST, OPTIONS", "Vary": "Origin", "Cache-Control": "no-store"}
+    if origin and not origins.same_origin(origin, host) and origins.allows(origin, host):
+        headers.update({"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": "GET, HEAD, POST",
+                        "Access-Control-Allow-Headers": "Content-Type", "Access-Control-Max-Age": "600"})
+    return HTTPResponse(status=204, headers=headers)
 
 
 def demo_page(request: Request) -> HTTPResponse:
@@ -279,13 +333,18 @@ def register_widget_routes(blueprint: Blueprint, origins: OriginPolicy,
         return None
 
     @blueprint.middleware("response")
-    async def add_headers(request: Request, resp: HTTPResponse) -> None:
+    async def add_headers(request: Request, resp: HTTPResponse) -> Optional[HTTPResponse]:
+        if request.method == "OPTIONS":
+            # Rasa's app-wide CORS layer runs first and answers every OPTIONS with a bare 200
+            # and `content-type: None`; the channel's own preflight answer replaces it.
+            return preflight(request, origins)
         headers = origins.cors_headers(request.headers.get("origin"), request.headers.get("host"))
         for name, value in {**SECURITY_HEADERS, **headers}.items():
             if name not in resp.headers:
                 resp.headers[name] = value
         if "Cache-Control" not in resp.headers:
             resp.headers["Cache-Control"] = "no-store"  # conversations are not cached anywhere
+        return None
 
     def serve(name: str):
         async def widget_file(request: Request) -> HTTPResponse:
@@ -296,9 +355,20 @@ def register_widget_routes(blueprint: Blueprint, origins: OriginPolicy,
         blueprint.add_route(serve(name), f"/{name}", methods=["GET", "HEAD"],
                             name="widget_" + name.replace(".", "_"))
 
-    @blueprint.route("/strings.json", methods=["GET"])
-    async def strings(_: Request) -> HTTPResponse:
-        return response.json(widget_strings(), headers={"Cache-Control": "no-cache"}, ensure_ascii=False)
+    @blueprint.route("/strings.json", methods=["GET", "HEAD"])
+    async def strings(request: Request) -> HTTPResponse:
+        body, etag = _strings_file()
+        return file_response(request, body, etag, "application/json",
+                             {"Cache-Control": "no-cache", "Cross-Origin-Resource-Policy": "cross-origin"})
+
+    # Every path of the channel answers a CORS preflight itself (add_headers, above); a
+    # route that accepts OPTIONS is what makes the blueprint's middleware run for it.
+    async def options(request: Request) -> HTTPResponse:
+        return preflight(request, origins)
+
+    for path in PREFLIGHT_PATHS:
+        blueprint.add_route(options, path, methods=["OPTIONS"],
+                            name="preflight_" + (path.strip("/").replace(".", "_") or "root"))
 
     @blueprint.route("/feedback", methods=["POST"])
     async def feedback(request: Request) -> HTTPResponse:

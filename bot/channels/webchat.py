@@ -4,8 +4,9 @@
 "conversation_key"}` returns the bot's messages, each with `answer_id`, `lang`, `dir`,
 `kind` and `version` (see docs/webchat-channel.md). Bad input gets a 400 with a JSON
 error; nothing reaches the dialogue engine. Around the dialogue, in their own modules:
-rate limits (`_ratelimit`), conversation keys (`_conversation_keys`) and keeping
-message text out of the logs (`bot.log_privacy`).
+rate limits (`_ratelimit`), conversation keys (`_conversation_keys`), keeping message
+text out of the logs (`bot.log_privacy`), a message sent again stored once (`_resend`)
+and requests to be contacted by staff (`_handoff`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from bot import log_privacy
 from bot.channels._action_client import reuse_action_server_connections
 from bot.channels._conversation_keys import (INVALID_KEY, KEY_HEADER, ConversationKeys, conversation_exists,
                                              reserved)
+from bot.channels._handoff import HandoffDesk, HandoffSettings, register_handoff_route
 from bot.channels._offline import DEFAULT_ACTION_TIMEOUT, limit_action_server_wait, offline_reply
 from bot.channels._ratelimit import RateLimiter, RateLimits, request_language, too_many_requests
+from bot.channels._resend import answer_again, send_stored_replies, stored_message
 from bot.channels._sanitize import SENDER_ID, clean_user_text, control_command
 from bot.channels._widget_routes import OriginPolicy, demo_page, register_widget_routes, wants_html
 from bot.payloads import as_user_text
@@ -40,7 +43,11 @@ MAX_BODY_BYTES = 64 * 1024
 _REGION = re.compile(r"[A-Za-z]{2}(?:-[A-Za-z0-9]{1,3})?")  # GB, or IQ-KR (ISO 3166-2)
 _LOCALE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}")
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# What a `url` button may open: a phone call, a web page (WhatsApp's wa.me links included).
+_LINK_SCHEMES = ("tel:", "https://", "http://")
+HANDOFF_KIND = "handoff"
 
 
 class BadRequest(ValueError):
@@ -52,7 +59,17 @@ class BadRequest(ValueError):
 
 
 class WebchatOutput(CollectingOutputChannel):
-    """Collects the bot's messages with the fields the widget renders."""
+    """Collects the bot's messages with the fields the widget renders.
+
+    A button has either a `payload` (sent back as the next message) or a `url` (a `tel:`
+    link or a web page the client opens: the clinic's phone, WhatsApp and booking page),
+    the `url` ones first. `contact_form: true` marks a handoff reply under which the
+    client may offer the contact form, only when the bot can deliver it to staff.
+    """
+
+    def __init__(self, contact_form: bool = False) -> None:
+        super().__init__()
+        self.contact_form = contact_form
 
     @classmethod
     def name(cls) -> Text:
@@ -62,12 +79,17 @@ class WebchatOutput(CollectingOutputChannel):
         out: Dict[str, Any] = {"recipient_id": recipient_id}
         if message.get("text"):
             out["text"] = message["text"]
-        if message.get("buttons"):
-            out["buttons"] = [{"title": b.get("title", ""), "payload": b.get("payload", "")}
-                              for b in message["buttons"]]
+        buttons = [{"title": str(b.get("title", "")), "url": str(b["url"])} for b in message.get("links") or []
+                   if isinstance(b, dict) and str(b.get("url", "")).startswith(_LINK_SCHEMES)]
+        buttons += [{"title": b.get("title", ""), "payload": b.get("payload", "")}
+                    for b in message.get("buttons") or []]
+        if buttons:
+            out["buttons"] = buttons
         for key in REPLY_FIELDS:
             if message.get(key) is not None:
                 out[key] = message[key]
+        if self.contact_form and message.get("kind") == HANDOFF_KIND:
+            out["contact_form"] = True
         self.messages.append(out)
 
 
@@ -104,8 +126,12 @@ def parse_request(body: bytes, max_message_length: int) -> Dict[str, Any]:
     key = payload.get("conversation_key")
     if key is not None and (not isinstance(key, str) or not _KEY.fullmatch(key)):
         raise BadRequest("'conversation_key' is not a conversation key", INVALID_KEY)
+    message_id = payload.get("message_id")
+    if message_id is not None and (not isinstance(message_id, str) or not _MESSAGE_ID.fullmatch(message_id)):
+        raise BadRequest("'message_id' must be 8-64 letters, digits, _ or -", "invalid_message_id")
     return {"sender": sender, "text": text, "metadata": _metadata(payload.get("metadata")),
-            "conversation_key": key}
+            "conversation_key": key, "message_id": message_id,
+            "retry": payload.get("retry") is True and message_id is not None}
 
 
 def _metadata(raw: Any) -> Dict[str, str]:
@@ -134,18 +160,22 @@ class WebchatInput(InputChannel):
         if credentials.get("reuse_action_connections", True):  # one kept-alive pool, see _action_client
             reuse_action_server_connections()
         limit = int(credentials.get("max_message_length") or DEFAULT_MAX_MESSAGE_LENGTH)
+        # requests to be contacted by staff: only with a staff webhook (HANDOFF_WEBHOOK_URL)
+        handoff = HandoffSettings.from_environment(options=credentials.get("handoff"))
         return cls(max_message_length=limit,
                    origins=OriginPolicy.from_credentials(credentials.get("cors_origins")),
                    rate_limits=RateLimits.from_credentials(credentials.get("rate_limits")),
-                   keys=ConversationKeys.from_environment())
+                   keys=ConversationKeys.from_environment(),
+                   handoff=HandoffDesk(handoff) if handoff else None)
 
     def __init__(self, max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH,
                  origins: Optional[OriginPolicy] = None, rate_limits: Optional[RateLimits] = None,
-                 keys: Optional[ConversationKeys] = None) -> None:
+                 keys: Optional[ConversationKeys] = None, handoff: Optional[HandoffDesk] = None) -> None:
         self.max_message_length = max_message_length
         self.origins = origins or OriginPolicy()  # default: pages served by the bot itself only
         self.limiter = RateLimiter(rate_limits or RateLimits())
         self.keys = keys or ConversationKeys.from_environment()
+        self.handoff = handoff
 
     async def admit(self, request: Request, sender: Optional[str], key: Optional[str],
                     locale: Optional[str] = None, new_allowed: bool = True) -> Optional[HTTPResponse]:
@@ -168,16 +198,23 @@ class WebchatInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("webchat_webhook", __name__)
 
-        @webhook.route("/", methods=["GET"])
+        @webhook.route("/", methods=["GET", "HEAD"])
         async def health(request: Request) -> HTTPResponse:
+            # the same address answers a browser and a health check: caches must keep both apart
+            vary = {"Vary": "Accept, Accept-Encoding, Origin"}
             if wants_html(request.headers.get("accept")):  # a browser: the widget's demo page
-                return demo_page(request)
-            return response.json({"status": "ok", "channel": self.name()})
+                page = demo_page(request)
+                page.headers.update(vary)
+                return page
+            return response.json({"status": "ok", "channel": self.name()}, headers=vary)  # HEAD: no body
+
+        def admit_existing(request: Request, sender: str, key: Optional[str]):
+            return self.admit(request, sender, key, new_allowed=False)
 
         # widget files, strings, feedback (admitted like messages), CORS
-        register_widget_routes(webhook, self.origins,
-                               admit=lambda request, sender, key: self.admit(request, sender, key,
-                                                                             new_allowed=False))
+        register_widget_routes(webhook, self.origins, admit=admit_existing)
+        # a request to be contacted by staff (admitted like feedback), delivered in the background
+        register_handoff_route(webhook, self.handoff, admit=admit_existing)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -204,8 +241,13 @@ class WebchatInput(InputChannel):
         # From here on the message is the conversation's: every later reply carries its key.
         key_header = {KEY_HEADER: self.keys.key_for(sender)}
         log_privacy.mark_handling(parsed["text"])
-        collector = WebchatOutput()
-        message_id = uuid.uuid4().hex
+        collector = WebchatOutput(contact_form=self.handoff is not None)
+        agent = getattr(request.app.ctx, "agent", None)
+        message_id = parsed["message_id"] or uuid.uuid4().hex
+        if parsed["retry"] and agent is not None:
+            again = await self._sent_again(agent, sender, message_id, collector, key_header)
+            if again is not None:
+                return again
         message = UserMessage(parsed["text"], collector, sender, input_channel=self.name(),
                               metadata=parsed["metadata"], message_id=message_id)
         try:
@@ -217,7 +259,6 @@ class WebchatInput(InputChannel):
         if collector.messages:
             return response.json(collector.messages, headers=key_header)
         # Nothing was answered: the action server is down or too slow.
-        agent = getattr(request.app.ctx, "agent", None)
         try:
             urgent = await offline_reply(agent, sender, parsed["text"], parsed["metadata"])
         except Exception:  # noqa: BLE001
@@ -229,6 +270,27 @@ class WebchatInput(InputChannel):
         return response.json({"error": "the assistant could not answer just now; please try again",
                               "code": "unavailable", "stored": stored}, status=503,
                              headers=key_header if stored else {})
+
+
+    @staticmethod
+    async def _sent_again(agent: Any, sender: str, message_id: str, collector: WebchatOutput,
+                          key_header: Dict[str, str]) -> Optional[HTTPResponse]:
+        """A message the conversation already holds ("Try again"): its answer, never a second copy.
+
+        None when the conversation does not hold it: it is then handled as a new message.
+        """
+        stored = await stored_message(agent, sender, message_id)
+        if stored is None:
+            return None
+        if stored.replies:  # answered, but the answer never reached the client
+            await send_stored_replies(stored, sender, collector)
+        elif not stored.latest:
+            return response.json({"error": "a later message has been sent since; send this one as a new "
+                                           "message", "code": "not_latest"}, status=409, headers=key_header)
+        elif not await answer_again(agent, sender, collector):
+            return response.json({"error": "the assistant could not answer just now; please try again",
+                                  "code": "unavailable", "stored": True}, status=503, headers=key_header)
+        return response.json(collector.messages, headers=key_header)
 
 
 async def _was_stored(agent: Any, sender: str, message_id: str) -> bool:

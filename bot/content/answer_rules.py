@@ -48,17 +48,6 @@ def _units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _longest_contact(lang: str) -> str:
-    """The longest `{contact}` text of any branch in data/clinic.yml (for the length checks)."""
-    from bot.clinic_contact import clinics, contact_text
-    from bot.problems import InvalidContent
-
-    try:
-        return max((contact_text(c, lang) for c in clinics().clinics), key=_units)
-    except (InvalidContent, OSError):  # the clinic file's own problems are reported by its rules
-        return ""
-
-
 def raw_entries(folder: Path) -> Iterator[Tuple[Path, dict]]:
     """(file, raw entry) for every readable entry of the answer files, with line numbers."""
     for path in sorted(folder.glob("*.yml")):
@@ -88,8 +77,9 @@ def _line(mapping, key: str, *inner: str) -> int:
 
 class _EntryRules:
     def __init__(self, path: Path, raw: dict, store: Optional[AnswerStore], reminder: Dict[str, str],
-                 strict: bool, problems: List[Problem]):
+                 strict: bool, problems: List[Problem], contact: Optional[Dict[str, str]] = None):
         self.path, self.raw, self.store, self.reminder = path, raw, store, reminder
+        self.contact = contact or {}  # the longest {contact} a branch gives, per language
         self.strict, self.problems = strict, problems
         self.id = str(raw.get("id"))
 
@@ -231,7 +221,7 @@ class _EntryRules:
 
     def _composed(self, answer, lang: str, region) -> str:
         values = {"emergency": region.emergency.get(lang, ""), "licensing": region.licensing.get(lang, ""),
-                  "place": region.name.get(lang, ""), "contact": _longest_contact(lang)}
+                  "place": region.name.get(lang, ""), "contact": self.contact.get(lang, "")}
         text = answer.text[lang]
         for name in PLACEHOLDERS:
             text = text.replace("{%s}" % name, values[name])
@@ -245,6 +235,19 @@ def check_answers(paths: ContentPaths, store: Optional[AnswerStore], strict: boo
     problems: List[Problem] = []
     reminder = {lang: strings.get(CLINICIAN_REMINDER, CLINICIAN_REMINDER)
                 for lang, strings in interface_strings(paths).items()}
+    contact = _longest_contact(paths)
     for path, raw in raw_entries(paths.answers):
-        _EntryRules(path, raw, store, reminder, strict, problems).run()
+        _EntryRules(path, raw, store, reminder, strict, problems, contact).run()
     return problems
+
+
+def _longest_contact(paths: ContentPaths) -> Dict[str, str]:
+    """What `{contact}` can become at its longest, per language (the clinic file's own problems
+    are reported by its check; an unreadable file counts as empty here)."""
+    from bot.clinic import read_clinics
+    from bot.clinic_contact import longest_contact_text
+
+    directory = read_clinics(paths.root / "data" / "clinic.yml", [])
+    if directory is None:
+        return {}
+    return {lang: longest_contact_text(lang, directory) for lang in LANGUAGES}

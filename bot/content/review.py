@@ -34,7 +34,7 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from bot import LANGUAGES
 from bot.answer_store import AnswerStore
@@ -76,19 +76,23 @@ class Flagged:
 
 
 @dataclass
-class _Turn:
+class Turn:
+    """One message the person typed, as the bot read and answered it."""
+
     text: str
     intent: Optional[str]
     guess: Optional[str]
     confidence: Optional[float]
     answers: List[str] = field(default_factory=list)
     reasons: List[str] = field(default_factory=list)
+    event_id: Optional[int] = None  # the message's event in the tracker store
+    at: Optional[float] = None  # when it was sent (Unix time)
 
 
 def _events(db: Path, since: Optional[float]) -> Iterator[tuple]:
     connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        query = "SELECT sender_id, type_name, action_name, data FROM events"
+        query = "SELECT id, sender_id, type_name, action_name, data FROM events"
         args: tuple = ()
         if since is not None:
             query += " WHERE timestamp >= ?"
@@ -124,7 +128,7 @@ class FeedbackCount:
     not_helpful: int = 0
 
 
-def _user_turn(data: dict) -> Optional[_Turn]:
+def _user_turn(data: dict) -> Optional[Turn]:
     text = str(data.get("text") or "").strip()
     if not text or text.startswith("/"):  # a button payload is the bot's own text
         return None
@@ -133,7 +137,7 @@ def _user_turn(data: dict) -> Optional[_Turn]:
     confidence = (parse.get("intent") or {}).get("confidence")
     ranking = [r.get("name") for r in parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
     guess = intent if intent != "nlu_fallback" else (ranking[0] if ranking else None)
-    return _Turn(text, intent, guess, confidence if isinstance(confidence, (int, float)) else None)
+    return Turn(text, intent, guess, confidence if isinstance(confidence, (int, float)) else None)
 
 
 def collect(db: Path, since: Optional[dt.date] = None,
@@ -152,28 +156,13 @@ def _scan(db: Path, since: Optional[dt.date],
     start = dt.datetime.combine(since, dt.time(), dt.timezone.utc).timestamp() if since else None
     merged: Dict[tuple, Flagged] = {}
     counts: Dict[str, Dict[str, FeedbackCount]] = defaultdict(lambda: defaultdict(FeedbackCount))
-    conversation, turns = None, []
-    # The conversation's ratings as they stand: a WhatsApp reaction names its `message`, and
-    # a later reaction on that message (or its removal, helpful None) replaces it; widget
-    # ratings have no `message` and each one counts.
-    ratings: Dict[tuple, dict] = {}
 
-    def flush():
-        for feedback in ratings.values():
-            answer, lang = str(feedback.get("answer_id") or "unknown"), str(feedback.get("lang") or "unknown")
-            count = counts[answer][lang]
-            if _negative(feedback):
-                count.not_helpful += 1
-                rated = feedback.get("answer_id")
-                target = next((t for t in reversed(turns) if not rated or rated in t.answers), None)
-                if target is not None and "thumbs-down" not in " ".join(target.reasons):
-                    target.reasons.append(f"thumbs-down on {rated or 'the answer'}")
-            elif _positive(feedback):
-                count.helpful += 1
-        for turn in turns:
-            if not turn.reasons:
-                continue
-            detected = detect_language(turn.text).language or "unknown"
+    def flush(conversation: str, events: list) -> None:
+        result = review_conversation(events, min_confidence)
+        for feedback in result.ratings:
+            count_rating(counts, feedback)
+        for turn in result.flagged():
+            detected = written_form(turn.text)
             text = scrub(turn.text)
             key = (detected, turn.guess or "unknown", normalise_for_matching(text))
             item = merged.get(key)
@@ -187,17 +176,63 @@ def _scan(db: Path, since: Optional[dt.date],
                 if pseudonym(conversation) not in item.conversations:
                     item.conversations.append(pseudonym(conversation))
 
-    for index, (sender, type_name, name, raw) in enumerate(_events(db, start)):
+    conversation, events = None, []
+    for event_id, sender, type_name, name, raw in _events(db, start):
         if sender != conversation:
-            flush()
-            conversation, turns, ratings = sender, [], {}
+            if conversation is not None:
+                flush(conversation, events)
+            conversation, events = sender, []
         try:
             data = json.loads(raw or "{}")
         except ValueError:
             continue
+        events.append((event_id, type_name, name, data if isinstance(data, dict) else {}))
+    if conversation is not None:
+        flush(conversation, events)
+    flagged = sorted(merged.values(), key=lambda f: (f.language, f.intent, -f.times, f.text))
+    return flagged, {answer: dict(by_lang) for answer, by_lang in counts.items()}
+
+
+def written_form(text: str) -> str:
+    """en, ar, ur or roman_ur as the export groups messages ("unknown" when it cannot tell)."""
+    return detect_language(text).language or "unknown"
+
+
+def count_rating(counts: Dict[str, Dict[str, FeedbackCount]], feedback: dict) -> None:
+    answer, lang = str(feedback.get("answer_id") or "unknown"), str(feedback.get("lang") or "unknown")
+    count = counts[answer][lang]
+    if _negative(feedback):
+        count.not_helpful += 1
+    elif _positive(feedback):
+        count.helpful += 1
+
+
+@dataclass
+class ConversationReview:
+    """One conversation as `make review` reads it: every typed message, with the reasons it
+    is worth a look (none for a message handled well), and its ratings as they stand."""
+
+    turns: List[Turn]
+    ratings: List[dict]
+
+    def flagged(self) -> List[Turn]:
+        return [turn for turn in self.turns if turn.reasons]
+
+
+def review_conversation(events: Iterable[Tuple[int, str, Optional[str], dict]],
+                        min_confidence: float = MIN_CONFIDENCE) -> ConversationReview:
+    """Read one conversation's events, oldest first, each as (event id, type name, action
+    name, data as stored). The staff workbench (bot/workbench) reads them the same way."""
+    turns: List[Turn] = []
+    # The conversation's ratings as they stand: a WhatsApp reaction names its `message`, and
+    # a later reaction on that message (or its removal, helpful None) replaces it; widget
+    # ratings have no `message` and each one counts.
+    ratings: Dict[tuple, dict] = {}
+    for event_id, type_name, name, data in events:
         if type_name == "user":
             turn = _user_turn(data)
             if turn is not None:
+                turn.event_id, turn.at = event_id, data.get("timestamp")
                 turns.append(turn)
                 if turn.intent == "nlu_fallback":
                     turn.reasons.append("not understood")
@@ -220,10 +255,14 @@ def _scan(db: Path, since: Optional[dt.date],
         feedback = _feedback(type_name, name, data)
         if feedback is not None:
             message = feedback.get("message")
-            ratings[("message", str(message)) if message else ("event", index)] = feedback
-    flush()
-    flagged = sorted(merged.values(), key=lambda f: (f.language, f.intent, -f.times, f.text))
-    return flagged, {answer: dict(by_lang) for answer, by_lang in counts.items()}
+            ratings[("message", str(message)) if message else ("event", event_id)] = feedback
+    for feedback in ratings.values():
+        if _negative(feedback):
+            rated = feedback.get("answer_id")
+            target = next((t for t in reversed(turns) if not rated or rated in t.answers), None)
+            if target is not None and "thumbs-down" not in " ".join(target.reasons):
+                target.reasons.append(f"thumbs-down on {rated or 'the answer'}")
+    return ConversationReview(turns, list(ratings.values()))
 
 
 def render(items: List[Flagged], db: Path, since: Optional[dt.date],

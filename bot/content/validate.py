@@ -18,6 +18,7 @@ from bot.content.nlu_rules import check_nlu, check_stories, read_domain
 from bot.content.offline_reply import check as check_offline_reply
 from bot.content.paths import ContentPaths
 from bot.clinic import read_clinics
+from bot.credentials import check_credentials
 from bot.content.store_rules import check_coverage, check_lexicon, load_store
 from bot.problems import Problem
 
@@ -66,6 +67,7 @@ def check_all(paths: ContentPaths = None, strict: bool = False, rasa: bool = Tru
     problems += check_catalogs(paths)
     problems += check_lexicon(paths.triggers)
     read_clinics(paths.root / "data" / "clinic.yml", problems)
+    problems += check_credentials(paths.root / "credentials.yml")
     domain = read_domain(paths.domain, problems)
     problems += check_nlu(paths, domain)
     problems += check_stories(paths, domain)

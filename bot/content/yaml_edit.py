@@ -137,6 +137,26 @@ class YamlEditor:
         pad = " " * column
         self._edits.append((start, end, [f"{pad}{key}:", *[pad + line for line in body]]))
 
+    def block_indent(self, mapping, key: str) -> Optional[int]:
+        """The indentation of the first line inside `key`'s block (None when it is empty)."""
+        start, end, _ = self._locate(mapping, key)
+        inner = next((line for line in self.lines[start + 1:end] if line.strip()), None)
+        return None if inner is None else len(inner) - len(inner.lstrip(" "))
+
+    def append_to_block(self, mapping, key: str, lines: List[str]) -> None:
+        """Add `lines` (already indented) after the last line of `key`'s block: a new example
+        at the end of an intent's `examples: |`, a new item at the end of a list."""
+        _, end, _ = self._locate(mapping, key)
+        self._edits.append((end, end, list(lines)))
+
+    def append_at_end(self, lines: List[str]) -> None:
+        """Add `lines` after the file's last non-blank line (a new item of a top-level list
+        written at column 0, such as a new `- intent:` block of an NLU file)."""
+        end = len(self.lines)
+        while end > 0 and not self.lines[end - 1].strip():
+            end -= 1
+        self._edits.append((end, end, list(lines)))
+
     def text(self) -> str:
         lines = list(self.lines)
         # Bottom up, so earlier line numbers stay valid; two additions at one place end up

@@ -70,3 +70,30 @@ def test_the_whatsapp_notices_fill_place_and_contact(store, lang):
     assert store.regions.get("AE").name[lang] in pinned and "998" in pinned
     abroad = compose_reply(store, "system.location_set", lang, None, values={"place": "Ruritania"}).text
     assert "Ruritania" in abroad and store.regions.unknown.emergency[lang] in abroad
+
+
+# ---- the clinic's contact details (issue 14) ---------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "ar", "ur"])
+@pytest.mark.parametrize("answer_id", ["handoff.human", "booking.consultation"])
+def test_asking_for_staff_or_to_book_gives_the_clinics_real_contact(store, answer_id, lang):
+    from datetime import datetime, timezone
+
+    from bot.clinic_contact import clinics, contact_links, contact_text
+
+    now = datetime(2026, 12, 7, 14, 0, tzinfo=timezone.utc)  # Monday: Riyadh open, 17:00 there
+    reply = compose_reply(store, answer_id, lang, "SA", now=now)
+    riyadh = clinics().for_region("SA")
+    assert contact_text(riyadh, lang, now) in reply.text and "{" not in reply.text
+    assert reply.links == contact_links(riyadh, lang)
+    assert [link["url"] for link in reply.links] == [riyadh.tel_link, riyadh.whatsapp_link, riyadh.booking_url]
+    # the links stay apart from the payload buttons: a channel that cannot open them is not confused
+    assert all("url" not in button for button in reply.buttons)
+    assert reply.as_message()["links"] == reply.links
+    # no promise the bot cannot keep: nobody writes back "through this chat"
+    assert "through this chat" not in store.get(answer_id).text["en"]
+
+
+def test_other_answers_carry_no_contact_links(store):
+    assert compose_reply(store, "procedure.pain", "en").links == []
+    assert "links" not in compose_reply(store, "procedure.pain", "en").as_message()

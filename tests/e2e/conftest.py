@@ -1,6 +1,7 @@
 """The real bot: the trained model, the action server and the Rasa server, on free ports."""
 
 import sqlite3
+import time
 import uuid
 from pathlib import Path
 
@@ -9,6 +10,12 @@ import pytest
 from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
 from bot.model import train
 from bot.servers import BotServers, free_port, say
+from tests.support.fake_staff_webhook import FakeStaffWebhook
+
+# The clinic's staff webhook for handoff requests (issue 14): a fake receiver on loopback.
+STAFF_WEBHOOK_SECRET = "e2e-staff-webhook-secret-0123456789"
+# Retries a few tenths of a second apart, so a test sees a request delivered after failures.
+HANDOFF_RETRY_SECONDS = [0.5, 1, 2]
 
 
 class Conversation:
@@ -20,21 +27,40 @@ class Conversation:
         self.metadata = metadata or {}
 
     def say(self, message: str, **metadata):
-        status, body = say(self.servers.webhook, self.sender, message, {**self.metadata, **metadata})
+        # A person typing a test's questions one after another would be told to slow down
+        # (the conversation's own rate limit, tested in test_rate_limits.py); like the widget,
+        # wait as long as the bot asks, then send again.
+        for _ in range(5):
+            status, body = say(self.servers.webhook, self.sender, message, {**self.metadata, **metadata})
+            if status != 429:
+                break
+            time.sleep(float(body.get("retry_after", 1)) if isinstance(body, dict) else 1.0)
         assert status == 200, body
         assert isinstance(body, list) and body, f"no reply to {message!r}"
         return body
 
 
 @pytest.fixture(scope="session")
-def bot(tmp_path_factory) -> BotServers:
+def staff_webhook() -> FakeStaffWebhook:
+    hook = FakeStaffWebhook(STAFF_WEBHOOK_SECRET)
+    yield hook
+    hook.close()
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory, staff_webhook) -> BotServers:
     train()  # once per run: a no-op when `make test` has just trained
     run_dir: Path = tmp_path_factory.mktemp("bot")
     # Every end-to-end test talks from one client address (the red team alone sends 1,100
     # messages): its address limits are lifted; conversations keep theirs. The committed
-    # limits are tested on a bot of their own (test_rate_limits.py).
+    # limits are tested on a bot of their own (test_rate_limits.py). Handoff requests go to
+    # the fake staff webhook.
     servers = BotServers(rasa_port=free_port(), action_port=free_port(), tracker_db=run_dir / "tracker.db",
-                         logs_dir=run_dir / "logs", webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY})
+                         logs_dir=run_dir / "logs",
+                         extra_env={"HANDOFF_WEBHOOK_URL": staff_webhook.url,
+                                    "HANDOFF_WEBHOOK_SECRET": STAFF_WEBHOOK_SECRET},
+                         webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY,
+                                           "handoff": {"retry_seconds": HANDOFF_RETRY_SECONDS}})
     with servers:
         yield servers
 

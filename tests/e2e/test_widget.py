@@ -2,7 +2,7 @@
 
 Each test opens a page the way a visitor would: the bot's demo page, or a clinic's page
 that embeds the widget with one script tag (served to the browser by Playwright, so it
-can carry any `data-` attributes and any origin). Screenshots go to reports/widget/.
+can carry any `data-` attributes and any origin). `make screenshots` writes reports/widget/.
 
 Chromium is not installed by the tests: `make test` installs it (`make browser`). If it is
 missing the tests fail and say so; `WIDGET_TESTS=0` skips them.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import sqlite3
 import threading
@@ -22,7 +23,6 @@ from typing import Dict, List, Optional
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
 from bot import PROJECT_ROOT
 from bot.i18n import WIDGET_STRINGS, interface_text
@@ -176,17 +176,17 @@ class Widget:
         status = self.locator(f".msg.bot >> nth={index} >> .feedback-status")
         status.filter(has_text=ui(lang, "feedback_thanks")).wait_for()
 
-    def screenshot(self, name: str) -> Path:
-        REPORTS.mkdir(parents=True, exist_ok=True)
-        path = REPORTS / name
+    def screenshot(self, name: str, directory: Path = REPORTS) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / name
         self.page.screenshot(path=str(path))
         return path
 
 
-def _clinic_page(attributes: Dict[str, str], script_src: str) -> str:
+def _clinic_page(attributes: Dict[str, str], script_src: str, head: Optional[str] = None) -> str:
     attrs = " ".join(f'{name}="{value}"' for name, value in attributes.items())
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>A clinic</title></head>
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>A clinic</title>{head or ""}</head>
 <body><h1>Clinic</h1><p>Our treatments.</p>
 <script src="{script_src}" {attrs} defer></script></body></html>"""
 
@@ -203,6 +203,7 @@ class ClinicSite:
         import http.server
 
         pages = self.pages = {}
+        page_headers = self.headers = {}
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - http.server's name
@@ -210,6 +211,8 @@ class ClinicSite:
                 self.send_response(200 if body else 404)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in page_headers.get(self.path, {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -221,9 +224,10 @@ class ClinicSite:
         self.origin, self.other_origin = f"http://127.0.0.1:{port}", f"http://localhost:{port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def publish(self, html: str) -> str:
+    def publish(self, html: str, headers: Optional[Dict[str, str]] = None) -> str:
         path = f"/page-{len(self.pages)}.html"
         self.pages[path] = html
+        self.headers[path] = headers or {}
         return path
 
     def close(self):
@@ -238,15 +242,35 @@ def clinic_site():
     site.close()
 
 
+def documented_origins(origin: str) -> str:
+    """credentials.yml with the clinic's origin listed exactly as the README tells a clinic to."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL) if "cors_origins" in b)
+    lines = block.replace("https://www.clinic.example", origin).splitlines()
+    assert lines[0] == "bot.channels.webchat.WebchatInput:", block
+    committed = (PROJECT_ROOT / "credentials.yml").read_text(encoding="utf-8")
+    assert "\n  cors_origins: []\n" in committed
+    return committed.replace("\n  cors_origins: []\n", "\n" + "\n".join(lines[1:]) + "\n")
+
+
+class AsDeployed(BotServers):
+    """The Rasa server started on the credentials file as written, as docs/deploy.md starts it
+    (`make run` rewrites the file first, which hid issue 14's finding 2)."""
+
+    def _rasa_command(self):
+        command = super()._rasa_command()
+        command[command.index("--credentials") + 1] = str(self.credentials)
+        return command
+
+
 @pytest.fixture(scope="module")
 def clinic_bot(bot, clinic_site, tmp_path_factory):
-    """A second Rasa server (same action server) whose credentials list the clinic site's origin."""
+    """A second Rasa server (same action server) whose credentials list the clinic site's origin,
+    written as the README documents it. No staff webhook: handoff gives contact details only."""
     run_dir = tmp_path_factory.mktemp("clinic-bot")
-    credentials = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text(encoding="utf-8"))
-    credentials["bot.channels.webchat.WebchatInput"]["cors_origins"] = [clinic_site.origin]
     path = run_dir / "credentials.yml"
-    path.write_text(yaml.safe_dump(credentials), encoding="utf-8")
-    servers = BotServers(rasa_port=free_port(), action_port=bot.action_port, action_secret=bot.action_secret,
+    path.write_text(documented_origins(clinic_site.origin), encoding="utf-8")
+    servers = AsDeployed(rasa_port=free_port(), action_port=bot.action_port, action_secret=bot.action_secret,
                          tracker_db=run_dir / "tracker.db", logs_dir=run_dir / "logs", credentials=path)
     try:
         servers.start_rasa()
@@ -257,7 +281,7 @@ def clinic_bot(bot, clinic_site, tmp_path_factory):
 
 @pytest.fixture
 def open_widget(browser, bot, request):
-    """open_widget(lang=..., attributes=None, viewport=..., origin=None, server=None) -> Widget.
+    """open_widget(lang=..., attributes=None, viewport=..., origin=None, server=None, headers=None) -> Widget.
 
     attributes None: the bot's own demo page. Otherwise a page with the one script tag and
     those `data-` attributes: on the bot's own origin (served by Playwright), or, with
@@ -268,7 +292,8 @@ def open_widget(browser, bot, request):
     all_requests: List[str] = []
 
     def open_(lang: str = "en", attributes: Optional[Dict[str, str]] = None, viewport: dict = DESKTOP,
-              origin: Optional[str] = None, server: Optional[BotServers] = None, scale: float = 1) -> Widget:
+              origin: Optional[str] = None, server: Optional[BotServers] = None, scale: float = 1,
+              page_html: Optional[str] = None, headers: Optional[Dict[str, str]] = None) -> Widget:
         context = browser.new_context(viewport=viewport, locale=BROWSER_LOCALE[lang],
                                       device_scale_factor=scale)
         contexts.append(context)
@@ -286,8 +311,8 @@ def open_widget(browser, bot, request):
             page.goto(url)
         else:
             site = request.getfixturevalue("clinic_site")
-            html = _clinic_page(attributes, f"{(server or bot).url}/webhooks/webchat/widget.js")
-            page.goto(origin + site.publish(html))
+            html = _clinic_page(attributes, f"{(server or bot).url}/webhooks/webchat/widget.js", page_html)
+            page.goto(origin + site.publish(html, headers))
         return widget
 
     yield open_
@@ -585,8 +610,9 @@ def test_the_server_down_is_said_in_the_conversations_language(open_widget, clin
                          origin=clinic_site.origin, server=clinic_bot).wait_ready()
     widget.open(greeting=False)
     error = widget.wait_for_error()
+    # issue 14, finding 8: on opening nothing was sent, so nothing is said about a message
     assert (error["text"], error["retry"], error["lang"], error["dir"]) == \
-        (ui("ar", "unreachable"), ui("ar", "retry"), "ar", "rtl")
+        (ui("ar", "unreachable_start"), ui("ar", "retry"), "ar", "rtl")
 
     widget.type("هل هو مؤلم؟")
     widget.page.keyboard.press("Enter")
@@ -632,7 +658,7 @@ def test_a_timeout_is_said_and_the_text_kept(open_widget, clinic_site, clinic_bo
                       "data-timeout": "1500"}
         widget = open_widget("ur", attributes, origin=clinic_site.origin, server=clinic_bot).wait_ready()
         widget.open(greeting=False)
-        assert widget.wait_for_error()["text"] == ui("ur", "timeout")
+        assert widget.wait_for_error()["text"] == ui("ur", "timeout_start")
         widget.type("کیا درد ہوتا ہے؟")
         widget.page.keyboard.press("Enter")
         widget.page.wait_for_timeout(300)
@@ -727,6 +753,7 @@ def test_a_reload_keeps_the_conversation_and_new_conversation_starts_over(open_w
 
     before = widget.bot_count()
     widget.locator(".restart").click()
+    widget.locator(".confirm-yes").click()  # issue 14: asked first
     widget.page.wait_for_function(f"() => {ROOT_JS}.querySelectorAll('.msg.bot').length === 1 && "
                                   f"{ROOT_JS}.querySelector('.widget').getAttribute('aria-busy') === 'false'")
     assert widget.bot_messages()[0]["answer_id"] == "chitchat.greet" and before > 1
@@ -850,6 +877,487 @@ def test_a_clinic_embeds_the_widget_with_one_tag(open_widget, clinic_site, clini
     assert other.page.evaluate("document.querySelector('.clinic-chat-widget')") is None
 
 
+# ---- issue 14: a real way to reach staff ---------------------------------------------------------
+
+def _now_utc():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+HANDOFF = {  # lang: (page region, what the visitor writes, what they leave in the form)
+    "en": ("GB", "can I talk to a person?", {"name": "Sarah Jones", "phone": "+44 7700 900123"}),
+    "ar": ("SA", "أريد التحدث مع موظف", {"name": "سارة العتيبي", "phone": "+966 50 123 4567"}),
+    "ur": ("PK", "میں کسی انسان سے بات کرنا چاہتا ہوں", {"name": "عائشہ خان", "email": "ayesha@example.org"}),
+}
+
+
+def _read_text(widget: Widget) -> str:
+    """The last bot bubble's text as it reads, without the screen-reader notes ("opens in a new tab")."""
+    return widget.page.evaluate(f"""() => {{ const bubble = [...{ROOT_JS}.querySelectorAll('.msg.bot .bubble')]
+        .at(-1).cloneNode(true); bubble.querySelectorAll('.sr').forEach(n => n.remove());
+        return bubble.textContent; }}""")
+
+
+def _links(widget: Widget) -> List[List[str]]:
+    return widget.page.evaluate(f"""() => [...[...{ROOT_JS}.querySelectorAll('.msg.bot')].at(-1)
+        .querySelectorAll('a.link')].map(a => [a.getAttribute('href'), a.querySelector('span:not(.sr)').textContent])""")
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "ur"])
+def test_a_visitor_asking_for_a_person_gets_the_clinics_contact_and_can_leave_a_request(
+        open_widget, bot, staff_webhook, lang):
+    """Issue 14, finding 1 and "Done when": real contact details, and a request that reaches staff."""
+    from bot.clinic_contact import clinics, contact_links, contact_text
+
+    region, question, details = HANDOFF[lang]
+    clinic = clinics().for_region(region)
+    widget = open_widget(lang, {"data-locale": lang, "data-region": region}).wait_ready().open()
+    before = _now_utc()
+    reply = widget.say(question)
+    after = _now_utc()
+    assert (reply["answer_id"], reply["lang"]) == ("handoff.human", lang)
+    # the branch's name, phone, WhatsApp, e-mail, booking page and an honest word on whether
+    # staff are there now, worked out in the branch's time zone
+    assert _read_text(widget).endswith((contact_text(clinic, lang, before), contact_text(clinic, lang, after)))
+    assert "through this chat" not in reply["text"]
+    assert _links(widget) == [[link["url"], link["title"]] for link in contact_links(clinic, lang)]
+    assert [href for href, _ in _links(widget)] == [clinic.tel_link, clinic.whatsapp_link, clinic.booking_url]
+
+    # the request: asked for, with consent, then confirmed in the person's language
+    form = widget.locator(".msg.bot >> nth=-1 >> .handoff")
+    assert form.locator(".handoff-form").is_hidden()
+    form.locator(".handoff-open").click()
+    assert form.locator(".handoff-intro").text_content() == ui(lang, "handoff_intro")
+    for name, value in details.items():
+        form.locator(f"input[name={name}]").fill(value)
+    form.locator("input[name=consent]").check()
+    form.locator(".handoff-send").click()
+    done = widget.locator(".msg.bot >> nth=-1 >> .handoff-done")
+    done.wait_for()
+    assert done.text_content() == ui(lang, "handoff_delivered")
+
+    sender = widget.stored()["sender"]
+    delivery = staff_webhook.wait_for(lambda body: body["conversation_id"] == sender)
+    assert delivery, "the staff webhook never got the request"
+    body = delivery["body"]
+    assert (body["name"], body["phone"], body["email"]) == \
+        (details["name"], details.get("phone", ""), details.get("email", ""))
+    assert (body["language"], body["region"], body["clinic"]["id"]) == (lang, region, clinic.id)
+    assert body["consent"] == {"given": True, "text": ui(lang, "handoff_consent"),
+                               "text_en": WIDGET_STRINGS["handoff_consent"]}
+    assert delivery["headers"]["x-handoff-secret"] == bot.env["HANDOFF_WEBHOOK_SECRET"]
+
+    # kept privately; nothing of it in a log, nor in the browser's storage
+    database = Path(bot.env["HANDOFF_DB"])
+    assert database.stat().st_mode & 0o777 == 0o600
+    logs = "".join(p.read_text(encoding="utf-8", errors="replace") for p in bot.logs_dir.glob("*.log*"))
+    stored = json.dumps(widget.stored(), ensure_ascii=False)
+    for value in details.values():
+        assert value not in logs and value not in stored
+    # the outcome survives a reload; the form is not offered twice
+    widget.page.reload()
+    widget.wait_ready()
+    widget.locator(".msg.bot >> nth=-1 >> .handoff-done").wait_for()
+    assert widget.locator(".msg.bot >> nth=-1 >> .handoff-open").count() == 0
+
+
+def test_the_form_says_what_is_missing_and_sends_nothing_until_it_is_right(open_widget, staff_webhook):
+    widget = open_widget("ar", {"data-locale": "ar", "data-region": "SA"}).wait_ready().open()
+    widget.say("أريد التحدث مع موظف")
+    form = widget.locator(".msg.bot >> nth=-1 >> .handoff")
+    form.locator(".handoff-open").click()
+    received = len(staff_webhook.received)
+    status = form.locator(".handoff-status")
+    for fill, expected, invalid in (({}, "handoff_need_name", "name"),
+                                    ({"name": "سارة"}, "handoff_need_contact", "phone"),
+                                    ({"phone": "12"}, "handoff_bad_phone", "phone"),
+                                    ({"phone": "", "email": "sara@"}, "handoff_bad_email", "email"),
+                                    ({"email": "", "phone": "+٩٦٦ ٥٠ ١٢٣ ٤٥٦٧"}, "handoff_need_consent", "consent")):
+        for name, value in fill.items():
+            form.locator(f"input[name={name}]").fill(value)
+        form.locator(".handoff-send").click()
+        assert status.text_content() == ui("ar", expected)
+        assert form.locator(f"input[name={invalid}]").get_attribute("aria-invalid") == "true"
+    assert len(staff_webhook.received) == received, "nothing is sent before the person agreed"
+    form.locator("input[name=consent]").check()
+    form.locator(".handoff-send").click()
+    widget.locator(".msg.bot >> nth=-1 >> .handoff-done").wait_for()
+    sender = widget.stored()["sender"]
+    assert staff_webhook.wait_for(lambda b: b["conversation_id"] == sender)["body"]["phone"] == "+966 50 123 4567"
+
+
+def test_a_request_reaches_staff_once_their_webhook_answers_again(open_widget, staff_webhook):
+    widget = open_widget("en", {"data-region": "GB"}).wait_ready().open()
+    widget.say("can I talk to a person?")
+    staff_webhook.fail_next(2)
+    form = widget.locator(".msg.bot >> nth=-1 >> .handoff")
+    form.locator(".handoff-open").click()
+    form.locator("input[name=name]").fill("Sam Patel")
+    form.locator("input[name=email]").fill("sam@example.org")
+    form.locator("input[name=consent]").check()
+    form.locator(".handoff-send").click()
+    done = widget.locator(".msg.bot >> nth=-1 >> .handoff-done")
+    done.wait_for()
+    assert done.text_content() == ui("en", "handoff_queued"), "kept, and said honestly that it is on its way"
+    sender = widget.stored()["sender"]
+    delivery = staff_webhook.wait_for(lambda b: b["conversation_id"] == sender, timeout=30)
+    assert delivery and delivery["body"]["attempt"] == 3, "delivered by the retries in the background"
+
+
+def test_without_a_staff_webhook_the_answer_gives_the_contact_details_only(open_widget, clinic_site, clinic_bot):
+    """Nothing is promised that is not delivered: no form when no webhook is configured."""
+    widget = open_widget("en", {"data-region": "PK"}, origin=clinic_site.origin, server=clinic_bot)
+    widget.wait_ready().open()
+    reply = widget.say("can I talk to a person?")
+    assert reply["answer_id"] == "handoff.human" and "+92 42 0000 0000" in reply["text"]
+    assert [href for href, _ in _links(widget)][0] == "tel:+924200000000"
+    assert widget.locator(".msg.bot >> nth=-1 >> .handoff").count() == 0
+    sender, key = widget.stored()["sender"], widget.stored()["key"]
+    status, _, body = _post(f"{clinic_bot.url}/webhooks/webchat/handoff",
+                            {"sender": sender, "conversation_key": key, "name": "Sara", "phone": "+92 300 1234567",
+                             "consent": True})
+    assert (status, body["code"]) == (404, "handoff_off")
+
+
+def test_a_contact_request_needs_the_conversations_key_and_a_handoff_answer(bot, conversation):
+    chat = conversation(region="GB")
+    chat.say("does it hurt?")
+    request = {"sender": chat.sender, "name": "Sara", "phone": "+44 7700 900123", "consent": True}
+    status, _, body = _post(f"{bot.url}/webhooks/webchat/handoff", request)
+    assert (status, body["code"]) == (403, "invalid_conversation_key")
+    from bot.servers import conversation_key
+
+    keyed = {**request, "conversation_key": conversation_key(bot.webhook, chat.sender)}
+    status, _, body = _post(f"{bot.url}/webhooks/webchat/handoff", keyed)
+    assert (status, body["code"]) == (404, "no_handoff_answer"), "a conversation never offered staff"
+    status, _, body = _post(f"{bot.url}/webhooks/webchat/handoff", {**keyed, "consent": False})
+    assert (status, body["code"]) == (400, "consent_needed")
+
+
+# ---- issue 14, findings 2-8 ---------------------------------------------------------------------
+
+def test_origins_listed_as_the_readme_shows_start_the_bot_and_let_the_clinics_page_in(
+        open_widget, clinic_site, clinic_bot):
+    """Finding 2: the documented `cors_origins` lines, read by the Rasa server as written."""
+    written = clinic_bot.credentials.read_text(encoding="utf-8")
+    assert f"  cors_origins:\n    - {clinic_site.origin}\n" in written
+    widget = open_widget("en", {}, origin=clinic_site.origin, server=clinic_bot).wait_ready().open()
+    assert widget.bot_messages()[0]["answer_id"] == "chitchat.greet"
+
+
+def _visible(widget: Widget, selector: str, index: int = -1) -> dict:
+    """Where the element is against the conversation's visible area (px from its top)."""
+    return widget.page.evaluate(f"""([selector, index]) => {{ const r = {ROOT_JS};
+        const log = r.querySelector('.log').getBoundingClientRect();
+        const box = [...r.querySelectorAll(selector)].at(index).getBoundingClientRect();
+        return {{top: box.top - log.top, bottom: box.bottom - log.top, height: log.height,
+                 scrolled: r.querySelector('.log').scrollTop}}; }}""", [selector, index])
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "320px"])
+def test_a_long_answer_is_read_from_its_start_and_a_reload_returns_to_the_last_exchange(open_widget, viewport):
+    """Finding 3."""
+    widget = open_widget("en", viewport=viewport).wait_ready().open()
+    widget.say("does it hurt?")
+    reply = widget.say("what are the side effects?")
+    assert reply["answer_id"] == "safety.side_effects"
+    question, answer = _visible(widget, ".msg.user"), _visible(widget, ".msg.bot")
+    assert answer["bottom"] - question["top"] > question["height"], "the exchange is taller than the view"
+    assert 0 <= question["top"] <= 20, f"the question opens the view: {question}"
+    assert answer["top"] < question["height"], "and the answer starts under it"
+
+    widget.page.reload()
+    widget.locator(".panel").wait_for(state="visible")  # on a phone the open panel hides the launcher
+    widget.page.wait_for_timeout(200)
+    question = _visible(widget, ".msg.user")
+    assert question["scrolled"] > 0 and 0 <= question["top"] <= 20, \
+        f"after a reload the last exchange is in view, not the greeting: {question}"
+
+
+@pytest.mark.parametrize("lang, viewport, scale", [
+    ("en", {"width": 740, "height": 360}, 2),   # a phone held sideways
+    ("ur", {"width": 740, "height": 360}, 2),   # Nastaliq needs more line height
+    ("en", {"width": 640, "height": 400}, 2),   # a 1280x800 desktop zoomed to 200%
+], ids=["landscape-en", "landscape-ur", "zoom-200"])
+def test_a_sideways_phone_and_a_200_percent_zoom_leave_room_to_read(open_widget, lang, viewport, scale):
+    """Finding 4: 59 px and 99 px for the conversation before."""
+    widget = open_widget(lang, viewport=viewport, scale=scale).wait_ready().open()
+    widget.say({"en": "what are the side effects?", "ur": "کیا میزوتھراپی میں درد ہوتا ہے؟"}[lang])
+    layout = widget.page.evaluate(f"""() => {{ const r = {ROOT_JS};
+        const box = (s) => r.querySelector(s).getBoundingClientRect();
+        return {{log: box('.log').height, composer: box('.composer').bottom, header: box('.header').top,
+                 send: box('.send').bottom}}; }}""")
+    assert layout["log"] >= 0.5 * viewport["height"], f"the conversation gets half the screen at least: {layout}"
+    assert layout["header"] >= 0 and layout["send"] <= viewport["height"], layout
+
+
+def test_less_than_and_more_than_reach_the_bot_as_typed(open_widget, tracker_events):
+    """Finding 5: "<18 ... >25" was stored as "I am 25, is it safe for us?"."""
+    widget = open_widget("en").wait_ready().open()
+    typed = "I am <18 years old and my sister is >25, is it safe for us?"
+    widget.say(typed)
+    assert widget.user_messages()[-1]["text"] == typed
+    stored = [json.loads(data)["text"] for kind, data in tracker_events(widget.stored()["sender"])
+              if kind == "user"]
+    assert stored[-1] == typed
+
+
+HOSTILE_CSS = ("<style>div, p, span, button, h2, h3 { text-transform: uppercase !important; "
+               "font-style: italic !important; letter-spacing: 3px !important; } "
+               "div { text-transform: uppercase; font-style: italic; }</style>")
+
+
+def test_the_clinics_css_and_its_content_security_policy_leave_the_widget_as_it_is(
+        open_widget, clinic_site, clinic_bot):
+    """Finding 6: `div { text-transform: uppercase }` reached the widget; a page CSP without the
+    bot in style-src left it unstyled."""
+    csp = (f"default-src 'none'; script-src {clinic_bot.url}; connect-src {clinic_bot.url}; "
+           "style-src 'self' 'unsafe-inline'")  # the clinic's own styles only, nothing for the bot
+    widget = open_widget("en", {}, origin=clinic_site.origin, server=clinic_bot, page_html=HOSTILE_CSS,
+                         headers={"Content-Security-Policy": csp}).wait_ready()
+    assert widget.page.evaluate("getComputedStyle(document.querySelector('p')).textTransform") == "uppercase", \
+        "the page's own CSS applies to the page"
+    widget.open()
+    looks = widget.page.evaluate(f"""() => {{ const r = {ROOT_JS};
+        const s = (sel) => getComputedStyle(r.querySelector(sel));
+        return {{transform: s('.msg.bot .bubble').textTransform, style: s('.msg.bot .bubble').fontStyle,
+                 spacing: s('.title').letterSpacing, launcher: s('.launcher').position,
+                 background: s('.send').backgroundColor, panel: s('.panel').position,
+                 radius: s('.msg.bot .bubble').borderTopRightRadius}}; }}""")
+    assert looks == {"transform": "none", "style": "normal", "spacing": "normal", "launcher": "fixed",
+                     "background": "rgb(11, 85, 99)", "panel": "fixed", "radius": "14px"}, looks
+    assert not [line for line in widget.console if "Content Security Policy" in line], widget.console
+
+
+@pytest.mark.parametrize("lang, region, text, numbers", [
+    ("en", "GB", "my face is swollen and hot since the injections", ["999", "111"]),
+    ("ar", "SA", "أشعر بضيق في التنفس وتورم في الوجه بعد جلسة الميزوثيرابي", ["997", "911"]),
+])
+def test_an_urgent_reply_has_a_heading_is_announced_at_once_and_its_numbers_can_be_called(
+        open_widget, lang, region, text, numbers):
+    """Finding 7: only an amber border before."""
+    widget = open_widget(lang, {"data-locale": lang, "data-region": region}).wait_ready().open()
+    reply = widget.say(text)
+    assert reply["answer_id"] == "safety.urgent"
+    urgent = widget.page.evaluate(f"""() => {{ const r = {ROOT_JS};
+        const m = [...r.querySelectorAll('.msg.bot')].at(-1);
+        const h = m.querySelector('h3.urgent-heading');
+        return {{heading: h && h.textContent, icon: !!(h && h.querySelector('svg')),
+                 calls: [...m.querySelectorAll('.bubble a.call')].map(a => a.getAttribute('href')),
+                 alert: r.querySelector('[role=alert]').textContent,
+                 live: r.querySelector('[role=alert]').getAttribute('aria-live')}}; }}""")
+    assert urgent["heading"] == ui(lang, "urgent_heading") and urgent["icon"]
+    assert urgent["calls"] == [f"tel:{n}" for n in numbers]
+    assert urgent["live"] == "assertive"
+    widget.page.wait_for_function(f"() => {ROOT_JS}.querySelector('[role=alert]').textContent.length > 0")
+    alert = widget.page.evaluate(f"() => {ROOT_JS}.querySelector('[role=alert]').textContent")
+    assert alert.startswith(ui(lang, "urgent_heading")) and numbers[0] in alert
+
+
+def _hold_next(widget: Widget) -> list:
+    """Hold the next message on its way to the bot (the test lets it go): a slow answer."""
+    held: list = []
+
+    def hold(route):
+        if not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    widget.page.route("**/webhooks/webchat/webhook", hold)
+    return held
+
+
+def _release(widget: Widget, held: list) -> None:
+    for _ in range(200):
+        if held:
+            break
+        widget.page.wait_for_timeout(25)
+    held[0].continue_()
+
+
+def test_a_reply_that_arrives_while_the_panel_is_closed_marks_the_launcher(open_widget):
+    """Finding 8: no unread mark, even for an urgent reply."""
+    widget = open_widget("en", {"data-region": "GB"}).wait_ready().open()
+    launcher = widget.locator(".launcher")
+    for text, label, urgent in (("does it hurt?", "open_unread", False),
+                                ("my face is swollen and hot since the injections", "open_urgent", True)):
+        held = _hold_next(widget)
+        before = widget.bot_count()
+        widget.type(text)
+        widget.page.keyboard.press("Enter")
+        widget.locator(".close").click()
+        _release(widget, held)
+        widget.page.wait_for_function(f"(n) => {ROOT_JS}.querySelectorAll('.msg.bot').length > n", arg=before)
+        widget.page.unroute("**/webhooks/webchat/webhook")
+        assert launcher.get_attribute("aria-label") == ui("en", label)
+        badge = widget.locator(".launcher .badge")
+        assert badge.is_visible() and badge.text_content() == "1"
+        assert ("urgent" in (badge.get_attribute("class") or "")) is urgent
+        widget.page.reload()  # the mark survives a reload, like the conversation
+        widget.wait_ready()
+        assert widget.locator(".launcher").get_attribute("aria-label") == ui("en", label)
+        launcher.click()
+        widget.locator(".panel").wait_for(state="visible")
+        assert badge.is_hidden() and launcher.get_attribute("aria-label") == ui("en", "close")
+
+
+def test_a_long_paste_is_kept_whole_and_the_limit_explained(open_widget):
+    """Finding 8: over 2,000 characters were cut silently mid-word."""
+    widget = open_widget("en").wait_ready().open()
+    pasted = " ".join(["mesotherapy"] * 200)  # 2,399 characters
+    widget.type(pasted)
+    assert widget.locator("textarea").input_value() == pasted, "nothing is cut"
+    limit = widget.locator(".limit")
+    assert limit.is_visible() and limit.text_content() == \
+        ui("en", "too_long_count").format(count="2,399", limit="2,000")
+    assert widget.locator("textarea").get_attribute("aria-invalid") == "true"
+    sent = len([url for url in widget.requests if url.endswith("/webhook")])
+    widget.page.keyboard.press("Enter")
+    widget.page.wait_for_timeout(300)
+    assert len([url for url in widget.requests if url.endswith("/webhook")]) == sent, "not sent while too long"
+    assert widget.locator("textarea").input_value() == pasted
+    widget.type(pasted[:1990])
+    assert limit.is_hidden()
+    before = widget.bot_count()
+    widget.page.keyboard.press("Enter")
+    widget.wait_for_bot(before)
+
+
+def test_visitors_bubbles_carry_their_language_roman_urdu_included(open_widget):
+    """Finding 8: no `lang` on the person's bubbles; Roman Urdu was drawn in the Urdu (Nastaliq) face."""
+    widget = open_widget("en").wait_ready().open()
+    for text in ("does it hurt?", "هل هو مؤلم؟", "کیا درد ہوتا ہے؟", "mesotherapy ke kitne sessions lagte hain"):
+        widget.say(text)
+    assert [m["lang"] for m in widget.user_messages()] == ["en", "ar", "ur", "ur-Latn"]
+    english, roman = _fonts(widget, ".msg.user .bubble", 0), _fonts(widget, ".msg.user .bubble", 3)
+    assert roman[0] == english[0] != "Noto Nastaliq Urdu", (english, roman)
+    assert _fonts(widget, ".msg.user .bubble", 2)[0] == "Noto Nastaliq Urdu"
+
+
+def test_try_again_after_an_unanswered_message_stores_it_once(open_widget, bot, tracker_events):
+    """Finding 8: "Try again" after a 503 stored the message twice."""
+    widget = open_widget("en").wait_ready().open()
+    try:
+        bot.stop_process("actions")  # the action server is down: the bot keeps the message, cannot answer
+        widget.type("how many sessions do I need?")
+        widget.page.keyboard.press("Enter")
+        error = widget.wait_for_error()
+        assert (error["code"], error["text"]) == ("not_answered", ui("en", "not_answered"))
+        assert [m["text"] for m in widget.user_messages()] == ["how many sessions do I need?"], \
+            "the message stays: the bot has it"
+        assert widget.locator("textarea").input_value() == ""
+    finally:
+        bot.start_actions()
+    before = widget.bot_count()
+    widget.locator(".retry").click()
+    assert widget.wait_for_bot(before)["answer_id"] == "procedure.sessions"
+    users = [json.loads(data)["text"] for kind, data in tracker_events(widget.stored()["sender"]) if kind == "user"]
+    assert users.count("how many sessions do I need?") == 1, users
+    assert [m["text"] for m in widget.user_messages()] == ["how many sessions do I need?"]
+    # and the conversation goes on as before
+    assert widget.say("does it hurt?")["answer_id"] == "procedure.pain"
+
+
+def test_a_message_typed_while_waiting_is_shown_and_sent_after_the_answer(open_widget):
+    """Finding 8: input during a pending reply was ignored silently."""
+    widget = open_widget("en").wait_ready().open()
+    held = _hold_next(widget)
+    widget.type("does it hurt?")
+    widget.page.keyboard.press("Enter")
+    widget.type("how many sessions do I need?")
+    widget.page.keyboard.press("Enter")
+    queued = widget.locator(".msg.user.queued")
+    assert queued.is_visible() and queued.locator(".queued-label").text_content() == ui("en", "queued")
+    assert widget.locator("textarea").input_value() == ""
+    _release(widget, held)
+    widget.page.wait_for_function(f"""() => {{ const r = {ROOT_JS};
+        return r.querySelectorAll('.msg.bot').length >= 3 && !r.querySelector('.msg.user.queued')
+               && r.querySelector('.widget').getAttribute('aria-busy') === 'false'; }}""")
+    assert [m["answer_id"] for m in widget.bot_messages()[1:]] == ["procedure.pain", "procedure.sessions"]
+    assert [m["text"] for m in widget.user_messages()] == ["does it hurt?", "how many sessions do I need?"]
+
+
+def test_new_conversation_asks_first_and_keeps_its_name_on_a_phone(open_widget):
+    """Finding 8: it erased without confirmation and was an unlabelled icon on phones."""
+    widget = open_widget("en", viewport=PHONE).wait_ready().open()
+    widget.say("does it hurt?")
+    label = widget.page.evaluate(f"""() => {{ const l = {ROOT_JS}.querySelector('.restart .label');
+        const box = l.getBoundingClientRect(); return {{text: l.textContent, width: box.width,
+        clipped: getComputedStyle(l).clip !== 'auto'}}; }}""")
+    assert label["text"] == ui("en", "new_conversation") and label["width"] > 40 and not label["clipped"], label
+    sender, shown = widget.stored()["sender"], widget.bot_messages()
+    widget.locator(".restart").click()
+    confirm = widget.locator(".confirm")
+    assert confirm.is_visible() and confirm.locator(".confirm-text").text_content() == \
+        ui("en", "new_conversation_confirm")
+    assert widget.focused() == "confirm-no", "the safe choice has the focus"
+    widget.page.keyboard.press("Enter")
+    assert confirm.is_hidden() and widget.stored()["sender"] == sender and widget.bot_messages() == shown
+    widget.locator(".restart").click()
+    widget.locator(".confirm-yes").click()
+    widget.page.wait_for_function(f"() => {ROOT_JS}.querySelectorAll('.msg.bot').length === 1 && "
+                                  f"{ROOT_JS}.querySelector('.widget').getAttribute('aria-busy') === 'false'")
+    assert widget.stored()["sender"] != sender and widget.user_messages() == []
+
+
+def test_a_clinics_own_script_may_post_json_after_a_preflight(open_widget, clinic_site, clinic_bot):
+    """Finding 8: OPTIONS answered a literal `content-type: None` and no CORS headers."""
+    widget = open_widget("en", {}, origin=clinic_site.origin, server=clinic_bot).wait_ready()
+    result = widget.page.evaluate("""async (url) => {
+        try {
+            const resp = await fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'},
+                body: JSON.stringify({sender: 'web-preflight-1', message: 'does it hurt?'})});
+            return {status: resp.status, body: await resp.json()};
+        } catch (e) { return {error: String(e)}; } }""", clinic_bot.webhook)
+    assert result.get("status") == 200 and result["body"][0]["answer_id"] == "procedure.pain", result
+    preflight = widget.page.request.fetch(clinic_bot.webhook, method="OPTIONS", headers={
+        "Origin": clinic_site.origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    headers = preflight.headers
+    assert preflight.status == 204 and "content-type" not in headers, headers
+    assert headers["access-control-allow-origin"] == clinic_site.origin
+    assert "content-type" in headers["access-control-allow-headers"].lower()
+
+
+def test_the_demo_page_answers_head_and_varies_by_what_is_accepted(open_widget, bot):
+    """Finding 8: HEAD got 405 and `Vary` omitted `Accept` (a cache could serve the page to a health check)."""
+    widget = open_widget("en")
+    page = widget.page.request.head(f"{bot.url}/webhooks/webchat/", headers={"Accept": "text/html"})
+    assert page.status == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.body() == b""
+    health = widget.page.request.get(f"{bot.url}/webhooks/webchat/", headers={"Accept": "application/json"})
+    assert health.json()["status"] == "ok"
+    for response in (page, health):
+        vary = {v.strip().lower() for v in response.headers["vary"].split(",")}
+        assert {"accept", "origin"} <= vary, response.headers
+
+
+def test_the_widget_loads_its_files_compressed_and_at_the_same_time(open_widget):
+    """Finding 8: widget files loaded one after another, uncompressed."""
+    widget = open_widget("en", {}).wait_ready()  # a clinic's page on the bot's own origin
+    held, requested = [], []
+    widget.page.route("**/webhooks/webchat/strings.json", lambda route: held.append(route))
+    widget.page.on("request", lambda r: requested.append(r.url.rsplit("/", 1)[-1]))
+    widget.page.reload()
+    for _ in range(200):
+        if held and "widget.css" in requested:
+            break
+        widget.page.wait_for_timeout(25)
+    parallel = bool(held) and "widget.css" in requested
+    for route in held:
+        route.continue_()
+    widget.page.unroute("**/webhooks/webchat/strings.json")
+    assert parallel, f"the styles are asked for while the strings are still on their way: {requested}"
+    widget.wait_ready()
+    sizes = widget.page.evaluate("""() => performance.getEntriesByType('resource')
+        .filter(e => /\\/(widget\\.js|widget\\.css|strings\\.json)$/.test(e.name))
+        .map(e => [e.name.split('/').pop(), e.encodedBodySize, e.decodedBodySize])""")
+    assert sorted(name for name, _, _ in sizes) == ["strings.json", "widget.css", "widget.js"], sizes
+    assert all(0 < encoded < decoded / 2 for _, encoded, decoded in sizes), f"sent compressed: {sizes}"
+
+
 # ---- screenshots for the README --------------------------------------------------------------
 
 QUESTIONS = {"en": "does it hurt?",
@@ -858,14 +1366,19 @@ QUESTIONS = {"en": "does it hurt?",
 
 
 @pytest.mark.parametrize("lang", ["en", "ar", "ur"])
-def test_screenshots(open_widget, lang):
+def test_screenshots(open_widget, lang, tmp_path):
+    """`make screenshots`: a question answered and rated, then a request for a person (the
+    clinic's contact, its buttons and the contact form), as the visitor sees the last exchange.
+    Written to reports/widget/ (in git, linked from the README) only by `make screenshots`."""
+    directory = REPORTS if os.environ.get("WIDGET_SCREENSHOTS") == "1" else tmp_path
     for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        # the demo page; the browser's locale (en-GB, ar-SA, ur-PK) gives the region and its branch
         widget = open_widget(lang, viewport=viewport, scale=2 if size == "phone" else 1).wait_ready().open()
         reply = widget.say(QUESTIONS[lang])
         assert reply["lang"] == lang and reply["answer_id"] == "procedure.pain"
         widget.locator(".msg.bot >> nth=1 >> .thumb.yes").click()
         widget.wait_for_thanks(1, lang)
-        widget.page.evaluate(f"{ROOT_JS}.querySelector('.log').scrollTop = 1e6")
+        assert widget.say(HANDOFF[lang][1])["answer_id"] == "handoff.human"
         widget.locator("textarea").blur()
-        path = widget.screenshot(f"widget-{lang}-{size}.png")
+        path = widget.screenshot(f"widget-{lang}-{size}.png", directory)
         assert path.stat().st_size > 10_000

@@ -16,9 +16,18 @@ def test_a_good_request():
     parsed = parse_request(_body(sender="abc-123", message="does it hurt?",
                                  metadata={"locale": "ar-SA", "region": "sa", "x": "dropped"}), 2000)
     assert parsed == {"sender": "abc-123", "text": "does it hurt?", "metadata": {"locale": "ar-SA", "region": "SA"},
-                      "conversation_key": None}
+                      "conversation_key": None, "message_id": None, "retry": False}
     keyed = parse_request(_body(sender="abc-123", message="ok", conversation_key="Ab_-09"), 2000)
     assert keyed["conversation_key"] == "Ab_-09"
+
+
+def test_a_message_sent_again_keeps_its_id():
+    """The widget's "Try again" sends the same message_id with retry: true (bot/channels/_resend.py)."""
+    again = parse_request(_body(sender="abc", message="ok", message_id="0123abcd" * 4, retry=True), 2000)
+    assert (again["message_id"], again["retry"]) == ("0123abcd" * 4, True)
+    # retry means nothing without an id: there is nothing to look up
+    assert parse_request(_body(sender="abc", message="ok", retry=True), 2000)["retry"] is False
+    assert parse_request(_body(sender="abc", message="ok", message_id="abcdefgh", retry="yes"), 2000)["retry"] is False
 
 
 @pytest.mark.parametrize("body, code", [
@@ -46,6 +55,9 @@ def test_a_good_request():
     (_body(sender="WA-x", message="hi"), "invalid_sender"),
     (_body(sender="abc", message="hi", conversation_key="not a key!"), "invalid_conversation_key"),
     (_body(sender="abc", message="hi", conversation_key=5), "invalid_conversation_key"),
+    (_body(sender="abc", message="hi", message_id="short"), "invalid_message_id"),
+    (_body(sender="abc", message="hi", message_id="<script>alert(1)</script>"), "invalid_message_id"),
+    (_body(sender="abc", message="hi", message_id=12345678), "invalid_message_id"),
 ])
 def test_bad_requests_are_refused_with_a_reason(body, code):
     with pytest.raises(BadRequest) as err:
@@ -63,6 +75,21 @@ def test_markup_and_control_characters_are_removed():
     assert clean_user_text("<b>does</b> it\x00 hurt?<script>x</script>") == "does it hurt? x"
     assert clean_user_text("&lt;img src=x onerror=alert(1)&gt; hi") == "hi"
     assert clean_user_text("هل\u200f يؤلم") == "هل\u200f يؤلم"  # bidi marks are text, not markup
+    assert clean_user_text("<img/src=x onerror=alert(1)>ok <!-- note --> <a href='x'>link</a>") == "ok link"
+
+
+@pytest.mark.parametrize("text", [
+    "I am <18 years old and my sister is >25, is it safe for us?",  # issue 14, finding 5
+    "is it ok if I am < 18?",
+    "3<5 and 7>2",
+    "i <3 my clinic >_<",
+    "عمري <18 سنة وأختي >25",
+    "meri umar <18 hai",
+])
+def test_comparison_signs_are_words_not_markup(text):
+    """Only a real tag ("<" and a letter, "/" or "!", up to ">") is markup: "<18" and ">25" stay."""
+    assert clean_user_text(text) == text
+    assert clean_user_text(text.replace("<", "&lt;").replace(">", "&gt;")) == text
 
 
 def test_words_that_only_look_like_commands_are_messages():
@@ -73,3 +100,29 @@ def test_words_that_only_look_like_commands_are_messages():
                         ('/ask_topic{"topic":"procedure.pain"} my face is swollen',
                          'ask_topic{"topic":"procedure.pain"} my face is swollen')):
         assert parse_request(_body(sender="abc", message=text), 2000)["text"] == words
+
+
+def test_link_buttons_come_first_and_only_safe_ones():
+    """The clinic's phone, WhatsApp and booking page are `url` buttons (docs/webchat-channel.md)."""
+    import asyncio
+
+    from bot.channels.webchat import WebchatOutput
+
+    message = {"text": "Call us", "kind": "handoff", "answer_id": "handoff.human", "lang": "en",
+               "buttons": [{"title": "Book a consultation", "payload": "/ask_topic{\"topic\":\"booking.consultation\"}"}],
+               "links": [{"title": "Call the clinic", "url": "tel:+442079460000"},
+                         {"title": "Message on WhatsApp", "url": "https://wa.me/447700900000"},
+                         {"title": "Evil", "url": "javascript:alert(1)"}, "not a link"]}
+    for contact_form in (True, False):
+        output = WebchatOutput(contact_form=contact_form)
+        asyncio.run(output.send_response("web-1", dict(message)))
+        sent = output.messages[0]
+        assert sent["buttons"] == [{"title": "Call the clinic", "url": "tel:+442079460000"},
+                                   {"title": "Message on WhatsApp", "url": "https://wa.me/447700900000"},
+                                   {"title": "Book a consultation",
+                                    "payload": "/ask_topic{\"topic\":\"booking.consultation\"}"}]
+        # the contact form is offered under a handoff reply only when staff can receive it
+        assert sent.get("contact_form", False) is contact_form
+    output = WebchatOutput(contact_form=True)
+    asyncio.run(output.send_response("web-1", {"text": "x", "kind": "answer"}))
+    assert "contact_form" not in output.messages[0] and "buttons" not in output.messages[0]

@@ -171,3 +171,13 @@ def test_the_feedback_slot_is_declared_and_never_steers_the_dialogue():
 
     slot = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["slots"][FEEDBACK_SLOT]
     assert slot["type"] == "any" and slot["influence_conversation"] is False
+
+
+@pytest.mark.parametrize("header, gzip", [
+    ("gzip, deflate, br", True), ("br;q=1.0, gzip;q=0.8", True), ("*", True), ("gzip;q=0", False),
+    ("identity", False), ("", False), (None, False),
+])
+def test_files_are_compressed_for_browsers_that_accept_it(header, gzip):
+    from bot.channels._widget_routes import accepts_gzip
+
+    assert accepts_gzip(header) is gzip

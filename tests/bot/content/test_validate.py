@@ -96,8 +96,8 @@ def test_a_link_in_one_language_only_is_an_error(project):
 
 def test_a_phone_number_must_be_the_same_in_every_language(project):
     path = project.answers / "conversation.yml"
-    edit(path, "You can also call the clinic during its opening hours.",
-         "You can also call the clinic on +44 20 7946 0000 during its opening hours.")
+    edit(path, "a member of the clinic's staff can help you.",
+         "a member of the clinic's staff can help you on +44 20 7946 0000.")
     _find(_check(project), path, "phone numbers differ between languages")
 
 
@@ -352,3 +352,16 @@ def test_an_example_line_without_a_dash_is_an_error(project):
 def test_an_unreadable_safety_lexicon_is_an_error(project):
     project.triggers.write_text("urgent_always: [\n", encoding="utf-8")
     _find(_check(project), project.triggers, "the safety lexicon cannot be read")
+
+
+def test_an_origin_list_rasa_cannot_read_is_an_error_with_its_line(project):
+    """Issue 14, finding 2: `cors_origins: [https://a, https://b]` stops `rasa run` (ruamel.yaml)."""
+    path = project.root / "credentials.yml"
+    edit(path, "  cors_origins: []", "  cors_origins: [https://www.clinic.example, https://clinic.example]")
+    problems = [p for p in check_all(project, rasa=False) if p.path == path]
+    assert [(p.line, p.severity) for p in problems] == [(line_of(path, "cors_origins: [https"), "error")]
+    assert "Rasa cannot read this file" in problems[0].message and "one entry per line" in problems[0].message
+    edit(path, "  cors_origins: [https://www.clinic.example, https://clinic.example]",
+         "  cors_origins:\n    - https://www.clinic.example\n    - clinic.example")
+    problems = [p for p in check_all(project, rasa=False) if p.path == path]
+    assert len(problems) == 1 and "'clinic.example' is not an origin" in problems[0].message
