@@ -51,6 +51,7 @@ def test_a_greeting_before_a_question_gets_the_questions_answer(conversation, fo
 @pytest.mark.parametrize("form, message", [
     ("en", "hello"), ("en", "hi"), ("en", "good evening"), ("ar", "مرحبا"), ("ar", "السلام عليكم"),
     ("ur", "السلام علیکم"), ("roman_ur", "aoa"), ("roman_ur", "salam"),
+    ("en", "/greet"),  # what the widget sends when it opens
 ])
 def test_a_plain_greeting_is_a_greeting(conversation, form, message):
     replies = conversation().say(message)
