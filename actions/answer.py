@@ -13,7 +13,7 @@ from actions.turn import turn_from_tracker
 from bot.answer_store import AnswerStore
 from bot.clinic_contact import clinics
 from bot.dialogue import decide
-from bot.replies import compose_reply
+from bot.replies import compose_reply, replies_for_several_questions
 from bot.safety import SafetyGuard
 from bot.settings import strict_mode
 
@@ -37,10 +37,11 @@ class ActionAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         decision = decide(STORE, turn_from_tracker(tracker), GUARD)
-        reply = compose_reply(STORE, decision.answer_id, decision.language, decision.region,
-                              decision.also_regions)
+        replies = [compose_reply(STORE, answer_id, decision.language, decision.region, decision.also_regions)
+                   for answer_id in decision.answer_ids]
         if decision.guard:
             logger.info("safety: %s -> %s", decision.guard, decision.answer_id)
-        dispatcher.utter_message(**reply.as_message())
+        for reply in replies_for_several_questions(replies):
+            dispatcher.utter_message(**reply.as_message())
         return [SlotSet("language", decision.language), SlotSet("region", decision.region),
                 SlotSet("named_region", decision.named_region)]

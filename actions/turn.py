@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 
 from bot.dialogue import Turn
 from bot.language import Detection
+from bot.questions import parts_from
 from bot.safety import SafetyVerdict
 
 
@@ -43,4 +44,5 @@ def turn_from_tracker(tracker: Tracker) -> Turn:
         named_region=tracker.get_slot("named_region"),
         safety=SafetyVerdict.from_dict(latest.get("safety")),
         detected=_detection(latest.get("language")),
+        questions=parts_from(latest.get("questions")),
     )

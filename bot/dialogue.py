@@ -8,12 +8,13 @@ come from the NLU pipeline (bot/nlu/): they are read here, not worked out again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from bot import LANGUAGES
 from bot.answer_store import AnswerStore
 from bot.language import Detection, choose_reply_language, detect_language, requested_language
 from bot.payloads import button_press
+from bot.questions import Part, answers_for_parts
 from bot.safety import PERSONAL_INTENT, URGENT_INTENT, SafetyClass, SafetyGuard, SafetyVerdict, decide_safety
 
 URGENT_ID = "safety.urgent"
@@ -41,6 +42,7 @@ class Turn:
     named_region: Optional[str] = None  # a region the person named or pinned earlier
     safety: Optional[SafetyVerdict] = None  # published by the NLU pipeline (None: a button press)
     detected: Optional[Detection] = None  # the language the NLU pipeline detected
+    questions: Tuple[Part, ...] = ()  # its questions, when it asks several (bot/questions.py)
 
     @property
     def is_button(self) -> bool:
@@ -50,12 +52,17 @@ class Turn:
 
 @dataclass(frozen=True)
 class Decision:
-    answer_id: str
+    answer_id: str  # the first (or only) answer
     language: str
     region: Optional[str]
     also_regions: Tuple[str, ...] = ()
     named_region: Optional[str] = None
     guard: Optional[str] = None  # "urgent" / "personal" when the safety layer decided
+    answer_ids: Tuple[str, ...] = ()  # every answer, in order: one per question asked
+
+    def __post_init__(self) -> None:
+        if not self.answer_ids:
+            object.__setattr__(self, "answer_ids", (self.answer_id,))
 
 
 def _language(turn: Turn) -> str:
@@ -100,8 +107,20 @@ def _answer_id(store: AnswerStore, turn: Turn, verdict: Optional[SafetyVerdict])
     return answer_id
 
 
+def _answer_ids(store: AnswerStore, turn: Turn, verdict: Optional[SafetyVerdict]) -> List[str]:
+    """One answer per question of the message; the whole message's answer when it asks one.
+
+    A message the safety layer escalated is never answered in parts: the safety reply alone.
+    A part it escalates on its own comes first (bot/questions.py).
+    """
+    whole = _answer_id(store, turn, verdict)
+    if whole in (URGENT_ID, REDIRECT_ID) or turn.is_button or turn.intent == "switch_language":
+        return [whole]
+    return answers_for_parts(turn.questions, store, _VERDICT_ANSWER) or [whole]
+
+
 def decide(store: AnswerStore, turn: Turn, guard: SafetyGuard) -> Decision:
-    """The answer, language and region for this turn.
+    """The answers, language and region for this turn.
 
     Urgent beats personal, personal beats any information answer, and a safety intent
     predicted by the model is never downgraded.
@@ -115,9 +134,9 @@ def decide(store: AnswerStore, turn: Turn, guard: SafetyGuard) -> Decision:
         pin_region=turn.metadata.get("pin_region"),
     )
     verdict = safety_of(turn, guard)
-    answer_id = _answer_id(store, turn, verdict)
-    return Decision(answer_id, _language(turn), choice.primary, choice.also, choice.named,
-                    verdict.verdict.value if verdict and verdict.verdict else None)
+    answer_ids = _answer_ids(store, turn, verdict)
+    return Decision(answer_ids[0], _language(turn), choice.primary, choice.also, choice.named,
+                    verdict.verdict.value if verdict and verdict.verdict else None, tuple(answer_ids))
 
 
 __all__ = ["Turn", "Decision", "decide", "detect_language", "safety_of"]

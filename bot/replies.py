@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Dict, List, Mapping, Optional, Sequence
 
@@ -110,3 +110,12 @@ def compose_reply(store: AnswerStore, answer_id: str, lang: str, region: Optiona
         buttons=buttons,
         links=links,
     )
+
+
+def replies_for_several_questions(replies: Sequence[Reply]) -> List[Reply]:
+    """Answers to several questions of one message, sent one after the other.
+
+    Follow-up buttons only under the last one: one row of buttons, where the person reads
+    last, rather than a row under every answer; the medical answers keep their clinician line.
+    """
+    return [replace(r, buttons=[]) for r in replies[:-1]] + list(replies[-1:])

@@ -9,7 +9,9 @@ from bot.evaluate import SAFETY_INTENTS, held_out_reports, language_id_report
 from bot.model import train
 
 pytestmark = pytest.mark.slow
-MIN_ACCURACY = 0.90
+# What the model reached on tests/nlu when the gate was last raised (2026-12-05: en 0.944,
+# ar 0.958, ur 0.960, roman_ur 0.989), minus two points: a change that loses one language fails.
+MIN_ACCURACY = {"en": 0.924, "ar": 0.938, "ur": 0.940, "roman_ur": 0.969}
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def test_every_language_is_held_out(reports):
 @pytest.mark.parametrize("lang", ["en", "ar", "ur", "roman_ur"])
 def test_held_out_intent_accuracy(reports, lang):
     report = reports[lang]
-    assert report["accuracy"] >= MIN_ACCURACY, (report["accuracy"], report["misses"])
+    assert report["accuracy"] >= MIN_ACCURACY[lang], (report["accuracy"], report["misses"])
 
 
 @pytest.mark.parametrize("lang", ["en", "ar", "ur", "roman_ur"])

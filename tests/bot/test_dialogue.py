@@ -108,3 +108,44 @@ def test_not_understood_about_treatment_gets_the_safety_net(store):
                    safety=vague).answer_id == "fallback.safety_net"
     assert _decide(store, text="qwzx plorb", intent="nlu_fallback",
                    safety=SafetyVerdict(None)).answer_id == "fallback.not_understood"
+
+
+def _parts(*items):
+    from bot.questions import Part
+
+    return tuple(Part(text, intent, 0.9, verdict) for text, intent, verdict in items)
+
+
+def test_each_question_of_a_message_gets_its_answer_in_order(store):
+    from bot.safety import SafetyVerdict
+
+    d = _decide(store, text="does it hurt and how many sessions", intent="ask_pain", safety=SafetyVerdict(None),
+                questions=_parts(("does it hurt", "ask_pain", None), ("how many sessions", "ask_sessions", None)))
+    assert d.answer_ids == ("procedure.pain", "procedure.sessions") and d.answer_id == "procedure.pain"
+
+
+def test_a_greeting_before_a_question_gets_the_questions_answer(store):
+    from bot.safety import SafetyVerdict
+
+    d = _decide(store, text="hi there, how much is it", intent="greet", safety=SafetyVerdict(None),
+                questions=_parts(("how much is it", "ask_cost", None)))
+    assert d.answer_ids == ("booking.cost",)
+
+
+def test_a_message_the_safety_layer_escalated_is_never_answered_in_parts(store):
+    from bot.safety import SafetyClass, SafetyVerdict
+
+    urgent = SafetyVerdict(SafetyClass.URGENT, by=("classifier",))
+    d = _decide(store, text="my lips are swelling and how much is the next session", intent="ask_cost",
+                safety=urgent, questions=_parts(("my lips are swelling", "ask_side_effects", None),
+                                                ("how much is the next session", "ask_cost", None)))
+    assert d.answer_ids == ("safety.urgent",)
+
+
+def test_parts_nobody_is_sure_of_leave_the_whole_messages_answer(store):
+    from bot.questions import Part
+    from bot.safety import SafetyVerdict
+
+    d = _decide(store, text="hmm and so what", intent="ask_what_is", safety=SafetyVerdict(None),
+                questions=(Part("hmm", "nlu_fallback", 0.3), Part("so what", "ask_cost", 0.2)))
+    assert d.answer_ids == ("about.what_is",)

@@ -250,22 +250,13 @@ def test_an_nlu_intent_missing_from_the_domain_is_an_error(project):
 
 
 def test_an_intent_with_too_few_examples_in_a_language_is_a_warning(project):
-    path = project.nlu / "ur" / "urdu.yml"
-    text = path.read_text(encoding="utf-8")
-    start = text.index("- intent: ask_history")
-    end = text.index("- intent:", start + 5)
-    path.write_text(text[:start] + text[end:], encoding="utf-8")
-    roman = project.nlu / "ur" / "roman.yml"
-    text = roman.read_text(encoding="utf-8")
-    start = text.index("- intent: ask_history")
-    end = text.index("- intent:", start + 5)
-    roman.write_text(text[:start] + text[end:], encoding="utf-8")
-    for extra in sorted(project.nlu.glob("ur/*variations.yml")):
-        text = extra.read_text(encoding="utf-8")
-        if "- intent: ask_history" in text:
+    for path in sorted(project.nlu.glob("ur/*.yml")):  # every Urdu file (Urdu script and Roman Urdu)
+        text = path.read_text(encoding="utf-8")
+        while "- intent: ask_history" in text:
             start = text.index("- intent: ask_history")
             end = text.find("- intent:", start + 5)
-            extra.write_text(text[:start] + (text[end:] if end > 0 else ""), encoding="utf-8")
+            text = text[:start] + (text[end:] if end > 0 else "")
+        path.write_text(text, encoding="utf-8")
     _find(_check(project), project.domain, "intent 'ask_history' has 0 Urdu example(s) in data/nlu/ur/",
           "warning", line=line_of(project.domain, "- ask_history"))
 

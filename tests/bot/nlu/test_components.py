@@ -123,6 +123,32 @@ def test_unknown_words_become_a_fallback():
     assert intent_of("👍") == "thank"  # no words at all: nothing to judge
 
 
+def test_each_question_of_a_message_is_parsed_as_a_message_and_published_on_it():
+    from bot.nlu.questions import QUESTIONS, QuestionCollector, QuestionSplitter
+
+    whole, single = Message({TEXT: "salam, how many sessions and how much?"}), Message({TEXT: "does it hurt"})
+    batch = QuestionSplitter().process([whole, single])
+    assert [m.get(TEXT) for m in batch[2:]] == ["how many sessions", "how much?"]
+    ArabicScriptNormaliser().process(batch)
+    for part, intent in zip(batch[2:], ("ask_sessions", "ask_cost")):  # what DIET and the safety layer set
+        part.set(INTENT, {"name": intent, "confidence": 0.91234})
+        part.set(SAFETY, {"verdict": None, "by": [], "scores": {"urgent": 0.01}})
+    out = QuestionCollector().process(batch)
+    assert out == [whole, single] and single.get(QUESTIONS) is None
+    assert whole.get(QUESTIONS) == [
+        {"text": "how many sessions", "intent": "ask_sessions", "confidence": 0.9123,
+         "safety": {"verdict": None, "by": []}},
+        {"text": "how much?", "intent": "ask_cost", "confidence": 0.9123, "safety": {"verdict": None, "by": []}}]
+    assert QUESTIONS in whole.as_dict(only_output_properties=True)
+
+
+def test_button_presses_are_never_split():
+    from bot.nlu.questions import QuestionSplitter
+
+    press = Message({TEXT: '/ask_topic{"topic":"procedure.pain"}'})
+    assert QuestionSplitter().process([press]) == [press]
+
+
 def test_an_explicit_denial_or_curiosity_overrules_the_models_safety_guess():
     denial = _guarded("no swelling, no fever, all fine, when do results show?", "report_adverse_reaction")
     assert denial.get(SAFETY)["verdict"] is None and denial.get(INTENT)["name"] != "report_adverse_reaction"
