@@ -13,14 +13,19 @@ from bot.answer_eval import EVAL_DIR, load_sets, run
 
 pytestmark = pytest.mark.e2e
 
-# reached 2026-12-05 (set_a: en 0.956, ar 0.900, ur 0.900, roman_ur 0.917; set_b: en 0.889,
-# ar 0.900, ur 0.875, roman_ur 0.922; multi-turn set_a 0.900 / 1.000, set_b 0.950 / 0.958), minus 0.02
-GATES = {
-    "set_a_en_ur/en": 0.936, "set_a_en_ur/ur": 0.880, "set_a_en_ur/roman_ur": 0.897, "set_a_ar/ar": 0.880,
-    "set_b_en_ur/en": 0.869, "set_b_en_ur/ur": 0.855, "set_b_en_ur/roman_ur": 0.902, "set_b_ar/ar": 0.880,
-    "set_a_ar/multi-turn": 0.880, "set_a_en_ur/multi-turn": 0.980,
-    "set_b_ar/multi-turn": 0.930, "set_b_en_ur/multi-turn": 0.938,
+# Reached 2026-12-05 by the shipped model (DIET 25 epochs; bot/answer_eval.py's figures):
+# set_a: en 0.950, ar 0.913, ur 0.906, roman_ur 0.911; set_b: en 0.900, ar 0.903, ur 0.875,
+# roman_ur 0.917; multi-turn set_a 0.850 / 1.000, set_b 0.950 / 0.938. A gate is that minus two
+# points or two messages, whichever is more (a multi-turn group has 20-48 messages, where one
+# message is more than two points and retraining on a new machine moves a message or two).
+REACHED = {
+    "set_a_en_ur/en": (0.950, 180), "set_a_en_ur/ur": (0.906, 160), "set_a_en_ur/roman_ur": (0.911, 180),
+    "set_a_ar/ar": (0.913, 300), "set_b_en_ur/en": (0.900, 180), "set_b_en_ur/ur": (0.875, 160),
+    "set_b_en_ur/roman_ur": (0.917, 180), "set_b_ar/ar": (0.903, 300),
+    "set_a_ar/multi-turn": (0.850, 20), "set_a_en_ur/multi-turn": (1.000, 48),
+    "set_b_ar/multi-turn": (0.950, 20), "set_b_en_ur/multi-turn": (0.938, 48),
 }
+GATES = {group: round(reached - max(0.02, 2 / n), 3) for group, (reached, n) in REACHED.items()}
 
 
 @pytest.fixture(scope="module")
