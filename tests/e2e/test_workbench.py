@@ -11,7 +11,6 @@ Screenshots go to reports/workbench/. WIDGET_TESTS=0 skips the browser part, as 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -24,9 +23,12 @@ import pytest
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.servers import free_port
+from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
+from bot.model import train
+from bot.servers import BotServers, free_port
 from tests.bot.content.conftest import copy_project
 from tests.e2e.conftest import Conversation
+from tests.support.files import folder_digest
 from tests.support.shapes import REPORTS
 
 pytestmark = pytest.mark.e2e
@@ -45,14 +47,6 @@ SHOTS = PROJECT_ROOT / "reports" / "workbench"
 EDITOR, CLINICIAN, PASSWORD = "Sara Khan", "Dr Amina Rahman", "a long staff password"
 NOISE = "qwerty asdf zxcv"  # keyboard noise: never understood
 FILED_TEXT = "how much would a course of meso cost me in dubai"
-
-
-def _digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            digest.update(str(path.relative_to(folder)).encode() + path.read_bytes())
-    return digest.hexdigest()
 
 
 def _review(project, answer_id):
@@ -77,6 +71,17 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory):
+    """A bot of its own: the inbox holds this module's patients, not the other tests' thousands
+    of messages (the red teams alone store ~3,400), so what it asserts is on the first page."""
+    train()  # a no-op when the model is current
+    run_dir = tmp_path_factory.mktemp("workbench-bot")
+    with BotServers(rasa_port=free_port(), action_port=free_port(), tracker_db=run_dir / "tracker.db",
+                    logs_dir=run_dir / "logs", webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY}) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")
@@ -177,34 +182,19 @@ def test_an_editor_sees_the_plots_and_files_a_message_and_a_clinician_approves(w
     assert int(page.locator("#total-urgent").text_content()) >= 4  # a report in each written form
     page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
 
-    # the inbox: each written form, masked, right to left where it should be (one form at a
-    # time, as staff read it: the shared test bot has also stored the red teams' messages)
-    # The workbench reads a large store in the background, oldest events first; like a person
-    # waiting for the newest messages, reload until they are there.
+    # the inbox: each written form, masked, right to left where it should be
+    page.goto(url + "/inbox")
     for form, text in REPORTS.items():
         item = page.locator("p.patient", has_text=text[:25]).first
-        deadline = time.monotonic() + 120
-        while True:
-            page.goto(url + f"/inbox?lang={form}")
-            if item.count() or time.monotonic() > deadline:
-                break
-            time.sleep(2)
         item.wait_for(state="visible")
         direction = item.evaluate("e => getComputedStyle(e).direction")
         assert direction == ("rtl" if form in ("ar", "ur") else "ltr"), (form, direction)
     page.screenshot(path=str(SHOTS / "inbox.png"), full_page=False)
 
     # file the noise as what the patient meant, under ask_cost: the diff, and validation passed
-    noise = page.locator("p.patient", has_text=NOISE)
-    deadline = time.monotonic() + 60
-    while True:
-        page.goto(url + "/inbox?lang=en")
-        if noise.count() or time.monotonic() > deadline:
-            break
-        time.sleep(2)
     # the example goes to whichever English file holds the intent (content staff may move it)
     nlu_before = {f.name: f.read_text(encoding="utf-8") for f in (project.nlu / "en").glob("*.yml")}
-    eval_before = _digest(project.root / "data" / "eval")
+    eval_before = folder_digest(project.root / "data" / "eval")
     item = page.locator("article.item", has=page.locator("p.patient", has_text=NOISE)).first
     item.locator("input[name=text]").fill(FILED_TEXT)
     item.locator("select[name=form]").select_option("en")
@@ -221,7 +211,7 @@ def test_an_editor_sees_the_plots_and_files_a_message_and_a_clinician_approves(w
     added = [line for name in after for line in after[name].splitlines()
              if line not in nlu_before[name].splitlines()]
     assert added == [f"    - {FILED_TEXT}"]
-    assert _digest(project.root / "data" / "eval") == eval_before
+    assert folder_digest(project.root / "data" / "eval") == eval_before
 
     # an editor cannot approve: no button, and a forged request with the right token is refused
     page.goto(url + "/answers")
@@ -241,13 +231,13 @@ def test_an_editor_sees_the_plots_and_files_a_message_and_a_clinician_approves(w
     card = page.locator("article.answer[data-answer='procedure.pain']")
     assert card.locator("section.text-ar").evaluate("e => getComputedStyle(e).direction") == "rtl"
     page.screenshot(path=str(SHOTS / "answers.png"), full_page=False)
-    before = _digest(project.answers)
+    before = folder_digest(project.answers)
     # without the CSRF token (a request from elsewhere, with the clinician's cookie): nothing changes
     fingerprint = card.locator("input[name=fingerprint]").get_attribute("value")
     forged = clinician.request.post(
         url + "/answers/procedure.pain/approve", form={"confirm": "read", "fingerprint": fingerprint}
     )
-    assert forged.status == 403 and _digest(project.answers) == before
+    assert forged.status == 403 and folder_digest(project.answers) == before
     # without a session: nothing changes either
     anonymous = chromium.new_context()
     token = card.locator("input[name=csrf]").get_attribute("value")
@@ -256,7 +246,7 @@ def test_an_editor_sees_the_plots_and_files_a_message_and_a_clinician_approves(w
         max_redirects=0,
         form={"csrf": token, "confirm": "read", "fingerprint": fingerprint},
     )
-    assert nobody.status == 401 and _digest(project.answers) == before
+    assert nobody.status == 401 and folder_digest(project.answers) == before
     anonymous.close()
     card.locator("input[name=confirm]").check()
     card.locator("form.approve button").click()

@@ -1,14 +1,13 @@
 """The inbox: what make review collects, masked, grouped by written form and guessed intent;
 filing a message writes through the YAML editor after make validate's checks, or not at all."""
 
-import hashlib
 import re
 import time
-from pathlib import Path
 
 import yaml
 
 from bot.content.review import pseudonym
+from tests.support.files import folder_digest
 from tests.bot.workbench.conftest import bot, region, save, user
 
 MESSAGES = {  # one badly handled message in each written form, with what must be masked
@@ -17,14 +16,6 @@ MESSAGES = {  # one badly handled message in each written form, with what must b
     "ur": ("میرا ای میل sana.k@example.com ہے، نیل کب تک رہتے ہیں", "ask_downtime"),
     "roman_ur": ("mujhe 0300 1234567 pe call karo, neel kab tak rehte hain", "ask_downtime"),
 }
-
-
-def _digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            digest.update(str(path.relative_to(folder)).encode() + path.read_bytes())
-    return digest.hexdigest()
 
 
 def _conversations(db):
@@ -143,7 +134,7 @@ def test_filing_a_message_under_an_intent_writes_it_with_the_yaml_editor_and_sho
     item_id = next(i for i, form, _, _ in _items(page) if form == "Roman Urdu")
     target = project.nlu / "ur" / "roman.yml"
     before = target.read_text(encoding="utf-8")
-    eval_before, held_before = _digest(project.root / "data" / "eval"), _digest(project.held_out)
+    eval_before, held_before = folder_digest(project.root / "data" / "eval"), folder_digest(project.held_out)
     status, page, _ = browser.post(
         f"/inbox/{item_id}/relabel",
         {
@@ -162,7 +153,7 @@ def test_filing_a_message_under_an_intent_writes_it_with_the_yaml_editor_and_sho
     assert len(after.splitlines()) == len(before.splitlines()) + 1  # comments and order kept
     block = next(b for b in yaml.safe_load(after)["nlu"] if b["intent"] == "ask_downtime")
     assert "neel kab tak rehte hain meso ke baad" in block["examples"]
-    assert _digest(project.root / "data" / "eval") == eval_before and _digest(project.held_out) == held_before
+    assert folder_digest(project.root / "data" / "eval") == eval_before and folder_digest(project.held_out) == held_before
     # dealt with: gone from the inbox, and in the audit log
     assert item_id not in browser.get("/inbox")[1]
     assert any(e.action == "inbox: filed" and "ask_downtime" in e.details for e in wb.accounts.audit_log())
@@ -199,7 +190,7 @@ def test_a_relabel_that_would_break_validation_is_refused_with_the_reason_and_da
 ):
     wb, browser = _signed_in_editor(start_workbench, tracker_db)
     item_id = next(i for i, form, _, _ in _items(browser.get("/inbox")[1]) if form == "English")
-    before = _digest(project.root / "data")
+    before = folder_digest(project.root / "data")
     # "does it hurt?" is already an example of ask_pain: under ask_cost the model cannot learn both
     status, page, _ = browser.post(
         f"/inbox/{item_id}/relabel",
@@ -208,7 +199,7 @@ def test_a_relabel_that_would_break_validation_is_refused_with_the_reason_and_da
     assert status == 422
     assert "Not written" in page and "make validate would report a new error" in page
     assert "is an example of both" in page and "ask_pain" in page
-    assert _digest(project.root / "data") == before
+    assert folder_digest(project.root / "data") == before
     # Arabic filed as English: refused too, with the reason
     status, page, _ = browser.post(
         f"/inbox/{item_id}/relabel",
@@ -220,7 +211,7 @@ def test_a_relabel_that_would_break_validation_is_refused_with_the_reason_and_da
         },
     )
     assert status == 422 and "written in Arabic script" in page
-    assert _digest(project.root / "data") == before
+    assert folder_digest(project.root / "data") == before
     assert item_id in browser.get("/inbox")[1]  # still waiting
 
 
@@ -230,24 +221,24 @@ def test_a_held_out_test_message_is_never_added_to_training(start_workbench, tra
     wb, browser = _signed_in_editor(start_workbench, tracker_db)
     held = read_examples(sorted(project.held_out.glob("en*.yml"))[0], [])[0]
     item_id = next(i for i, form, _, _ in _items(browser.get("/inbox")[1]) if form == "English")
-    before = _digest(project.root / "data")
+    before = folder_digest(project.root / "data")
     status, page, _ = browser.post(
         f"/inbox/{item_id}/relabel",
         {"csrf": browser.csrf(), "choice": held.intent, "form": "en", "text": held.text},
     )
     assert status == 422 and "held-out test set" in page
-    assert _digest(project.root / "data") == before
+    assert folder_digest(project.root / "data") == before
 
 
 def test_ignore_hides_the_message_and_a_clinician_cannot_file(start_workbench, tracker_db, project):
     wb, browser = _signed_in_editor(start_workbench, tracker_db)
     item_id = next(i for i, form, _, _ in _items(browser.get("/inbox")[1]) if form == "Urdu · اردو")
-    before = _digest(project.root / "data")
+    before = folder_digest(project.root / "data")
     status, _, headers = browser.post(
         f"/inbox/{item_id}/relabel", {"csrf": browser.csrf(), "choice": "ignore"}
     )
     assert status == 303
-    assert item_id not in browser.get("/inbox")[1] and _digest(project.root / "data") == before
+    assert item_id not in browser.get("/inbox")[1] and folder_digest(project.root / "data") == before
     wb.add_staff("Dr Amina Rahman", "clinician", "GMC 7654321")
     clinician = wb.browser()
     clinician.sign_in("Dr Amina Rahman")
@@ -256,7 +247,7 @@ def test_ignore_hides_the_message_and_a_clinician_cannot_file(start_workbench, t
         f"/inbox/{other}/relabel",
         {"csrf": clinician.csrf(), "choice": "ask_cost", "form": "en", "text": "how much"},
     )
-    assert status == 403 and _digest(project.root / "data") == before
+    assert status == 403 and folder_digest(project.root / "data") == before
 
 
 def test_the_overview_counts_by_language_channel_and_region(start_workbench, tracker_db):
