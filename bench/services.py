@@ -3,12 +3,15 @@
 Used by the scale-out test (tests/scale) and by the benchmark's Sanic-workers run. Each
 server runs in its own temporary directory on a free port, with nothing persisted
 beyond the run, and is stopped (process group) on exit. PostgreSQL refuses to run as
-root, so as root it runs as the `postgres` user the Debian package creates.
+root, so as root it runs as the `postgres` user the Debian package creates, in a directory
+under that user's home: a temporary folder such as /tmp may not be searchable by other users
+(CI's is not), and initdb must reach its data directory as `postgres`.
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -58,6 +61,18 @@ def _stop(proc: Optional[subprocess.Popen]) -> None:
         pass
 
 
+def _modes(path: Path) -> str:
+    """Owner and mode of each folder down to `path`: what a permission error needs to be read."""
+    parts = []
+    for folder in [*reversed(path.parents), path]:
+        try:
+            st = folder.stat()
+            parts.append(f"{folder} {oct(st.st_mode & 0o7777)} uid {st.st_uid}")
+        except OSError as error:
+            parts.append(f"{folder} {error.strerror}")
+    return "; ".join(parts)
+
+
 class RedisServer:
     """`redis-server` on 127.0.0.1:<free port>, in memory only."""
 
@@ -96,8 +111,19 @@ class PostgresServer:
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="bot-postgres-"))
+        self.dir: Optional[Path] = None
         self.proc: Optional[subprocess.Popen] = None
+
+    @staticmethod
+    def _parent() -> Optional[str]:
+        """Where the cluster's folder goes: the `postgres` user's home when running as root."""
+        if os.geteuid() != 0:
+            return None
+        try:
+            home = Path(pwd.getpwnam("postgres").pw_dir)
+        except KeyError:
+            raise RuntimeError("running as root, but there is no `postgres` user to run PostgreSQL as") from None
+        return str(home) if home.is_dir() else None
 
     def _as_owner(self, cmd: List[str]) -> List[str]:
         return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
@@ -106,13 +132,17 @@ class PostgresServer:
         bin_dir = postgres_bin_dir()
         if bin_dir is None:
             raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
+        self.dir = Path(tempfile.mkdtemp(prefix="bot-postgres-", dir=self._parent()))
         data, log = self.dir / "data", self.dir / "postgres.log"
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
         os.chmod(self.dir, 0o700)
-        subprocess.run(self._as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", self.user, "-A", "trust",
-                                       "-E", "UTF8", "--no-sync"]),
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.dir)
+        init = subprocess.run(self._as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", self.user,
+                                              "-A", "trust", "-E", "UTF8", "--no-sync"]),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.dir)
+        if init.returncode != 0:
+            raise RuntimeError(f"initdb failed in {self.dir} ({_modes(self.dir)}): "
+                               f"{init.stderr.decode(errors='replace')[-800:]}")
         self.proc = subprocess.Popen(
             self._as_owner([str(bin_dir / "postgres"), "-D", str(data), "-p", str(self.port),
                             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.dir}",
@@ -132,7 +162,8 @@ class PostgresServer:
 
     def stop(self) -> None:
         _stop(self.proc)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> "PostgresServer":
         return self.start()
