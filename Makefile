@@ -11,7 +11,7 @@ ACTION_PORT ?= 5055
 STRICT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv locales validate train run shell test test-fast evaluate redteam answer-eval clean
+.PHONY: help venv locales validate train run shell test test-fast test-slow test-e2e lint evaluate redteam answer-eval clean
 .PHONY: translations-export translations-import retrain rollback review sign-off offline-reply
 
 help: ## show this help
@@ -44,11 +44,22 @@ shell: train ## chat with the bot in the terminal (Rasa's shell, action server s
 	trap "kill $$pid 2>/dev/null" EXIT; \
 	$(PY) -m rasa shell --model models/current.tar.gz --endpoints var/endpoints-shell.yml
 
-test: train browser ## install, train if needed, run the whole test suite
+test: lint train browser ## install, lint, train if needed, run the whole test suite (CI: .ci/run)
 	$(PY) -m pytest
 
-test-fast: locales ## the tests that need no trained model and no server (seconds, for content edits)
-	$(PY) -m pytest tests/bot/safety tests/bot/content/test_validate.py tests/test_eval_integrity.py -q -p no:cacheprovider
+# Test tiers (docs/architecture.md): `make test` runs all of them.
+test-fast: locales ## unit tests only: no server, no trained model, no Rasa command (under a minute)
+	$(PY) -m pytest -m "not e2e and not slow" -q -p no:cacheprovider
+
+test-slow: locales ## tests that run a Rasa command in a subprocess or train a classifier
+	$(PY) -m pytest -m slow -q -p no:cacheprovider
+
+test-e2e: train browser ## the real action server and Rasa server (and Chromium for the widget)
+	$(PY) -m pytest -m e2e -q -p no:cacheprovider
+
+lint: $(STAMP) ## ruff: lint and the formatter's check (`.venv/bin/ruff format` fixes the layout)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 # The website widget's browser tests drive Debian's Chromium (Playwright cannot download
 # its own browser here) and need fonts for Arabic (Naskh) and Urdu (Nastaliq). Installed
@@ -69,7 +80,7 @@ browser: ## install Debian's Chromium and Noto fonts for the widget's browser te
 screenshots: train browser ## the website widget in en/ar/ur, desktop and phone, into reports/widget/ (README)
 	WIDGET_TESTS=1 WIDGET_SCREENSHOTS=1 $(PY) -m pytest tests/e2e/test_widget.py -q -k test_screenshots -p no:cacheprovider
 
-evaluate: train ## intent accuracy per language on the held-out sets (tests/nlu/)
+evaluate: train ## intent accuracy per language on the held-out sets (data/eval/held_out/)
 	$(PY) -m bot evaluate
 
 redteam: train ## the independent safety red teams (data/eval/safety) through the web channel, per form and concept

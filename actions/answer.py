@@ -37,11 +37,16 @@ class ActionAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         decision = decide(STORE, turn_from_tracker(tracker), GUARD)
-        replies = [compose_reply(STORE, answer_id, decision.language, decision.region, decision.also_regions)
-                   for answer_id in decision.answer_ids]
+        replies = [
+            compose_reply(STORE, answer_id, decision.language, decision.region, decision.also_regions)
+            for answer_id in decision.answer_ids
+        ]
         if decision.guard:
             logger.info("safety: %s -> %s", decision.guard, decision.answer_id)
         for reply in replies_for_several_questions(replies):
             dispatcher.utter_message(**reply.as_message())
-        return [SlotSet("language", decision.language), SlotSet("region", decision.region),
-                SlotSet("named_region", decision.named_region)]
+        return [
+            SlotSet("language", decision.language),
+            SlotSet("region", decision.region),
+            SlotSet("named_region", decision.named_region),
+        ]

@@ -50,15 +50,23 @@ class FloodResult:
     flooder_replies: List[Tuple[str, int]] = field(default_factory=list, repr=False)
 
     def line(self) -> str:
-        return (f"{self.scenario:>12}: flooder {self.flood_requests} requests in {self.flood_seconds} s -> "
-                f"{self.flood_statuses} (429 with Retry-After: {self.flood_429_with_retry_after}); "
-                f"neighbours {self.neighbour_messages} messages, failures {self.neighbour_failures}, "
-                f"median {self.neighbour_median_ms} ms, p95 {self.neighbour_p95_ms} ms, "
-                f"max {self.neighbour_max_ms} ms")
+        return (
+            f"{self.scenario:>12}: flooder {self.flood_requests} requests in {self.flood_seconds} s -> "
+            f"{self.flood_statuses} (429 with Retry-After: {self.flood_429_with_retry_after}); "
+            f"neighbours {self.neighbour_messages} messages, failures {self.neighbour_failures}, "
+            f"median {self.neighbour_median_ms} ms, p95 {self.neighbour_p95_ms} ms, "
+            f"max {self.neighbour_max_ms} ms"
+        )
 
 
-async def post(session: aiohttp.ClientSession, webhook: str, sender: str, text: str,
-               key: Optional[str] = None, timeout: float = 60) -> Tuple[int, object, Dict[str, str]]:
+async def post(
+    session: aiohttp.ClientSession,
+    webhook: str,
+    sender: str,
+    text: str,
+    key: Optional[str] = None,
+    timeout: float = 60,
+) -> Tuple[int, object, Dict[str, str]]:
     body = {"sender": sender, "message": text, "metadata": {"region": "GB"}}
     if key:
         body["conversation_key"] = key
@@ -85,8 +93,9 @@ def _neighbour(webhook: str, stop, interval: float, address: str) -> List[Tuple[
         if key:
             body["conversation_key"] = key
         try:
-            connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60,
-                                                    source_address=(address, 0))
+            connection = http.client.HTTPConnection(
+                url.hostname, url.port, timeout=60, source_address=(address, 0)
+            )
             connection.request("POST", url.path, json.dumps(body), {"Content-Type": "application/json"})
             response = connection.getresponse()
             response.read()
@@ -150,8 +159,12 @@ async def _flood(webhook: str, one_sender: bool, rate: float, seconds: float) ->
                 return
             statuses[str(status)] += 1
             replies.append((sender, status))
-            if status == 429 and headers.get("Retry-After", "").isdigit() \
-                    and isinstance(data, dict) and data.get("code") == "rate_limited":
+            if (
+                status == 429
+                and headers.get("Retry-After", "").isdigit()
+                and isinstance(data, dict)
+                and data.get("code") == "rate_limited"
+            ):
                 retry_after += 1
 
         started = time.monotonic()
@@ -163,16 +176,22 @@ async def _flood(webhook: str, one_sender: bool, rate: float, seconds: float) ->
             tasks.append(asyncio.create_task(one(i)))
         sent_in = time.monotonic() - started
         await asyncio.gather(*tasks)
-    return {"statuses": dict(sorted(statuses.items())), "retry_after": retry_after, "replies": replies,
-            "requests": int(rate * seconds), "sent_in": round(sent_in, 1)}
+    return {
+        "statuses": dict(sorted(statuses.items())),
+        "retry_after": retry_after,
+        "replies": replies,
+        "requests": int(rate * seconds),
+        "sent_in": round(sent_in, 1),
+    }
 
 
 def _flood_process(webhook: str, one_sender: bool, rate: float, seconds: float, out) -> None:
     out.put(asyncio.run(_flood(webhook, one_sender, rate, seconds)))
 
 
-def run_scenario(webhook: str, one_sender: bool, rate: float = 200, seconds: float = 10,
-                 interval: float = 1.0) -> FloodResult:
+def run_scenario(
+    webhook: str, one_sender: bool, rate: float = 200, seconds: float = 10, interval: float = 1.0
+) -> FloodResult:
     """The flood (one conversation, or a new conversation per request) beside one neighbour.
 
     The flooder runs in its own process, so the neighbour's timings are the server's and
@@ -195,11 +214,15 @@ def run_scenario(webhook: str, one_sender: bool, rate: float = 200, seconds: flo
     stop.set()
     thread.join()
     return FloodResult(
-        scenario="one sender" if one_sender else "many senders", flood_requests=flood["requests"],
-        flood_statuses=flood["statuses"], flood_429_with_retry_after=flood["retry_after"],
+        scenario="one sender" if one_sender else "many senders",
+        flood_requests=flood["requests"],
+        flood_statuses=flood["statuses"],
+        flood_429_with_retry_after=flood["retry_after"],
         flood_accepted_senders=len({s for s, status in flood["replies"] if status == 200}),
-        flood_seconds=flood["sent_in"], flooder_replies=[tuple(r) for r in flood["replies"]],
-        **_neighbour_figures(neighbour["results"]))
+        flood_seconds=flood["sent_in"],
+        flooder_replies=[tuple(r) for r in flood["replies"]],
+        **_neighbour_figures(neighbour["results"]),
+    )
 
 
 def baseline(webhook: str, seconds: float = 10, interval: float = 1.0) -> FloodResult:
@@ -209,19 +232,27 @@ def baseline(webhook: str, seconds: float = 10, interval: float = 1.0) -> FloodR
     stop = threading.Event()
     timer = threading.Timer(seconds, stop.set)
     timer.start()
-    return FloodResult(scenario="no flood", flood_requests=0, flood_statuses={}, flood_429_with_retry_after=0,
-                       flood_accepted_senders=0, flood_seconds=0.0,
-                       **_neighbour_figures(_neighbours(webhook, stop, interval)))
+    return FloodResult(
+        scenario="no flood",
+        flood_requests=0,
+        flood_statuses={},
+        flood_429_with_retry_after=0,
+        flood_accepted_senders=0,
+        flood_seconds=0.0,
+        **_neighbour_figures(_neighbours(webhook, stop, interval)),
+    )
 
 
 def _neighbour_figures(results: List[Tuple[int, float]]) -> dict:
     latencies = [ms for status, ms in results if status == 200]
-    return {"neighbour_messages": len(results),
-            "neighbour_failures": sum(status != 200 for status, _ in results),
-            "neighbour_median_ms": _round(statistics.median(latencies) if latencies else None),
-            "neighbour_p95_ms": _round(percentile(latencies, 95)),
-            "neighbour_max_ms": _round(max(latencies, default=None)),
-            "neighbour_statuses": dict(Counter(str(s) for s, _ in results))}
+    return {
+        "neighbour_messages": len(results),
+        "neighbour_failures": sum(status != 200 for status, _ in results),
+        "neighbour_median_ms": _round(statistics.median(latencies) if latencies else None),
+        "neighbour_p95_ms": _round(percentile(latencies, 95)),
+        "neighbour_max_ms": _round(max(latencies, default=None)),
+        "neighbour_statuses": dict(Counter(str(s) for s, _ in results)),
+    }
 
 
 def _round(value: Optional[float]) -> Optional[float]:
@@ -237,8 +268,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     def both(webhook: str) -> List[FloodResult]:
         warm_up(webhook)
-        return [baseline(webhook, args.seconds)] + [run_scenario(webhook, one, args.rate, args.seconds)
-                                                    for one in (True, False)]
+        return [baseline(webhook, args.seconds)] + [
+            run_scenario(webhook, one, args.rate, args.seconds) for one in (True, False)
+        ]
 
     if args.url:
         results = both(args.url.rstrip("/") + "/webhooks/webchat/webhook")
@@ -251,8 +283,12 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         train()
         run_dir = Path(tempfile.mkdtemp(prefix="bench-flood-"))
-        with BotServers(rasa_port=free_port(), action_port=free_port(), tracker_db=run_dir / "tracker.db",
-                        logs_dir=run_dir / "logs") as servers:
+        with BotServers(
+            rasa_port=free_port(),
+            action_port=free_port(),
+            tracker_db=run_dir / "tracker.db",
+            logs_dir=run_dir / "logs",
+        ) as servers:
             results = both(servers.webhook)
     for result in results:
         print(result.line())

@@ -60,8 +60,9 @@ class LevelResult:
 _keys: Dict[str, str] = {}
 
 
-async def _send(session: aiohttp.ClientSession, webhook: str, sender: str, text: str, metadata: dict,
-                timeout: float) -> Optional[str]:
+async def _send(
+    session: aiohttp.ClientSession, webhook: str, sender: str, text: str, metadata: dict, timeout: float
+) -> Optional[str]:
     """One message; returns None if it got a reply, else what went wrong."""
     body = {"sender": sender, "message": text, "metadata": metadata}
     if sender in _keys:
@@ -81,8 +82,14 @@ async def _send(session: aiohttp.ClientSession, webhook: str, sender: str, text:
         return f"{type(err).__name__}: {err}"
 
 
-async def run_level(webhook: str, concurrency: int, total_messages: int, conversations: List[dict],
-                    timeout: float = 30.0, max_seconds: float = 120.0) -> LevelResult:
+async def run_level(
+    webhook: str,
+    concurrency: int,
+    total_messages: int,
+    conversations: List[dict],
+    timeout: float = 30.0,
+    max_seconds: float = 120.0,
+) -> LevelResult:
     """Replay conversations with `concurrency` people at once until `total_messages` are sent."""
     latencies: List[float] = []
     by_lang: Dict[str, List[float]] = {}
@@ -93,6 +100,7 @@ async def run_level(webhook: str, concurrency: int, total_messages: int, convers
     connector = aiohttp.TCPConnector(limit=concurrency + 10)
 
     async with aiohttp.ClientSession(connector=connector) as session:
+
         async def person(index: int) -> None:
             while budget["left"] > 0 and time.monotonic() < deadline:
                 conversation = next(source)
@@ -102,8 +110,9 @@ async def run_level(webhook: str, concurrency: int, total_messages: int, convers
                         return
                     budget["left"] -= 1
                     started = time.perf_counter()
-                    problem = await _send(session, webhook, sender, text, conversation.get("metadata") or {},
-                                          timeout)
+                    problem = await _send(
+                        session, webhook, sender, text, conversation.get("metadata") or {}, timeout
+                    )
                     elapsed_ms = (time.perf_counter() - started) * 1000
                     if problem:
                         errors.append(problem)
@@ -117,10 +126,14 @@ async def run_level(webhook: str, concurrency: int, total_messages: int, convers
 
     sent = len(latencies) + len(errors)
     return LevelResult(
-        concurrency=concurrency, messages=sent, errors=len(errors), seconds=round(seconds, 2),
+        concurrency=concurrency,
+        messages=sent,
+        errors=len(errors),
+        seconds=round(seconds, 2),
         messages_per_second=round(len(latencies) / seconds, 1) if seconds else 0.0,
         median_ms=_round(statistics.median(latencies) if latencies else None),
-        p95_ms=_round(percentile(latencies, 95)), p99_ms=_round(percentile(latencies, 99)),
+        p95_ms=_round(percentile(latencies, 95)),
+        p99_ms=_round(percentile(latencies, 99)),
         error_samples=sorted(set(errors))[:5],
         by_language_median_ms={lang: _round(statistics.median(v)) for lang, v in sorted(by_lang.items())},
     )

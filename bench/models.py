@@ -48,8 +48,22 @@ class TrainedModel:
 def _train(name: str, config: Path, root: Path, out_dir: Path, log) -> float:
     tmp = out_dir / ".training"
     shutil.rmtree(tmp, ignore_errors=True)
-    cmd = [sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", str(root / "domain.yml"),
-           "--out", str(tmp), "--fixed-model-name", MODEL_NAME, "--data", *[str(root / d) for d in TRAINING_DATA]]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "--config",
+        str(config),
+        "--domain",
+        str(root / "domain.yml"),
+        "--out",
+        str(tmp),
+        "--fixed-model-name",
+        MODEL_NAME,
+        "--data",
+        *[str(root / d) for d in TRAINING_DATA],
+    ]
     started = time.monotonic()
     subprocess.run(cmd, cwd=root, env=rasa_env(), check=True, stdout=log, stderr=subprocess.STDOUT)
     elapsed = time.monotonic() - started
@@ -58,8 +72,9 @@ def _train(name: str, config: Path, root: Path, out_dir: Path, log) -> float:
     return elapsed
 
 
-def trained(name: str, bench_dir: Path = BENCH_DIR, root: Path = PROJECT_ROOT,
-            retrain: Optional[bool] = None) -> TrainedModel:
+def trained(
+    name: str, bench_dir: Path = BENCH_DIR, root: Path = PROJECT_ROOT, retrain: Optional[bool] = None
+) -> TrainedModel:
     """The `ours` or `stock` model, trained now if missing, stale or BENCH_RETRAIN=1."""
     if retrain is None:
         retrain = os.environ.get("BENCH_RETRAIN") == "1"
@@ -78,7 +93,9 @@ def trained(name: str, bench_dir: Path = BENCH_DIR, root: Path = PROJECT_ROOT,
     if not retrain and model.exists() and record.exists():
         saved = json.loads(record.read_text())
         if saved.get("hash") == digest or os.environ.get("BENCH_REUSE") == "1":
-            return TrainedModel(name, model, saved["seconds"], trained_now=False, stale=saved.get("hash") != digest)
+            return TrainedModel(
+                name, model, saved["seconds"], trained_now=False, stale=saved.get("hash") != digest
+            )
     with open(out_dir / "training.log", "wb") as log:
         seconds = _train(name, config, root, out_dir, log)
     record.write_text(json.dumps({"hash": digest, "seconds": round(seconds, 1)}))

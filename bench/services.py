@@ -31,8 +31,10 @@ def redis_server_binary() -> Optional[str]:
 
 
 def postgres_bin_dir() -> Optional[Path]:
-    versions = sorted((p for p in PG_BIN.glob("*/bin") if (p / "initdb").exists()),
-                      key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
+    versions = sorted(
+        (p for p in PG_BIN.glob("*/bin") if (p / "initdb").exists()),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    )
     return versions[-1] if versions else None
 
 
@@ -40,7 +42,9 @@ def _wait_port(port: int, proc: subprocess.Popen, what: str, log: Path, timeout:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with status {proc.returncode}: {log.read_text(errors='replace')[-800:]}")
+            raise RuntimeError(
+                f"{what} exited with status {proc.returncode}: {log.read_text(errors='replace')[-800:]}"
+            )
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -86,9 +90,26 @@ class RedisServer:
         if not binary:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         log = self.dir / "redis.log"
-        self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", str(self.dir), "--logfile", str(log)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+                "--logfile",
+                str(log),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         _wait_port(self.port, self.proc, "redis-server", log)
         return self
 
@@ -122,7 +143,9 @@ class PostgresServer:
         try:
             home = Path(pwd.getpwnam("postgres").pw_dir)
         except KeyError:
-            raise RuntimeError("running as root, but there is no `postgres` user to run PostgreSQL as") from None
+            raise RuntimeError(
+                "running as root, but there is no `postgres` user to run PostgreSQL as"
+            ) from None
         return str(home) if home.is_dir() else None
 
     def _as_owner(self, cmd: List[str]) -> List[str]:
@@ -137,23 +160,73 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
         os.chmod(self.dir, 0o700)
-        init = subprocess.run(self._as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", self.user,
-                                              "-A", "trust", "-E", "UTF8", "--no-sync"]),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.dir)
+        init = subprocess.run(
+            self._as_owner(
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    self.user,
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=self.dir,
+        )
         if init.returncode != 0:
-            raise RuntimeError(f"initdb failed in {self.dir} ({_modes(self.dir)}): "
-                               f"{init.stderr.decode(errors='replace')[-800:]}")
+            raise RuntimeError(
+                f"initdb failed in {self.dir} ({_modes(self.dir)}): "
+                f"{init.stderr.decode(errors='replace')[-800:]}"
+            )
         self.proc = subprocess.Popen(
-            self._as_owner([str(bin_dir / "postgres"), "-D", str(data), "-p", str(self.port),
-                            "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.dir}",
-                            "-c", "fsync=off", "-c", "max_connections=200"]),
-            stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True, cwd=self.dir)  # noqa: SIM115
+            self._as_owner(
+                [
+                    str(bin_dir / "postgres"),
+                    "-D",
+                    str(data),
+                    "-p",
+                    str(self.port),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    f"unix_socket_directories={self.dir}",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "max_connections=200",
+                ]
+            ),
+            stdout=open(log, "wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=self.dir,
+        )  # noqa: SIM115
         _wait_port(self.port, self.proc, "postgres", log)
         deadline = time.monotonic() + 30
         while True:  # listening is not yet accepting: wait until a query works
-            done = subprocess.run(self._as_owner([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p",
-                                                  str(self.port), "-U", self.user, self.database]),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.dir)
+            done = subprocess.run(
+                self._as_owner(
+                    [
+                        str(bin_dir / "createdb"),
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        str(self.port),
+                        "-U",
+                        self.user,
+                        self.database,
+                    ]
+                ),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                cwd=self.dir,
+            )
             if done.returncode == 0:
                 return self
             if time.monotonic() > deadline:

@@ -27,7 +27,6 @@ Prints a table; writes nothing but the store and reports/bench-workbench.json.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import http.cookiejar
 import json
@@ -140,7 +139,7 @@ def build(db: Path, events: int = 100_000, seed: int = 20, days: int = DAYS) -> 
                 )
                 intent, confidence = "nlu_fallback", rng.uniform(0.2, 0.55)
             elif roll < 0.35:
-                text, intent, button = f'/ask_topic{{"topic":"procedure.pain"}}', "ask_topic", True
+                text, intent, button = '/ask_topic{"topic":"procedure.pain"}', "ask_topic", True
                 confidence = 1.0
             else:
                 text, intent = rng.choice(examples[form])
@@ -405,7 +404,7 @@ def main(argv=None) -> int:
                     f"/inbox?from={end - dt.timedelta(days=59)}&to={end}"
                 )
                 results["inbox, again"].append((_server_ms(headers), wall * 1000))
-                status, page, headers, wall = client.request(f"/inbox?lang=en&page=2")
+                status, page, headers, wall = client.request("/inbox?lang=en&page=2")
                 results["inbox, English tab"].append((_server_ms(headers), wall * 1000))
         finally:
             proc.terminate()

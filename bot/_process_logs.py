@@ -46,11 +46,13 @@ def make_private(root: Path) -> None:
 
 def log_limits(env: Mapping[str, str]) -> tuple:
     """(max bytes per file, number of old files kept), from BOT_LOG_MAX_BYTES / BOT_LOG_BACKUPS."""
+
     def number(name: str, default: int, low: int) -> int:
         try:
             return max(low, int(env.get(name, "") or default))
         except ValueError:
             return default
+
     return number("BOT_LOG_MAX_BYTES", DEFAULT_MAX_BYTES, 1024), number("BOT_LOG_BACKUPS", DEFAULT_BACKUPS, 1)
 
 
@@ -66,12 +68,14 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 class RotatingLog:
     """A log file fed by a pipe: `write_fd` goes to the child as its stdout and stderr."""
 
-    def __init__(self, path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
-                 backups: int = DEFAULT_BACKUPS) -> None:
+    def __init__(
+        self, path: Path, max_bytes: int = DEFAULT_MAX_BYTES, backups: int = DEFAULT_BACKUPS
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._handler = PrivateRotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups,
-                                                    encoding="utf-8")
+        self._handler = PrivateRotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+        )
         self._handler.setFormatter(logging.Formatter("%(message)s"))
         self._read_fd, self.write_fd = os.pipe()
         self._thread = threading.Thread(target=self._pump, name=f"log-{path.name}", daemon=True)

@@ -46,12 +46,16 @@ class Unsafe(SystemExit):
 
 def check_settings(host: str, secret: str) -> None:
     if not is_loopback(host) and not secret:
-        raise Unsafe(f"the action server would listen on {host} without a secret: set {SECRET_VARIABLE} "
-                     f"(and the same in the Rasa server's action_endpoint headers), or keep "
-                     f"{HOST_VARIABLE}=127.0.0.1; see docs/deploy.md")
+        raise Unsafe(
+            f"the action server would listen on {host} without a secret: set {SECRET_VARIABLE} "
+            f"(and the same in the Rasa server's action_endpoint headers), or keep "
+            f"{HOST_VARIABLE}=127.0.0.1; see docs/deploy.md"
+        )
     if secret and len(secret) < 16:
-        raise Unsafe(f"{SECRET_VARIABLE} is too short: use at least 16 random characters "
-                     "(e.g. `openssl rand -hex 32`)")
+        raise Unsafe(
+            f"{SECRET_VARIABLE} is too short: use at least 16 random characters "
+            "(e.g. `openssl rand -hex 32`)"
+        )
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> Any:
@@ -84,8 +88,11 @@ def _read_call(request: Any) -> Dict[str, Any]:
         if inflater.unconsumed_tail:
             raise ValueError("the inflated body is too large")
     call = json.loads(body.decode("utf-8"))
-    if not isinstance(call, dict) or not isinstance(call.get("next_action"), str) \
-            or not isinstance(call.get("tracker"), dict):
+    if (
+        not isinstance(call, dict)
+        or not isinstance(call.get("next_action"), str)
+        or not isinstance(call.get("tracker"), dict)
+    ):
         raise ValueError("expected an action call: {next_action, tracker, domain, version}")
     return call
 
@@ -144,8 +151,9 @@ def create_app(secret: str, actions_package: str = "actions") -> Any:
     @app.exception(SanicException)
     async def sanic_error(request: Any, exception: SanicException) -> Any:
         status = getattr(exception, "status_code", 500)
-        return _error(status, "bad_request" if status < 500 else "internal_error",
-                      "the request could not be handled")
+        return _error(
+            status, "bad_request" if status < 500 else "internal_error", "the request could not be handled"
+        )
 
     @app.exception(Exception)
     async def any_error(request: Any, exception: Exception) -> Any:
@@ -171,8 +179,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     utils.configure_colored_logging(logging.INFO)
     utils.update_sanic_log_level()
     app = create_app(secret, args.actions)
-    logger.info("action server on http://%s:%s (%s)", args.host, args.port,
-                "secret required" if secret else "no secret: loopback only")
+    logger.info(
+        "action server on http://%s:%s (%s)",
+        args.host,
+        args.port,
+        "secret required" if secret else "no secret: loopback only",
+    )
     app.run(host=args.host, port=args.port, workers=utils.number_of_sanic_workers(), access_log=False)
 
 

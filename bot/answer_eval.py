@@ -23,9 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
-import yaml
-
 from bot import PROJECT_ROOT
+from bot._yaml import read_yaml
 from bot.servers import say
 
 EVAL_DIR = PROJECT_ROOT / "data" / "eval" / "nlu"
@@ -37,14 +36,28 @@ def load_sets(paths: Iterable[Path]) -> List[dict]:
     """Every item of the given sets: single messages and multi-turn conversations."""
     items = []
     for path in paths:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path) or {}
         name = Path(path).stem
         for m in raw.get("messages") or []:
-            items.append({"set": name, "form": m["form"], "dialect": m.get("dialect"),
-                          "turns": [m], "multi_turn": False})
+            items.append(
+                {
+                    "set": name,
+                    "form": m["form"],
+                    "dialect": m.get("dialect"),
+                    "turns": [m],
+                    "multi_turn": False,
+                }
+            )
         for c in raw.get("conversations") or []:
-            items.append({"set": name, "form": c["form"], "dialect": c.get("dialect"),
-                          "turns": c["turns"], "multi_turn": True})
+            items.append(
+                {
+                    "set": name,
+                    "form": c["form"],
+                    "dialect": c.get("dialect"),
+                    "turns": c["turns"],
+                    "multi_turn": True,
+                }
+            )
     return items
 
 
@@ -75,9 +88,17 @@ def _run_item(webhook: str, item: dict) -> List[dict]:
             time.sleep(float(body.get("retry_after") or 1) if isinstance(body, dict) else 1)
             status, body = say(webhook, sender, turn["text"])
         replies = body if status == 200 and isinstance(body, list) else []
-        problem = judge(list(turn["expect"]), turn["reply_lang"], replies) if status == 200 else f"HTTP {status}"
-        results.append({"text": turn["text"], "expect": turn["expect"], "problem": problem,
-                        "got": [r.get("answer_id") for r in replies]})
+        problem = (
+            judge(list(turn["expect"]), turn["reply_lang"], replies) if status == 200 else f"HTTP {status}"
+        )
+        results.append(
+            {
+                "text": turn["text"],
+                "expect": turn["expect"],
+                "problem": problem,
+                "got": [r.get("answer_id") for r in replies],
+            }
+        )
     return results
 
 
@@ -97,8 +118,11 @@ def run(webhook: str, items: List[dict], workers: int = 4) -> Dict[str, dict]:
     report = {}
     for key, turns in sorted(groups.items()):
         misses = [t for t in turns if t["problem"]]
-        report[key] = {"messages": len(turns), "correct": round(1 - len(misses) / len(turns), 4),
-                       "misses": misses}
+        report[key] = {
+            "messages": len(turns),
+            "correct": round(1 - len(misses) / len(turns), 4),
+            "misses": misses,
+        }
     return report
 
 
@@ -107,8 +131,9 @@ def print_report(report: Dict[str, dict]) -> None:
         print(f"{key:40s} n={r['messages']:4d}  correct answer and language {r['correct']:.3f}")
 
 
-def main(url: str = "", sets: Optional[List[str]] = None,
-         out: Path = PROJECT_ROOT / "reports" / "answer-eval.json") -> int:
+def main(
+    url: str = "", sets: Optional[List[str]] = None, out: Path = PROJECT_ROOT / "reports" / "answer-eval.json"
+) -> int:
     paths = [EVAL_DIR / f"{s}.yml" for s in sets] if sets else sorted(EVAL_DIR.glob("*.yml"))
     items = load_sets(paths)
     if url:
@@ -120,9 +145,12 @@ def main(url: str = "", sets: Optional[List[str]] = None,
 
         train()
         # one client address sends every message: its limit is lifted for this run
-        with BotServers(rasa_port=free_port(), action_port=free_port(),
-                        tracker_db=PROJECT_ROOT / "var" / "answer-eval-tracker.db",
-                        webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY}) as servers:
+        with BotServers(
+            rasa_port=free_port(),
+            action_port=free_port(),
+            tracker_db=PROJECT_ROOT / "var" / "answer-eval-tracker.db",
+            webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY},
+        ) as servers:
             report = run(servers.webhook, items)
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -33,10 +33,13 @@ REVIEW_FIELDS = ("status", "reviewer", "role", "registration", "date")
 CLINICAL_KINDS = ("safety", "urgent")
 SOURCES = ("article", "general guidance")
 # Placeholders the bot fills in, and where their values come from.
-PLACEHOLDERS = {"emergency": "the region's emergency instruction", "licensing": "the region's licensing body",
-                "place": "the name of the person's region (or of the country of their location pin)",
-                "contact": "the clinic branch serving the region (data/clinic.yml): name, phone, WhatsApp, "
-                           "e-mail and booking link, one per line, and whether staff are there now"}
+PLACEHOLDERS = {
+    "emergency": "the region's emergency instruction",
+    "licensing": "the region's licensing body",
+    "place": "the name of the person's region (or of the country of their location pin)",
+    "contact": "the clinic branch serving the region (data/clinic.yml): name, phone, WhatsApp, "
+    "e-mail and booking link, one per line, and whether staff are there now",
+}
 TITLE_MAX = 20  # a WhatsApp reply button's title limit, the strictest place a title is shown
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A professional register and number: "GMC 1234567", "SCFHS 12-R-M-3456", "PMDC 12345-P".
@@ -75,8 +78,10 @@ class Review:
             if not self.role:
                 out.append("an approved entry names the reviewer's clinical role (role: aesthetic physician)")
             if not _REGISTRATION.fullmatch(self.registration):
-                out.append(f"an approved entry gives the reviewer's professional registration "
-                           f"(registration: GMC 1234567), not {self.registration or None!r}")
+                out.append(
+                    f"an approved entry gives the reviewer's professional registration "
+                    f"(registration: GMC 1234567), not {self.registration or None!r}"
+                )
         return out
 
     def as_mapping(self) -> Dict[str, str]:
@@ -140,11 +145,15 @@ class Answer:
     def refusal(self) -> str:
         """Why production refuses this entry, and what clears it."""
         if self.needs_clinician:
-            return (f"entry '{self.id}' is medical and its review status is {self.review.status}: production "
-                    "refuses it until a clinician approves it (status: approved, with reviewer, role, "
-                    "registration and date; make review lists what to sign)")
-        return (f"entry '{self.id}' is still pending review: production refuses it until content staff "
-                "check it (status: content-checked, reviewer and date) or a clinician approves it")
+            return (
+                f"entry '{self.id}' is medical and its review status is {self.review.status}: production "
+                "refuses it until a clinician approves it (status: approved, with reviewer, role, "
+                "registration and date; make review lists what to sign)"
+            )
+        return (
+            f"entry '{self.id}' is still pending review: production refuses it until content staff "
+            "check it (status: content-checked, reviewer and date) or a clinician approves it"
+        )
 
 
 def _placeholders(text: str) -> set:
@@ -229,8 +238,11 @@ class _EntryReader:
         found = {lang: _placeholders(text) for lang, text in answer.text.items()}
         for lang, names in found.items():
             for name in names - set(PLACEHOLDERS):
-                self.error("text", f"the {lang} text has an unknown placeholder {{{name}}}; "
-                           f"known: {', '.join('{%s}' % p for p in PLACEHOLDERS)}")
+                self.error(
+                    "text",
+                    f"the {lang} text has an unknown placeholder {{{name}}}; "
+                    f"known: {', '.join('{%s}' % p for p in PLACEHOLDERS)}",
+                )
         if len({frozenset(n) for n in found.values()}) > 1:
             shown = "; ".join(f"{lang}: {sorted(n) or 'none'}" for lang, n in found.items())
             self.error("text", f"placeholders differ between languages ({shown}); use the same in all three")
@@ -272,8 +284,13 @@ class AnswerStore:
             for answer in _read_entries(path, problems):
                 if answer.id in answers:
                     first = answers[answer.id]
-                    problems.append(Problem(path, answer.line, f"entry '{answer.id}' is also in "
-                                            f"{first.path.name}:{first.line}; keep one"))
+                    problems.append(
+                        Problem(
+                            path,
+                            answer.line,
+                            f"entry '{answer.id}' is also in " f"{first.path.name}:{first.line}; keep one",
+                        )
+                    )
                     continue
                 answers[answer.id] = answer
         _check_references(answers, descriptions, folder, problems)
@@ -297,8 +314,9 @@ class AnswerStore:
 
     def awaiting_sign_off(self) -> List[Answer]:
         """Medical and safety entries no clinician has approved yet, by file and line."""
-        return sorted((a for a in self.answers.values() if a.awaiting_sign_off),
-                      key=lambda a: (a.path.name, a.line))
+        return sorted(
+            (a for a in self.answers.values() if a.awaiting_sign_off), key=lambda a: (a.path.name, a.line)
+        )
 
 
 def _read_ids(path: Path, problems: List[Problem]) -> Dict[str, str]:
@@ -333,25 +351,50 @@ def _read_entries(path: Path, problems: List[Problem]) -> List[Answer]:
     return out
 
 
-def _check_references(answers: Dict[str, Answer], descriptions: Dict[str, str], folder: Path,
-                      problems: List[Problem]) -> None:
+def _check_references(
+    answers: Dict[str, Answer], descriptions: Dict[str, str], folder: Path, problems: List[Problem]
+) -> None:
     intent_owner: Dict[str, str] = {}
     for answer in answers.values():
         if descriptions and answer.id not in descriptions:
-            problems.append(Problem(answer.path, answer.line, f"entry '{answer.id}' is not a known answer id; "
-                                    f"fix the spelling or add it to {IDS_FILE}"))
+            problems.append(
+                Problem(
+                    answer.path,
+                    answer.line,
+                    f"entry '{answer.id}' is not a known answer id; "
+                    f"fix the spelling or add it to {IDS_FILE}",
+                )
+            )
         for rel in answer.related:
             if rel not in answers:
-                problems.append(Problem(answer.path, answer.line, f"entry '{answer.id}': related id '{rel}' "
-                                        "has no entry; fix the id or remove it"))
+                problems.append(
+                    Problem(
+                        answer.path,
+                        answer.line,
+                        f"entry '{answer.id}': related id '{rel}' " "has no entry; fix the id or remove it",
+                    )
+                )
             elif rel == answer.id:
-                problems.append(Problem(answer.path, answer.line, f"entry '{answer.id}' is related to itself"))
+                problems.append(
+                    Problem(answer.path, answer.line, f"entry '{answer.id}' is related to itself")
+                )
         for intent in answer.intents:
             if intent in intent_owner:
-                problems.append(Problem(answer.path, answer.line, f"intent '{intent}' is answered by both "
-                                        f"'{intent_owner[intent]}' and '{answer.id}'; keep one"))
+                problems.append(
+                    Problem(
+                        answer.path,
+                        answer.line,
+                        f"intent '{intent}' is answered by both "
+                        f"'{intent_owner[intent]}' and '{answer.id}'; keep one",
+                    )
+                )
             intent_owner[intent] = answer.id
     for answer_id in descriptions:
         if answer_id not in answers:
-            problems.append(Problem(folder / IDS_FILE, 1, f"answer id '{answer_id}' has no entry; "
-                                    "write one in data/answers/"))
+            problems.append(
+                Problem(
+                    folder / IDS_FILE,
+                    1,
+                    f"answer id '{answer_id}' has no entry; " "write one in data/answers/",
+                )
+            )

@@ -43,12 +43,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pathlib import Path
     from urllib.parse import urlsplit
 
+    from bot._process_logs import PRIVATE_UMASK
     from bot.answer_store import AnswerStore
     from bot.channels._handoff import HandoffConfigError, HandoffSettings
     from bot.channels.whatsapp_config import WhatsAppConfigError, whatsapp_credentials
     from bot.credentials import CREDENTIALS_FILE, check_credentials
     from bot.model import train
-    from bot._process_logs import PRIVATE_UMASK
     from bot.servers import SUPERVISOR_LOGGER, VAR_DIR, BotServers
 
     # Everything this supervisor and its servers create (logs, the conversations' database,
@@ -78,14 +78,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     logging.getLogger(SUPERVISOR_LOGGER).addHandler(terminal)
     # A token for Rasa's API (on loopback only), so `make retrain` can swap the model
     # without a restart; handed over in a 0600 file, never on a command line.
-    servers = BotServers(rasa_port=args.port, action_port=args.action_port,
-                         api_token=secrets.token_urlsafe(24),
-                         tracker_db=var_dir / "tracker.db", logs_dir=var_dir / "logs",
-                         **({"credentials": Path(args.credentials)} if args.credentials else {}))
+    servers = BotServers(
+        rasa_port=args.port,
+        action_port=args.action_port,
+        api_token=secrets.token_urlsafe(24),
+        tracker_db=var_dir / "tracker.db",
+        logs_dir=var_dir / "logs",
+        **({"credentials": Path(args.credentials)} if args.credentials else {}),
+    )
     print("starting the action server and the Rasa server (about 20 s)...", flush=True)
     servers.start()
     running = announce_running_bot(servers.url, servers.api_token, var_dir=var_dir)
-    print(f"""
+    print(
+        f"""
 The clinic bot is running.
   web channel:  POST {servers.webhook}
                 curl -s {servers.webhook} -H 'Content-Type: application/json' \\
@@ -96,7 +101,9 @@ The clinic bot is running.
   handoff:      {"requests to be contacted go to the staff webhook at " + urlsplit(handoff.url).netloc
                  if handoff else "contact details only (no HANDOFF_WEBHOOK_URL set; see README)"}
   logs:         {servers.logs_dir}  (rotated by size; no message text)
-A server that stops is restarted. Press Ctrl-C to stop both servers.""", flush=True)
+A server that stops is restarted. Press Ctrl-C to stop both servers.""",
+        flush=True,
+    )
     stop = {"now": False}
     # Ctrl-C (SIGINT) and a service manager's SIGTERM both stop the two servers cleanly; SIGINT
     # is set explicitly because a shell may start background jobs with it ignored.
@@ -163,8 +170,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("validate", help="check the answer store, catalogs and safety lexicon")
-    p.add_argument("--strict", action="store_true",
-                   help="refuse entries pending clinical review and out-of-date translations")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse entries pending clinical review and out-of-date translations",
+    )
     p.add_argument("--no-rasa", action="store_true", help="skip `rasa data validate` (8 s)")
     p.set_defaults(func=cmd_validate)
     p = sub.add_parser("train", help="train the model if its inputs changed")
@@ -174,8 +184,11 @@ def main(argv=None) -> int:
     p = sub.add_parser("run", help="start the action server and the Rasa server")
     p.add_argument("--port", type=int, default=5005)
     p.add_argument("--action-port", type=int, default=5055)
-    p.add_argument("--strict", action="store_true",
-                   help="production: refuse to start while an answer is pending clinical review")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="production: refuse to start while an answer is pending clinical review",
+    )
     p.add_argument("--var-dir", help="where conversations, logs and secrets are kept (default: var/)")
     p.add_argument("--credentials", help="the channels' settings (default: credentials.yml)")
     p.set_defaults(func=cmd_run)
@@ -183,11 +196,14 @@ def main(argv=None) -> int:
     p.add_argument("--min-accuracy", type=float, default=0.0)
     p.add_argument("--model", help="a model other than models/current.tar.gz")
     p.set_defaults(func=cmd_evaluate)
-    sub.add_parser("offline-reply", help="rewrite domain.yml's built-in urgent reply from regions.yml") \
-        .set_defaults(func=cmd_offline_reply)
+    sub.add_parser(
+        "offline-reply", help="rewrite domain.yml's built-in urgent reply from regions.yml"
+    ).set_defaults(func=cmd_offline_reply)
     p = sub.add_parser("redteam", help="the safety red-team suite through the web channel")
     p.add_argument("--url", default="", help="a running bot (default: start one on free ports)")
-    p.add_argument("--suite", action="append", dest="suites", help="a suite under data/eval/safety (default: all)")
+    p.add_argument(
+        "--suite", action="append", dest="suites", help="a suite under data/eval/safety (default: all)"
+    )
     p.set_defaults(func=cmd_redteam)
     p = sub.add_parser("answer-eval", help="right answer and language per written form on data/eval/nlu")
     p.add_argument("--url", default="", help="a running bot (default: start one on free ports)")

@@ -103,15 +103,23 @@ class ClinicDirectory:
 def _parse_hours(value, where: str, path: Path, line: int, problems: List[Problem]) -> Dict[str, tuple]:
     hours: Dict[str, tuple] = {}
     if not isinstance(value, dict):
-        problems.append(Problem(path, line, f"{where}: 'hours' needs a line per day (mon ... sun), "
-                                'e.g. mon: ["09:00-18:00"]; use [] for a closed day'))
+        problems.append(
+            Problem(
+                path,
+                line,
+                f"{where}: 'hours' needs a line per day (mon ... sun), "
+                'e.g. mon: ["09:00-18:00"]; use [] for a closed day',
+            )
+        )
         return hours
     for day in DAYS:
         spans = []
         for text in value.get(day) or []:
             m = _HOURS.fullmatch(str(text).strip())
             if not m:
-                problems.append(Problem(path, line, f"{where}: {day} hours '{text}' should look like 09:00-18:00"))
+                problems.append(
+                    Problem(path, line, f"{where}: {day} hours '{text}' should look like 09:00-18:00")
+                )
                 continue
             a, b = int(m[1]) * 60 + int(m[2]), int(m[3]) * 60 + int(m[4])
             if not (0 <= a < b <= 24 * 60):
@@ -121,8 +129,14 @@ def _parse_hours(value, where: str, path: Path, line: int, problems: List[Proble
         hours[day] = tuple(spans)
     unknown = set(value) - set(DAYS)
     if unknown:
-        problems.append(Problem(path, line, f"{where}: unknown day(s) {', '.join(sorted(map(str, unknown)))}; "
-                                "use mon, tue, wed, thu, fri, sat, sun"))
+        problems.append(
+            Problem(
+                path,
+                line,
+                f"{where}: unknown day(s) {', '.join(sorted(map(str, unknown)))}; "
+                "use mon, tue, wed, thu, fri, sat, sun",
+            )
+        )
     return hours
 
 
@@ -150,13 +164,24 @@ def read_clinics(path: Path, problems: List[Problem]) -> Optional[ClinicDirector
                 problems.append(Problem(path, line, f"{where}: 'name' has no {lang} text; add it"))
         for key in sorted(set(map(str, name)) - set(LANGUAGES)):
             # {en: Clinic, Riyadh, ...}: the comma split the name; the rest became a key
-            problems.append(Problem(path, line, f"{where}: 'name' has an unknown key '{key}'; a name with a "
-                                    'comma must be quoted: {en: "Clinic, Riyadh", ...}'))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"{where}: 'name' has an unknown key '{key}'; a name with a "
+                    'comma must be quoted: {en: "Clinic, Riyadh", ...}',
+                )
+            )
         phone, whatsapp = str(entry.get("phone") or ""), str(entry.get("whatsapp") or "")
         for key, value in (("phone", phone), ("whatsapp", whatsapp)):
             if value and not _PHONE.fullmatch(value):
-                problems.append(Problem(path, line, f"{where}: {key} '{value}' should be international, "
-                                        "e.g. +44 20 7946 0000"))
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        f"{where}: {key} '{value}' should be international, " "e.g. +44 20 7946 0000",
+                    )
+                )
         if not phone and not whatsapp:
             problems.append(Problem(path, line, f"{where}: give a phone or a WhatsApp number"))
         booking = str(entry.get("booking_url") or "")
@@ -169,14 +194,30 @@ def read_clinics(path: Path, problems: List[Problem]) -> Optional[ClinicDirector
         try:
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError):
-            problems.append(Problem(path, line, f"{where}: time_zone '{zone}' is not a time zone name such as "
-                                    "Europe/London or Asia/Riyadh"))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"{where}: time_zone '{zone}' is not a time zone name such as "
+                    "Europe/London or Asia/Riyadh",
+                )
+            )
             zone = "UTC"
         regions = tuple(str(r).upper() for r in entry.get("regions") or ())
-        clinics.append(Clinic(id=str(entry.get("id") or ""), name={k: str(name.get(k) or "") for k in LANGUAGES},
-                              phone=phone, whatsapp=whatsapp, email=email, booking_url=booking, time_zone=zone,
-                              hours=_parse_hours(entry.get("hours"), where, path, line, problems),
-                              regions=regions, default=bool(entry.get("default"))))
+        clinics.append(
+            Clinic(
+                id=str(entry.get("id") or ""),
+                name={k: str(name.get(k) or "") for k in LANGUAGES},
+                phone=phone,
+                whatsapp=whatsapp,
+                email=email,
+                booking_url=booking,
+                time_zone=zone,
+                hours=_parse_hours(entry.get("hours"), where, path, line, problems),
+                regions=regions,
+                default=bool(entry.get("default")),
+            )
+        )
     if sum(c.default for c in clinics) > 1:
         problems.append(Problem(path, 1, "only one clinic can be `default: true`"))
     return ClinicDirectory(tuple(clinics)) if clinics else None

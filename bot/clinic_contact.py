@@ -20,9 +20,20 @@ from typing import Dict, List, Optional
 
 from bot import RTL_LANGUAGES
 from bot.clinic import Clinic, ClinicDirectory, day_name, time_text
-from bot.i18n import (BACK_ON_DAY, BACK_TODAY, BACK_TOMORROW, BOOKING_BUTTON, CALL_BUTTON, CONTACT_BOOKING,
-                      CONTACT_EMAIL, CONTACT_PHONE, CONTACT_WHATSAPP, OPEN_UNTIL, WHATSAPP_BUTTON,
-                      interface_text)
+from bot.i18n import (
+    BACK_ON_DAY,
+    BACK_TODAY,
+    BACK_TOMORROW,
+    BOOKING_BUTTON,
+    CALL_BUTTON,
+    CONTACT_BOOKING,
+    CONTACT_EMAIL,
+    CONTACT_PHONE,
+    CONTACT_WHATSAPP,
+    OPEN_UNTIL,
+    WHATSAPP_BUTTON,
+    interface_text,
+)
 
 _LTR_ISOLATE, _POP_ISOLATE = "\u2066", "\u2069"
 
@@ -79,8 +90,11 @@ def contact_for_region(region: Optional[str], lang: str, now: Optional[datetime]
 
 def contact_links(clinic: Clinic, lang: str) -> List[Dict[str, str]]:
     """Buttons that open the phone, WhatsApp and the booking page: `{"title", "url"}`."""
-    links = [(CALL_BUTTON, clinic.tel_link), (WHATSAPP_BUTTON, clinic.whatsapp_link),
-             (BOOKING_BUTTON, clinic.booking_url)]
+    links = [
+        (CALL_BUTTON, clinic.tel_link),
+        (WHATSAPP_BUTTON, clinic.whatsapp_link),
+        (BOOKING_BUTTON, clinic.booking_url),
+    ]
     return [{"title": interface_text(lang, title), "url": url} for title, url in links if url]
 
 
@@ -88,6 +102,11 @@ def longest_contact_text(lang: str, directory: Optional[ClinicDirectory] = None)
     """The longest `{contact}` any branch can produce in `lang` (for the WhatsApp length checks)."""
     directory = directory or clinics()
     longest_day = max((day_name(lang, datetime(2026, 12, 7 + i)) for i in range(7)), key=len)
-    status = max((interface_text(lang, msgid).format(day=longest_day, time=_ltr("00:00", lang))
-                  for msgid in (OPEN_UNTIL, BACK_TODAY, BACK_TOMORROW, BACK_ON_DAY)), key=len)
+    status = max(
+        (
+            interface_text(lang, msgid).format(day=longest_day, time=_ltr("00:00", lang))
+            for msgid in (OPEN_UNTIL, BACK_TODAY, BACK_TOMORROW, BACK_ON_DAY)
+        ),
+        key=len,
+    )
     return max((contact_text(clinic, lang) + "\n" + status for clinic in directory.clinics), key=len)

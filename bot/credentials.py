@@ -17,8 +17,10 @@ from bot.problems import Problem
 
 CREDENTIALS_FILE = PROJECT_ROOT / "credentials.yml"
 WEBCHAT = "bot.channels.webchat.WebchatInput"
-ONE_PER_LINE = ("write the list one entry per line (`cors_origins:` then `- https://www.clinic.example` "
-                "on the next lines), or quote each address")
+ONE_PER_LINE = (
+    "write the list one entry per line (`cors_origins:` then `- https://www.clinic.example` "
+    "on the next lines), or quote each address"
+)
 
 
 def check_credentials(path: Path = CREDENTIALS_FILE) -> List[Problem]:

@@ -101,8 +101,12 @@ def _answer_id(store: AnswerStore, turn: Turn, verdict: Optional[SafetyVerdict])
         return SWITCHED_ID
     answer = store.for_intent(turn.intent)
     answer_id = answer.id if answer else NOT_UNDERSTOOD_ID
-    if answer_id in (NOT_UNDERSTOOD_ID, OUT_OF_SCOPE_ID) and verdict and verdict.mentions_health \
-            and SAFETY_NET_ID in store.answers:
+    if (
+        answer_id in (NOT_UNDERSTOOD_ID, OUT_OF_SCOPE_ID)
+        and verdict
+        and verdict.mentions_health
+        and SAFETY_NET_ID in store.answers
+    ):
         return SAFETY_NET_ID
     return answer_id
 
@@ -135,8 +139,15 @@ def decide(store: AnswerStore, turn: Turn, guard: SafetyGuard) -> Decision:
     )
     verdict = safety_of(turn, guard)
     answer_ids = _answer_ids(store, turn, verdict)
-    return Decision(answer_ids[0], _language(turn), choice.primary, choice.also, choice.named,
-                    verdict.verdict.value if verdict and verdict.verdict else None, tuple(answer_ids))
+    return Decision(
+        answer_ids[0],
+        _language(turn),
+        choice.primary,
+        choice.also,
+        choice.named,
+        verdict.verdict.value if verdict and verdict.verdict else None,
+        tuple(answer_ids),
+    )
 
 
 __all__ = ["Turn", "Decision", "decide", "detect_language", "safety_of"]

@@ -1,8 +1,8 @@
 """How well the bot understands each language, on held-out data it never trained on.
 
 - Intent accuracy, macro F1, per-intent recall and the confusions per language, on
-  `tests/nlu/<lang>.yml` (English, Arabic, Urdu, Roman Urdu).
-- Language identification accuracy on `tests/data/language_id.yml` and on the held-out
+  `data/eval/held_out/<lang>.yml` (English, Arabic, Urdu, Roman Urdu).
+- Language identification accuracy on `data/eval/language_id.yml` and on the held-out
   sets, and how often a message of three or more words would be answered in the wrong
   language.
 - Parse latency (median and 95th percentile).
@@ -22,13 +22,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-import yaml
-
 from bot import PROJECT_ROOT
+from bot._yaml import read_yaml
 from bot.safety import SAFETY_INTENTS  # noqa: F401 - part of this module's surface (tests, retrain)
 
-HELD_OUT_DIR = PROJECT_ROOT / "tests" / "nlu"
-LANGUAGE_ID_SET = PROJECT_ROOT / "tests" / "data" / "language_id.yml"
+HELD_OUT_DIR = PROJECT_ROOT / "data" / "eval" / "held_out"
+LANGUAGE_ID_SET = PROJECT_ROOT / "data" / "eval" / "language_id.yml"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 REPLY_LANGUAGE = {"en": "en", "ar": "ar", "ur": "ur", "roman_ur": "ur"}
 
@@ -86,8 +85,10 @@ async def _parse_held_out(model: Path) -> Dict[str, dict]:
         report["misses"] = misses
         report["pairs"] = pairs
         latencies.sort()
-        report["parse_ms"] = {"median": round(statistics.median(latencies), 2),
-                              "p95": round(latencies[int(0.95 * (len(latencies) - 1))], 2)}
+        report["parse_ms"] = {
+            "median": round(statistics.median(latencies), 2),
+            "p95": round(latencies[int(0.95 * (len(latencies) - 1))], 2),
+        }
         results[path.stem] = report
     return results
 
@@ -104,22 +105,28 @@ def language_id_report() -> Dict[str, object]:
     """Detector accuracy per label on the labelled set and on the held-out NLU sets."""
     from bot.language import choose_reply_language, detect_language
 
-    labelled = [(m["text"], m["lang"]) for m in
-                yaml.safe_load(LANGUAGE_ID_SET.read_text(encoding="utf-8"))["messages"]]
-    held_out = [(text, path.stem) for path in sorted(HELD_OUT_DIR.glob("*.yml"))
-                for text, _ in load_examples(path)]
+    labelled = [(m["text"], m["lang"]) for m in read_yaml(LANGUAGE_ID_SET)["messages"]]
+    held_out = [
+        (text, path.stem) for path in sorted(HELD_OUT_DIR.glob("*.yml")) for text, _ in load_examples(path)
+    ]
     out: Dict[str, object] = {}
     for name, items in (("labelled_set", labelled), ("held_out_sets", held_out)):
         right, total = Counter(), Counter()
         for text, lang in items:
             total[lang] += 1
             right[lang] += (detect_language(text).language or "none") == lang
-        out[name] = {"accuracy": round(sum(right.values()) / len(items), 4),
-                     "per_label": {lang: round(right[lang] / n, 4) for lang, n in sorted(total.items())},
-                     "messages": len(items)}
+        out[name] = {
+            "accuracy": round(sum(right.values()) / len(items), 4),
+            "per_label": {lang: round(right[lang] / n, 4) for lang, n in sorted(total.items())},
+            "messages": len(items),
+        }
     long_messages = [(t, lang) for t, lang in labelled + held_out if lang != "none" and len(t.split()) >= 3]
     wrong = [t for t, lang in long_messages if choose_reply_language(t, None) != REPLY_LANGUAGE[lang]]
-    out["wrong_reply_language_3plus_words"] = {"count": len(wrong), "of": len(long_messages), "messages": wrong}
+    out["wrong_reply_language_3plus_words"] = {
+        "count": len(wrong),
+        "of": len(long_messages),
+        "messages": wrong,
+    }
     return out
 
 
@@ -142,8 +149,9 @@ def plot_confusion(lang: str, pairs: List[Tuple[str, str]], path: Path) -> None:
     for i, row in enumerate(matrix):
         for j, value in enumerate(row):
             if value:
-                ax.text(j, i, value, ha="center", va="center", fontsize=6,
-                        color="white" if i == j else "darkred")
+                ax.text(
+                    j, i, value, ha="center", va="center", fontsize=6, color="white" if i == j else "darkred"
+                )
     ax.set_xlabel("predicted")
     ax.set_ylabel("expected")
     ax.set_title(f"Held-out intents, {lang} ({len(pairs)} messages)")
@@ -159,15 +167,20 @@ def evaluate(min_accuracy: float = 0.0, model: Optional[Path] = None) -> int:
     for lang, report in held_out_reports(model).items():
         plot_confusion(lang, report["pairs"], REPORTS_DIR / f"confusion-{lang}.png")
         report = {k: v for k, v in report.items() if k != "pairs"}
-        (REPORTS_DIR / f"nlu-{lang}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2),
-                                                      encoding="utf-8")
+        (REPORTS_DIR / f"nlu-{lang}.json").write_text(
+            json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
         safety = " ".join(f"{i.split('_')[0]} {report['recall'].get(i, 0):.2f}" for i in SAFETY_INTENTS)
-        print(f"{lang:9s} intent accuracy {report['accuracy']:.3f}  macro F1 {report['macro_f1']:.3f}  "
-              f"n={report['examples']}  safety recall: {safety}  "
-              f"parse ms median {report['parse_ms']['median']} p95 {report['parse_ms']['p95']}")
+        print(
+            f"{lang:9s} intent accuracy {report['accuracy']:.3f}  macro F1 {report['macro_f1']:.3f}  "
+            f"n={report['examples']}  safety recall: {safety}  "
+            f"parse ms median {report['parse_ms']['median']} p95 {report['parse_ms']['p95']}"
+        )
         failed |= report["accuracy"] < min_accuracy
     lid = language_id_report()
-    (REPORTS_DIR / "language-id.json").write_text(json.dumps(lid, ensure_ascii=False, indent=2), encoding="utf-8")
+    (REPORTS_DIR / "language-id.json").write_text(
+        json.dumps(lid, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     for name in ("labelled_set", "held_out_sets"):
         part = lid[name]
         print(f"language id on {name} ({part['messages']}): {part['accuracy']:.3f}  {part['per_label']}")

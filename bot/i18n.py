@@ -13,7 +13,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot import LANGUAGES, PROJECT_ROOT
+from bot import LANGUAGE_NAMES, LANGUAGES, PROJECT_ROOT
 
 LOCALES_DIR = PROJECT_ROOT / "locales"
 DOMAIN = "messages"
@@ -25,7 +25,6 @@ TALK_TO_PERSON = "Talk to a person"
 # After the region's emergency instruction, for each other region the evidence points to
 # (a +92 phone on a page set to AE): "If you are in Pakistan: call 1122 now".
 ALSO_IN_REGION = "If you are in {place}: {instruction}."
-LANGUAGE_NAMES = {"en": "English", "ar": "Arabic", "ur": "Urdu"}
 # WhatsApp channel (bot/channels/whatsapp.py): the list-message button (20 characters at
 # most in every language), the prompt above a numbered menu, the answer to an image or a
 # voice note, and the apology when no answer could be produced.
@@ -47,8 +46,19 @@ BACK_ON_DAY = "Closed now: the clinic opens on {day} at {time} (clinic time)."
 CALL_BUTTON = "Call the clinic"
 WHATSAPP_BUTTON = "Message on WhatsApp"
 BOOKING_BUTTON = "Book online"
-CONTACT_MSGIDS = (CONTACT_PHONE, CONTACT_WHATSAPP, CONTACT_EMAIL, CONTACT_BOOKING, OPEN_UNTIL, BACK_TODAY,
-                  BACK_TOMORROW, BACK_ON_DAY, CALL_BUTTON, WHATSAPP_BUTTON, BOOKING_BUTTON)
+CONTACT_MSGIDS = (
+    CONTACT_PHONE,
+    CONTACT_WHATSAPP,
+    CONTACT_EMAIL,
+    CONTACT_BOOKING,
+    OPEN_UNTIL,
+    BACK_TODAY,
+    BACK_TOMORROW,
+    BACK_ON_DAY,
+    CALL_BUTTON,
+    WHATSAPP_BUTTON,
+    BOOKING_BUTTON,
+)
 # Website widget (bot/channels/widget/): its own interface, by the key widget.js uses.
 # Served to the widget as JSON by the web channel (GET /webhooks/webchat/strings.json).
 WIDGET_STRINGS = {
@@ -95,30 +105,39 @@ WIDGET_STRINGS = {
     # the form under the handoff answer, shown only when the bot can deliver it to staff
     "handoff_open": "Ask the clinic to contact me",
     "handoff_intro": "Leave your name and a phone number or e-mail address, and the clinic's staff "
-                     "will contact you.",
+    "will contact you.",
     "name": "Your name",
     "phone": "Phone number",
     "email": "E-mail address",
     "handoff_contact_hint": "A phone number, an e-mail address, or both.",
     "handoff_consent": "I agree that the clinic may keep these details and use them to contact me "
-                       "about my request.",
+    "about my request.",
     "handoff_send": "Send my details",
     "handoff_need_name": "Please give your name.",
     "handoff_need_contact": "Please give a phone number or an e-mail address.",
     "handoff_bad_phone": "Please check the phone number.",
     "handoff_bad_email": "Please check the e-mail address.",
     "handoff_need_consent": "Please tick the box to agree, or contact the clinic yourself using the "
-                            "details above.",
+    "details above.",
     "handoff_delivered": "Thank you. The clinic's staff have your details and will contact you.",
     "handoff_queued": "Thank you. Your details are saved and will reach the clinic's staff shortly.",
     "handoff_failed": "Your details could not be sent just now. Please try again, or contact the clinic "
-                      "using the details above.",
+    "using the details above.",
 }
 # The web channel's 429 answer (bot/channels/_ratelimit.py): the same words as the widget's.
 SLOW_DOWN = WIDGET_STRINGS["slow_down"]
-USED_MSGIDS = (CLINICIAN_REMINDER, TALK_TO_PERSON, ALSO_IN_REGION, *LANGUAGE_NAMES.values(),
-               TOPICS_BUTTON, NUMBERED_CHOICE_PROMPT, TEXT_NEEDED, TRY_AGAIN_LATER,
-               *CONTACT_MSGIDS, *WIDGET_STRINGS.values())
+USED_MSGIDS = (
+    CLINICIAN_REMINDER,
+    TALK_TO_PERSON,
+    ALSO_IN_REGION,
+    *LANGUAGE_NAMES.values(),
+    TOPICS_BUTTON,
+    NUMBERED_CHOICE_PROMPT,
+    TEXT_NEEDED,
+    TRY_AGAIN_LATER,
+    *CONTACT_MSGIDS,
+    *WIDGET_STRINGS.values(),
+)
 
 
 def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list:

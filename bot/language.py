@@ -14,10 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-import yaml
-
 from bot import LANGUAGES, RTL_LANGUAGES
-from bot.normalize import fold_arabic_script, fold_unicode, normalise_for_matching
+from bot._yaml import read_yaml
+from bot.normalize import ARABIC_PROCLITICS, fold_arabic_script, fold_unicode, normalise_for_matching
 
 MARKERS_FILE = Path(__file__).with_name("language_markers.yml")
 
@@ -26,7 +25,6 @@ CONFIDENCE_THRESHOLD = 0.6
 
 _ARABIC_LETTER = re.compile("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]")
 _LATIN_LETTER = re.compile("[a-zA-Z\u00c0-\u024f]")
-_ARABIC_PROCLITICS = ("بال", "وال", "ال", "ب", "و")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 
 
@@ -63,7 +61,7 @@ class _Markers:
 
 @lru_cache(maxsize=1)
 def _markers() -> _Markers:
-    raw = yaml.safe_load(MARKERS_FILE.read_text(encoding="utf-8"))
+    raw = read_yaml(MARKERS_FILE)
     latin, arabic = raw["latin"], raw["arabic_script"]
     fold = lambda words: frozenset(normalise_for_matching(str(w)) for w in words)  # noqa: E731
     ur_words, ar_words = fold(arabic["ur"]), fold(arabic["ar"])
@@ -146,7 +144,9 @@ def requested_language(text: str) -> Optional[str]:
     """The language a person asks for by name ("English please", "عربي", "urdu mein"), if any."""
     words = set(normalise_for_matching(text).split())
     # Arabic attaches "with/in the" to the word: بالانجليزي, بالعربي.
-    words |= {w[len(p):] for w in words for p in _ARABIC_PROCLITICS if w.startswith(p) and len(w) > len(p) + 2}
+    words |= {
+        w[len(p) :] for w in words for p in ARABIC_PROCLITICS if w.startswith(p) and len(w) > len(p) + 2
+    }
     asked = [lang for lang, names in _markers().requests.items() if words & names]
     return asked[0] if len(asked) == 1 else None
 
@@ -159,8 +159,12 @@ def language_from_locale(locale: Optional[str]) -> Optional[str]:
     return lang if lang in LANGUAGES else None
 
 
-def choose_reply_language(text: str, current: Optional[str], locale_hint: Optional[str] = None,
-                          detection: Optional[Detection] = None) -> str:
+def choose_reply_language(
+    text: str,
+    current: Optional[str],
+    locale_hint: Optional[str] = None,
+    detection: Optional[Detection] = None,
+) -> str:
     """The language to reply in.
 
     What the person writes decides. A message with no language of its own ("ok", "👍")

@@ -46,15 +46,26 @@ logger = logging.getLogger(__name__)
 WAIT_SECONDS = 0.05
 
 # Keyword arguments of RedisLockStore that may come from endpoints.yml.
-_REDIS_OPTIONS = ("port", "db", "username", "password", "use_ssl", "ssl_certfile", "ssl_keyfile",
-                  "ssl_ca_certs", "key_prefix", "socket_timeout")
+_REDIS_OPTIONS = (
+    "port",
+    "db",
+    "username",
+    "password",
+    "use_ssl",
+    "ssl_certfile",
+    "ssl_keyfile",
+    "ssl_ca_certs",
+    "key_prefix",
+    "socket_timeout",
+)
 
 
 class AtomicRedisLockStore(RedisLockStore):
     """Rasa's Redis ticket lock, with each ticket change done atomically."""
 
-    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, host: Text = "localhost",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, endpoint_config: Optional[EndpointConfig] = None, host: Text = "localhost", **kwargs: Any
+    ) -> None:
         # Rasa builds a custom lock store as `cls(endpoint_config=...)`; tests pass keywords.
         if endpoint_config is not None:
             host = endpoint_config.url or host
@@ -101,16 +112,21 @@ class AtomicRedisLockStore(RedisLockStore):
         self._change(conversation_id, lambda lock: lock.remove_ticket_for(ticket_number))
 
     @asynccontextmanager
-    async def lock(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
-                   wait_time_in_seconds: float = WAIT_SECONDS) -> AsyncGenerator[TicketLock, None]:
+    async def lock(
+        self,
+        conversation_id: Text,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = WAIT_SECONDS,
+    ) -> AsyncGenerator[TicketLock, None]:
         ticket = self.issue_ticket(conversation_id, lock_lifetime)
         try:
             yield await self._wait_for_turn(conversation_id, ticket, lock_lifetime, wait_time_in_seconds)
         finally:
             self.cleanup(conversation_id, ticket)
 
-    async def _wait_for_turn(self, conversation_id: Text, ticket: int, lifetime: float,
-                             wait_time_in_seconds: float) -> TicketLock:
+    async def _wait_for_turn(
+        self, conversation_id: Text, ticket: int, lifetime: float, wait_time_in_seconds: float
+    ) -> TicketLock:
         """Wait until `ticket` is served, keeping it alive meanwhile.
 
         Rasa counts a ticket's lifetime from when it was issued, waiting included: a
@@ -120,6 +136,7 @@ class AtomicRedisLockStore(RedisLockStore):
         ticket is renewed at every poll, so only the tickets of dead servers expire, and
         a served ticket has its whole lifetime for the processing.
         """
+
         def renew(lock: TicketLock):
             lock.remove_expired_tickets()
             mine = lock._ticket_for_ticket_number(ticket)

@@ -37,8 +37,9 @@ WITHHELD = "[withheld]"
 NUMBER = "[number]"
 
 # Texts being handled by this task (a tuple: contextvars values must not be mutated).
-_handling: contextvars.ContextVar[Tuple[str, ...]] = contextvars.ContextVar("bot_log_privacy_texts",
-                                                                           default=())
+_handling: contextvars.ContextVar[Tuple[str, ...]] = contextvars.ContextVar(
+    "bot_log_privacy_texts", default=()
+)
 
 # Shorter texts ("ok", "hi") are not worth redacting and would mangle ordinary log words.
 MIN_REDACTED_LENGTH = 4
@@ -46,18 +47,40 @@ MIN_REDACTED_LENGTH = 4
 # Rasa's warnings for a message starting with "/" quote the whole message, the intent
 # name typed after the slash and the part it could not read.
 _RASA_PARSE_WARNING = re.compile(r"Failed to parse arguments in line .*?(?=\x1b\[|\n*\Z)", re.DOTALL)
-_RASA_PARSE_WARNING_TEXT = ("Failed to parse the arguments of a message starting with '/' "
-                            f"(its text is {WITHHELD})")
+_RASA_PARSE_WARNING_TEXT = (
+    "Failed to parse the arguments of a message starting with '/' " f"(its text is {WITHHELD})"
+)
 # An action server's error reply as Rasa quotes it: ClientResponseError(..., body='...').
 _BODY = re.compile(r"(body=)(['\"]).*", re.DOTALL)
 # Keys under which Rasa, rasa_sdk or a channel put conversation content in JSON or dict
 # dumps, or in structlog's key=value lines; everything after such a key on the line is withheld.
-_CONTENT_KEYS = ("text", "user_text", "message", "request_body", "tracker", "events", "latest_message",
-                 "slots", "parse_data", "entities", "metadata", "response_text", "json_message",
-                 "user_message", "rasa_event", "rasa_events", "tracker_states", "prediction_events",
-                 "tracker_latest_message", "parse_data_text", "parse_data_entities", "buttons")
-_CONTENT = re.compile(r"""((?:["'](?:{0})["']\s*[:=]|(?<![\w.-])(?:{0})=)\s*).*"""
-                      .format("|".join(_CONTENT_KEYS)))
+_CONTENT_KEYS = (
+    "text",
+    "user_text",
+    "message",
+    "request_body",
+    "tracker",
+    "events",
+    "latest_message",
+    "slots",
+    "parse_data",
+    "entities",
+    "metadata",
+    "response_text",
+    "json_message",
+    "user_message",
+    "rasa_event",
+    "rasa_events",
+    "tracker_states",
+    "prediction_events",
+    "tracker_latest_message",
+    "parse_data_text",
+    "parse_data_entities",
+    "buttons",
+)
+_CONTENT = re.compile(
+    r"""((?:["'](?:{0})["']\s*[:=]|(?<![\w.-])(?:{0})=)\s*).*""".format("|".join(_CONTENT_KEYS))
+)
 # 9-15 digits, single spaces or dashes allowed between them, not part of a longer word,
 # a time (12:30) or a version; an optional leading +.
 _PHONE = re.compile(r"(?<![\w:.+-])\+?\d(?:[ -]?\d){8,14}(?![\w:])")
@@ -81,8 +104,13 @@ def _variants(text: str) -> Iterable[str]:
     from bot.normalize import fold_arabic_script, normalise_for_matching
 
     stripped = text.strip()
-    forms = {stripped, stripped.lower(), fold_arabic_script(stripped), fold_arabic_script(stripped.lower()),
-             normalise_for_matching(stripped)}
+    forms = {
+        stripped,
+        stripped.lower(),
+        fold_arabic_script(stripped),
+        fold_arabic_script(stripped.lower()),
+        normalise_for_matching(stripped),
+    }
     if stripped.startswith("/"):
         forms |= {f[1:].strip() for f in list(forms)}
     return sorted((f for f in forms if len(f) >= MIN_REDACTED_LENGTH), key=len, reverse=True)

@@ -78,8 +78,13 @@ def is_stale(models_dir: Path = MODELS_DIR, root: Path = PROJECT_ROOT) -> bool:
 def rasa_env() -> dict:
     """The environment every Rasa process runs with: no telemetry, quiet TensorFlow."""
     env = dict(os.environ)
-    env.update({"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))})
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")])),
+        }
+    )
     return env
 
 
@@ -95,8 +100,12 @@ def _training_lock(models_dir: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def train(force: bool = False, models_dir: Path = MODELS_DIR, root: Path = PROJECT_ROOT,
-          out: Optional[object] = None) -> Optional[float]:
+def train(
+    force: bool = False,
+    models_dir: Path = MODELS_DIR,
+    root: Path = PROJECT_ROOT,
+    out: Optional[object] = None,
+) -> Optional[float]:
     """Train when stale (or forced). Returns the training time in seconds, or None if reused.
 
     The new model is written beside the old one and moved into place when complete, so
@@ -107,9 +116,22 @@ def train(force: bool = False, models_dir: Path = MODELS_DIR, root: Path = PROJE
             return None
         expected = training_hash(root)
         with tempfile.TemporaryDirectory(dir=models_dir, prefix=".training-") as tmp:
-            cmd = [sys.executable, "-m", "rasa", "train", "--config", str(root / "config.yml"),
-                   "--domain", str(root / "domain.yml"), "--out", tmp,
-                   "--fixed-model-name", MODEL_NAME, "--data", *[str(root / d) for d in TRAINING_DATA]]
+            cmd = [
+                sys.executable,
+                "-m",
+                "rasa",
+                "train",
+                "--config",
+                str(root / "config.yml"),
+                "--domain",
+                str(root / "domain.yml"),
+                "--out",
+                tmp,
+                "--fixed-model-name",
+                MODEL_NAME,
+                "--data",
+                *[str(root / d) for d in TRAINING_DATA],
+            ]
             started = time.monotonic()
             subprocess.run(cmd, cwd=root, env=rasa_env(), check=True, stdout=out, stderr=out)
             elapsed = time.monotonic() - started

@@ -11,6 +11,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# The Arabic script's blocks: Arabic, Arabic Supplement, Presentation Forms A and B.
+# Arabic and Urdu are both written in it; which of the two a text is, bot/language.py decides.
+ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+# What Arabic attaches to the next word (and, so, with, for, like, the...), longest first.
+ARABIC_PROCLITICS = ("وال", "بال", "فال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+
 # Harakat, Quranic marks, superscript alef and Urdu diacritics (zer, zabar, pesh...).
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _TATWEEL = "\u0640"
@@ -18,15 +24,45 @@ _TATWEEL = "\u0640"
 # One folded form per letter family. Used for matching only: replies are never folded.
 _FOLD = str.maketrans(
     {
-        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
-        "ة": "ه", "ۃ": "ه", "ہ": "ه", "ۂ": "ه", "ھ": "ه",
-        "ى": "ي", "ی": "ي", "ې": "ي", "ئ": "ي", "ۓ": "ے",
-        "ک": "ك", "ڪ": "ك",
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ٲ": "ا",
+        "ٳ": "ا",
+        "ة": "ه",
+        "ۃ": "ه",
+        "ہ": "ه",
+        "ۂ": "ه",
+        "ھ": "ه",
+        "ى": "ي",
+        "ی": "ي",
+        "ې": "ي",
+        "ئ": "ي",
+        "ۓ": "ے",
+        "ک": "ك",
+        "ڪ": "ك",
         "ؤ": "و",
-        "٠": "0", "١": "1", "٢": "2", "٣": "3", "٤": "4",
-        "٥": "5", "٦": "6", "٧": "7", "٨": "8", "٩": "9",
-        "۰": "0", "۱": "1", "۲": "2", "۳": "3", "۴": "4",
-        "۵": "5", "۶": "6", "۷": "7", "۸": "8", "۹": "9",
+        "٠": "0",
+        "١": "1",
+        "٢": "2",
+        "٣": "3",
+        "٤": "4",
+        "٥": "5",
+        "٦": "6",
+        "٧": "7",
+        "٨": "8",
+        "٩": "9",
+        "۰": "0",
+        "۱": "1",
+        "۲": "2",
+        "۳": "3",
+        "۴": "4",
+        "۵": "5",
+        "۶": "6",
+        "۷": "7",
+        "۸": "8",
+        "۹": "9",
     }
 )
 
@@ -37,8 +73,9 @@ _INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2
 # Latin combining accents (not Arabic-script marks): "não" and "nao" match alike.
 _LATIN_ACCENTS = re.compile("[\u0300-\u036f]")
 # Cyrillic and Greek letters that look like Latin ones, as used to slip past word lists.
-_LOOKALIKES = str.maketrans("аеорсухіјѕԁɡАЕОРСХІЈЅΑΒΕΖΗΙΚΜΝΟΡΤΥΧаονι",
-                            "aeopcyxijsdgAEOPCXIJSABEZHIKMNOPTYXaovi")
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁɡАЕОРСХІЈЅΑΒΕΖΗΙΚΜΝΟΡΤΥΧаονι", "aeopcyxijsdgAEOPCXIJSABEZHIKMNOPTYXaovi"
+)
 
 _PUNCT = re.compile(r"[^\w\s']|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")

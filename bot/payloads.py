@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Optional
 
-import yaml
-
 from bot import LANGUAGES, PROJECT_ROOT
+from bot._yaml import read_yaml
 
 IDS_FILE = PROJECT_ROOT / "data" / "answers" / "ids.yml"
 # The intents the bot's own buttons carry, and the one entity each carries.
@@ -38,7 +37,7 @@ class ButtonPress:
 @lru_cache(maxsize=1)
 def known_answer_ids() -> frozenset:
     """The answer ids of the store's vocabulary (data/answers/ids.yml)."""
-    raw = yaml.safe_load(IDS_FILE.read_text(encoding="utf-8")) or {}
+    raw = read_yaml(IDS_FILE) or {}
     return frozenset((raw.get("ids") or {}).keys())
 
 
@@ -73,6 +72,15 @@ def button_press(text: str) -> Optional[ButtonPress]:
 
 def is_button_press(text: str) -> bool:
     return button_press(text) is not None
+
+
+def reads_as_intent(text: str) -> bool:
+    """Whether Rasa takes `text` for an intent rather than words (it starts with `/`).
+
+    Past `as_user_text` only the bot's own button payloads still do, so in a stored
+    conversation this tells a button press from what the person typed.
+    """
+    return (text or "").startswith("/")
 
 
 def as_user_text(text: str) -> str:

@@ -21,9 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-import yaml
-
+from bot._yaml import read_yaml
 from bot.normalize import fold_unicode, normalise_for_matching
+from bot.payloads import reads_as_intent
 
 if TYPE_CHECKING:
     from bot.answer_store import AnswerStore
@@ -51,7 +51,7 @@ class _Lists:
 
 @lru_cache(maxsize=1)
 def _lists() -> _Lists:
-    raw = yaml.safe_load(CUES_FILE.read_text(encoding="utf-8"))
+    raw = read_yaml(CUES_FILE)
 
     def fold(words: Iterable[Any]) -> FrozenSet[str]:
         return frozenset(filter(None, (normalise_for_matching(str(w)) for w in words)))
@@ -83,8 +83,10 @@ class _Piece:
     def has_cue(self) -> bool:
         lists = _lists()
         folded = [w for f in self.folded for w in f.split()]
-        return bool(folded) and (folded[0] in lists.first_word_cues
-                                 or any(w in lists.cues or _arabic_joined_cue(w) for w in folded))
+        return bool(folded) and (
+            folded[0] in lists.first_word_cues
+            or any(w in lists.cues or _arabic_joined_cue(w) for w in folded)
+        )
 
     def text(self) -> str:
         return " ".join(self.words) + self.mark
@@ -144,14 +146,14 @@ def _take_courtesies(piece: _Piece) -> List[_Piece]:
     out = []
     while piece.words:
         folded = [normalise_for_matching(w) for w in piece.words]
-        phrase = next((c for c in _lists().courtesies if tuple(folded[:len(c)]) == c), None)
+        phrase = next((c for c in _lists().courtesies if tuple(folded[: len(c)]) == c), None)
         if phrase is None:
             break
         if len(phrase) == len(folded):
             piece.courtesy = True
             break
-        out.append(_Piece(words=piece.words[:len(phrase)], lead=piece.lead, courtesy=True))
-        piece = _Piece(words=piece.words[len(phrase):], mark=piece.mark)
+        out.append(_Piece(words=piece.words[: len(phrase)], lead=piece.lead, courtesy=True))
+        piece = _Piece(words=piece.words[len(phrase) :], mark=piece.mark)
     return out + [piece]
 
 
@@ -159,8 +161,14 @@ def _merge(pieces: List[_Piece]) -> List[_Piece]:
     """Keep a piece apart only where it is a question of its own (or a courtesy)."""
     kept: List[_Piece] = []
     for piece in pieces:  # a comma or "and" not followed by a question joins the piece before
-        if kept and piece.lead and not piece.courtesy and not piece.has_cue() and not kept[-1].courtesy \
-                and not kept[-1].asked:
+        if (
+            kept
+            and piece.lead
+            and not piece.courtesy
+            and not piece.has_cue()
+            and not kept[-1].courtesy
+            and not kept[-1].asked
+        ):
             kept[-1].words += ([piece.lead] if piece.lead not in ",،" else []) + piece.words
             kept[-1].mark = piece.mark
         else:
@@ -188,7 +196,7 @@ def question_parts(text: str) -> List[str]:
     ["does it hurt?"], so the question is answered rather than the greeting.
     """
     text = fold_unicode(text or "").strip()
-    if not text or len(text) > MAX_CHARS or text.startswith("/"):
+    if not text or len(text) > MAX_CHARS or reads_as_intent(text):
         return []
     pieces: List[_Piece] = []
     for piece in _pieces(text):
@@ -214,9 +222,12 @@ class Part:
     def from_dict(cls, raw: Mapping[str, Any]) -> "Part":
         safety = raw.get("safety") if isinstance(raw.get("safety"), Mapping) else {}
         verdict = safety.get("verdict")
-        return cls(text=str(raw.get("text") or ""), intent=raw.get("intent"),
-                   confidence=float(raw.get("confidence") or 0.0),
-                   verdict=verdict if verdict in ("urgent", "personal") else None)
+        return cls(
+            text=str(raw.get("text") or ""),
+            intent=raw.get("intent"),
+            confidence=float(raw.get("confidence") or 0.0),
+            verdict=verdict if verdict in ("urgent", "personal") else None,
+        )
 
 
 def parts_from(raw: Any) -> Tuple[Part, ...]:
@@ -226,7 +237,9 @@ def parts_from(raw: Any) -> Tuple[Part, ...]:
     return tuple(Part.from_dict(p) for p in raw if isinstance(p, Mapping))
 
 
-def answers_for_parts(parts: Sequence[Part], store: "AnswerStore", safety_answer: Mapping[Any, str]) -> List[str]:
+def answers_for_parts(
+    parts: Sequence[Part], store: "AnswerStore", safety_answer: Mapping[Any, str]
+) -> List[str]:
     """The answer ids for a message's questions, safety answers first, each once.
 
     `safety_answer` maps a verdict to its answer, most severe first. Parts the model is not

@@ -31,8 +31,15 @@ from bot import _lifeline, log_privacy
 logger = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 1024 * 1024  # the largest body any route accepts (WhatsApp's webhook)
-_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
-          413: "body_too_large", 500: "internal_error", 503: "unavailable"}
+_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    413: "body_too_large",
+    500: "internal_error",
+    503: "unavailable",
+}
 
 
 def is_loopback(host: str) -> bool:
@@ -61,8 +68,9 @@ def error_response(request: Any, exception: Exception) -> Any:
 
     status = getattr(exception, "status_code", 500) if isinstance(exception, SanicException) else 500
     if status >= 500:
-        logger.error("%s on %s %s", type(exception).__name__, request.method, request.path,
-                     exc_info=exception)
+        logger.error(
+            "%s on %s %s", type(exception).__name__, request.method, request.path, exc_info=exception
+        )
         message = "the server could not handle this request"
     else:
         too_large = f"the request body is larger than {MAX_REQUEST_BYTES} bytes"
@@ -100,8 +108,10 @@ def rasa_arguments(argv: Optional[List[str]] = None) -> List[str]:
     args = ["run", "--interface", ours.interface, *rest]
     if ours.api_token_file:
         if not is_loopback(ours.interface):
-            raise SystemExit("refusing to enable Rasa's HTTP API on a non-loopback interface "
-                             f"({ours.interface}); see docs/deploy.md")
+            raise SystemExit(
+                "refusing to enable Rasa's HTTP API on a non-loopback interface "
+                f"({ours.interface}); see docs/deploy.md"
+            )
         token = read_token(ours.api_token_file)
         if len(token) < 16:
             raise SystemExit(f"{ours.api_token_file} holds no usable API token")

@@ -24,9 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
-import yaml
-
 from bot import PROJECT_ROOT
+from bot._yaml import read_yaml
 from bot.servers import say
 
 REDTEAM_DIR = PROJECT_ROOT / "data" / "eval" / "safety"
@@ -39,7 +38,7 @@ LABELS = {"urgent": "urgent", "personal": "personal", "general": "general", "nei
 def load_messages(paths: Iterable[Path]) -> List[dict]:
     out = []
     for path in paths:
-        for m in yaml.safe_load(Path(path).read_text(encoding="utf-8"))["messages"]:
+        for m in read_yaml(path)["messages"]:
             out.append({**m, "label": LABELS[m["label"]], "set": Path(path).stem})
     return out
 
@@ -93,10 +92,16 @@ def summarise(results: List[dict]) -> Dict[str, dict]:
             "false_redirect_rate": _ratio(totals["general"] - safe["general"], totals["general"]),
             "errors": sum(r["status"] != 200 for r in items),
             "by_concept": {k: f"{v[0]}/{v[1]}" for k, v in sorted(concepts.items())},
-            "missed": [{"text": r["text"], "label": r["label"], "concept": r.get("concept"),
-                        "got": r["answer_id"]} for r in items if r["label"] != "general" and not _is_safe(r)],
-            "false_redirects": [{"text": r["text"], "concept": r.get("concept"), "got": r["answer_id"]}
-                                for r in items if r["label"] == "general" and not _is_safe(r)],
+            "missed": [
+                {"text": r["text"], "label": r["label"], "concept": r.get("concept"), "got": r["answer_id"]}
+                for r in items
+                if r["label"] != "general" and not _is_safe(r)
+            ],
+            "false_redirects": [
+                {"text": r["text"], "concept": r.get("concept"), "got": r["answer_id"]}
+                for r in items
+                if r["label"] == "general" and not _is_safe(r)
+            ],
         }
     return report
 
@@ -121,15 +126,18 @@ def concept_table(report: Dict[str, dict]) -> Dict[str, str]:
 
 def print_report(report: Dict[str, dict]) -> None:
     for key, r in report.items():
-        print(f"{key:26s} n={r['messages']:4d}  urgent {r['urgent']:>8s}  personal {r['personal']:>8s}  "
-              f"general escalated {r['general_escalated']:>6s}  errors {r['errors']}")
+        print(
+            f"{key:26s} n={r['messages']:4d}  urgent {r['urgent']:>8s}  personal {r['personal']:>8s}  "
+            f"general escalated {r['general_escalated']:>6s}  errors {r['errors']}"
+        )
     print("by concept (all suites and forms):")
     for concept, ratio in concept_table(report).items():
         print(f"  {concept:34s} {ratio}")
 
 
-def main(url: str = "", out: Path = PROJECT_ROOT / "reports" / "redteam.json",
-         suites: Optional[List[str]] = None) -> int:
+def main(
+    url: str = "", out: Path = PROJECT_ROOT / "reports" / "redteam.json", suites: Optional[List[str]] = None
+) -> int:
     from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
     from bot.model import train
     from bot.servers import BotServers, free_port
@@ -141,9 +149,12 @@ def main(url: str = "", out: Path = PROJECT_ROOT / "reports" / "redteam.json",
     else:
         train()
         # one client address sends every message: its limit is lifted for this run
-        with BotServers(rasa_port=free_port(), action_port=free_port(),
-                        tracker_db=PROJECT_ROOT / "var" / "redteam-tracker.db",
-                        webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY}) as servers:
+        with BotServers(
+            rasa_port=free_port(),
+            action_port=free_port(),
+            tracker_db=PROJECT_ROOT / "var" / "redteam-tracker.db",
+            webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY},
+        ) as servers:
             report = run(servers.webhook, messages)
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")

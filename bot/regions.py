@@ -125,7 +125,11 @@ class RegionTable:
             # there, so the general instruction (the local emergency number) is right,
             # not the number of the country their phone comes from.
             return RegionChoice(named if named in self.regions else None, (), named)
-        evidence = [self._known(phone_region), self._known(page_region), self._known(locale_territory(locale))]
+        evidence = [
+            self._known(phone_region),
+            self._known(page_region),
+            self._known(locale_territory(locale)),
+        ]
         found = list(dict.fromkeys(code for code in evidence if code))
         if not found:
             return RegionChoice(None)
@@ -150,8 +154,13 @@ class RegionChoice:
 
 def is_country_code(code: object) -> bool:
     """An ISO 3166-1 alpha-2 country code CLDR knows (`FR`), in any case."""
-    return isinstance(code, str) and len(code) == 2 and code.isascii() and code.isalpha() \
+    return (
+        isinstance(code, str)
+        and len(code) == 2
+        and code.isascii()
+        and code.isalpha()
         and code.upper() in _territories()
+    )
 
 
 @lru_cache(maxsize=1)
@@ -193,32 +202,60 @@ def _numbers(entry: dict, path: Path, where: str, problems: List[Problem]) -> Tu
     raw = entry.get("numbers")
     line = getattr(entry, "key_lines", {}).get("numbers", getattr(entry, "line", 1))
     if not isinstance(raw, list) or not raw:
-        problems.append(Problem(path, line, f"{where}: list its emergency numbers under 'numbers:', each with "
-                                "number, use, source and checked (the date it was checked)"))
+        problems.append(
+            Problem(
+                path,
+                line,
+                f"{where}: list its emergency numbers under 'numbers:', each with "
+                "number, use, source and checked (the date it was checked)",
+            )
+        )
         return ()
     out = []
     for item in raw:
         item_line = getattr(item, "line", line)
         if not isinstance(item, dict):
-            problems.append(Problem(path, item_line, f"{where}: a number is written as "
-                                    "{number: \"999\", use: emergency, source: ..., checked: YYYY-MM-DD}"))
+            problems.append(
+                Problem(
+                    path,
+                    item_line,
+                    f"{where}: a number is written as "
+                    '{number: "999", use: emergency, source: ..., checked: YYYY-MM-DD}',
+                )
+            )
             continue
-        number = PhoneNumber(*(str(item.get(k) or "").strip() for k in ("number", "use", "source", "checked")))
+        number = PhoneNumber(
+            *(str(item.get(k) or "").strip() for k in ("number", "use", "source", "checked"))
+        )
         label = f"{where}: number {number.number or '?'}"
         if not re.fullmatch(r"\d{2,6}", number.number):
-            problems.append(Problem(path, item_line, f"{label}: write the number as digits in quotes (\"999\")"))
+            problems.append(
+                Problem(path, item_line, f'{label}: write the number as digits in quotes ("999")')
+            )
         if number.use not in NUMBER_USES:
-            problems.append(Problem(path, item_line, f"{label}: 'use' is {number.use or None!r}; use one of: "
-                                    f"{', '.join(NUMBER_USES)}"))
+            problems.append(
+                Problem(
+                    path,
+                    item_line,
+                    f"{label}: 'use' is {number.use or None!r}; use one of: " f"{', '.join(NUMBER_USES)}",
+                )
+            )
         if not number.source:
             problems.append(Problem(path, item_line, f"{label}: add the 'source' it was checked against"))
         if not _DATE.fullmatch(number.checked):
-            problems.append(Problem(path, item_line, f"{label}: 'checked' is {number.checked or None!r}; "
-                                    "write the date it was last checked as YYYY-MM-DD"))
+            problems.append(
+                Problem(
+                    path,
+                    item_line,
+                    f"{label}: 'checked' is {number.checked or None!r}; "
+                    "write the date it was last checked as YYYY-MM-DD",
+                )
+            )
         out.append(number)
     if out and not any(n.use == "emergency" for n in out):
-        problems.append(Problem(path, line, f"{where}: no number has 'use: emergency'; "
-                                "say which one to call now"))
+        problems.append(
+            Problem(path, line, f"{where}: no number has 'use: emergency'; " "say which one to call now")
+        )
     return tuple(out)
 
 
@@ -232,11 +269,23 @@ def _check_numbers_in_texts(region: Region, path: Path, line: int, problems: Lis
     for lang, text in region.emergency.items():
         found = _numbers_in(text)
         for number in sorted(listed - found):
-            problems.append(Problem(path, line, f"region {region.code}: the {lang} emergency text does not "
-                                    f"give the number {number}; add it or remove it from 'numbers:'"))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"region {region.code}: the {lang} emergency text does not "
+                    f"give the number {number}; add it or remove it from 'numbers:'",
+                )
+            )
         for number in sorted(found - listed):
-            problems.append(Problem(path, line, f"region {region.code}: the {lang} emergency text gives "
-                                    f"{number}, which 'numbers:' does not list (with its source and date)"))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"region {region.code}: the {lang} emergency text gives "
+                    f"{number}, which 'numbers:' does not list (with its source and date)",
+                )
+            )
 
 
 def load_regions(path: Path, problems: List[Problem]) -> Optional[RegionTable]:
@@ -254,15 +303,23 @@ def load_regions(path: Path, problems: List[Problem]) -> Optional[RegionTable]:
         line = getattr(entry, "line", 1)
         code = str(entry.get("code", "")).upper() if isinstance(entry, dict) else ""
         if not _CODE.fullmatch(code):
-            problems.append(Problem(path, line, "a region needs an ISO 'code' such as GB (a country) or "
-                                    "IQ-KR (a part of one, with its 'parent: IQ')"))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    "a region needs an ISO 'code' such as GB (a country) or "
+                    "IQ-KR (a part of one, with its 'parent: IQ')",
+                )
+            )
             continue
         if code in regions:
             problems.append(Problem(path, line, f"region {code} is listed twice; keep one"))
         where = f"region {code}"
         parent = str(entry.get("parent") or "").upper() or None
         if "-" in code and parent != code.split("-")[0]:
-            problems.append(Problem(path, line, f"{where} is part of a country: add 'parent: {code.split('-')[0]}'"))
+            problems.append(
+                Problem(path, line, f"{where} is part of a country: add 'parent: {code.split('-')[0]}'")
+            )
         regions[code] = Region(
             code=code,
             name=_texts(entry, "name", path, where, problems),
@@ -282,7 +339,9 @@ def load_regions(path: Path, problems: List[Problem]) -> Optional[RegionTable]:
             _check_numbers_in_texts(regions[code], path, line, problems)
     for region in regions.values():
         if region.parent and region.parent not in regions:
-            problems.append(Problem(path, 1, f"region {region.code}: its parent {region.parent} is not a region"))
+            problems.append(
+                Problem(path, 1, f"region {region.code}: its parent {region.parent} is not a region")
+            )
     unknown_raw = raw.get("unknown")
     if not isinstance(unknown_raw, dict):
         problems.append(Problem(path, 1, "add an 'unknown:' entry for people whose region is not known"))

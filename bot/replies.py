@@ -12,7 +12,6 @@ from bot.i18n import ALSO_IN_REGION, CLINICIAN_REMINDER, LANGUAGE_NAMES, interfa
 from bot.language import direction
 from bot.payloads import payload
 
-
 CHOOSE_LANGUAGE_ID = "system.choose_language"
 # Kinds whose replies carry no language button: an urgent answer stays short and plain.
 NO_LANGUAGE_BUTTON = {"urgent"}
@@ -55,22 +54,30 @@ class Reply:
         return message
 
 
-def emergency_instruction(store: AnswerStore, lang: str, region: Optional[str],
-                          also: Sequence[str] = ()) -> str:
+def emergency_instruction(
+    store: AnswerStore, lang: str, region: Optional[str], also: Sequence[str] = ()
+) -> str:
     """The region's emergency instruction, then those of the other regions the evidence
     points to ("If you are in Pakistan: call 1122"), strongest first."""
     text = store.regions.get(region).emergency[lang]
     for code in also:
         other = store.regions.get(code)
         if other.code and other.code != region:
-            text += " " + interface_text(lang, ALSO_IN_REGION).format(place=other.name[lang],
-                                                                      instruction=other.emergency[lang])
+            text += " " + interface_text(lang, ALSO_IN_REGION).format(
+                place=other.name[lang], instruction=other.emergency[lang]
+            )
     return text
 
 
-def compose_reply(store: AnswerStore, answer_id: str, lang: str, region: Optional[str] = None,
-                  also_regions: Sequence[str] = (), values: Optional[Mapping[str, str]] = None,
-                  now: Optional[datetime] = None) -> Reply:
+def compose_reply(
+    store: AnswerStore,
+    answer_id: str,
+    lang: str,
+    region: Optional[str] = None,
+    also_regions: Sequence[str] = (),
+    values: Optional[Mapping[str, str]] = None,
+    now: Optional[datetime] = None,
+) -> Reply:
     """The reply for `answer_id` in `lang`, with region facts filled in and follow-up buttons.
 
     `values` fills or overrides placeholders (the WhatsApp channel names a pinned country
@@ -81,8 +88,12 @@ def compose_reply(store: AnswerStore, answer_id: str, lang: str, region: Optiona
     answer = store.get(answer_id)
     place = store.regions.get(region)
     template = answer.text[lang]
-    fill = {"emergency": emergency_instruction(store, lang, region, also_regions),
-            "licensing": place.licensing[lang], "place": place.name.get(lang, ""), **(values or {})}
+    fill = {
+        "emergency": emergency_instruction(store, lang, region, also_regions),
+        "licensing": place.licensing[lang],
+        "place": place.name.get(lang, ""),
+        **(values or {}),
+    }
     links: List[Dict[str, str]] = []
     if "{contact}" in template:
         clinic = clinics().for_region(region)
@@ -94,12 +105,16 @@ def compose_reply(store: AnswerStore, answer_id: str, lang: str, region: Optiona
     buttons = [{"title": store.get(rel).title[lang], "payload": topic_payload(rel)} for rel in answer.related]
     if answer.id == CHOOSE_LANGUAGE_ID:
         # Each language named in itself: a reader of that language finds it at a glance.
-        buttons = [{"title": interface_text(code, LANGUAGE_NAMES[code]), "payload": switch_payload(code)}
-                   for code in LANGUAGE_NAMES if code != lang]
+        buttons = [
+            {"title": interface_text(code, LANGUAGE_NAMES[code]), "payload": switch_payload(code)}
+            for code in LANGUAGE_NAMES
+            if code != lang
+        ]
     elif answer.kind not in NO_LANGUAGE_BUTTON and CHOOSE_LANGUAGE_ID in store.answers:
         # Every reply set ends with a way to change language.
-        buttons.append({"title": store.get(CHOOSE_LANGUAGE_ID).title[lang],
-                        "payload": topic_payload(CHOOSE_LANGUAGE_ID)})
+        buttons.append(
+            {"title": store.get(CHOOSE_LANGUAGE_ID).title[lang], "payload": topic_payload(CHOOSE_LANGUAGE_ID)}
+        )
     return Reply(
         text=text,
         answer_id=answer.id,

@@ -35,7 +35,9 @@ import yaml
 
 from bot import PROJECT_ROOT, _lifeline
 from bot._process_logs import PRIVATE_UMASK, PrivateRotatingFileHandler, RotatingLog, log_limits, make_private
+from bot._yaml import read_yaml
 from bot.channels.whatsapp_config import runtime_credentials, whatsapp_credentials
+from bot.files import write_text_atomically
 from bot.model import model_path, rasa_env
 
 VAR_DIR = PROJECT_ROOT / "var"
@@ -57,14 +59,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def runtime_endpoints(action_port: int, tracker_db: Path, target: Path,
-                      source: Path = PROJECT_ROOT / "endpoints.yml",
-                      action_secret: Optional[str] = None) -> Path:
+def runtime_endpoints(
+    action_port: int,
+    tracker_db: Path,
+    target: Path,
+    source: Path = PROJECT_ROOT / "endpoints.yml",
+    action_secret: Optional[str] = None,
+) -> Path:
     """endpoints.yml with this run's action server port, its secret and the tracker database.
 
     Written 0600: it holds the action server's secret.
     """
-    config = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    config = read_yaml(source) or {}
     endpoint = {**(config.get("action_endpoint") or {}), "url": f"http://127.0.0.1:{action_port}/webhook"}
     if action_secret:
         endpoint["headers"] = {**(endpoint.get("headers") or {}), "Authorization": f"Bearer {action_secret}"}
@@ -78,13 +84,7 @@ def runtime_endpoints(action_port: int, tracker_db: Path, target: Path,
 
 
 def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_text_atomically(path, text, mode=0o600)
 
 
 def persistent_secret(path: Path) -> str:
@@ -149,8 +149,9 @@ class BotServers:
     processes: List[subprocess.Popen] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.action_secret = (self.action_secret or self.extra_env.get("ACTION_SERVER_SECRET")
-                              or secrets.token_urlsafe(32))
+        self.action_secret = (
+            self.action_secret or self.extra_env.get("ACTION_SERVER_SECRET") or secrets.token_urlsafe(32)
+        )
         self._logs: Dict[str, RotatingLog] = {}
         self._restart_at: Dict[str, float] = {}
         self._deaths: Dict[str, int] = {}
@@ -208,8 +209,9 @@ class BotServers:
             make_private(directory)
         if not self._log.handlers:
             max_bytes, backups = log_limits(os.environ)
-            handler = PrivateRotatingFileHandler(self.logs_dir / "supervisor.log", maxBytes=max_bytes,
-                                                  backupCount=backups, encoding="utf-8")
+            handler = PrivateRotatingFileHandler(
+                self.logs_dir / "supervisor.log", maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+            )
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-8s %(message)s"))
             self._log.addHandler(handler)
             self._log.setLevel(logging.INFO)
@@ -219,9 +221,17 @@ class BotServers:
         max_bytes, backups = log_limits(env)
         log = RotatingLog(self.logs_dir / f"{name}.log", max_bytes, backups)
         try:
-            proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL,
-                                    stdout=log.write_fd, stderr=subprocess.STDOUT, start_new_session=True,
-                                    umask=PRIVATE_UMASK, pass_fds=(_lifeline.parent_end(),))
+            proc = subprocess.Popen(
+                cmd,
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log.write_fd,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                umask=PRIVATE_UMASK,
+                pass_fds=(_lifeline.parent_end(),),
+            )
         finally:
             log.child_started()
         proc.name = name  # type: ignore[attr-defined]
@@ -231,30 +241,53 @@ class BotServers:
         return proc
 
     def _actions_command(self) -> List[str]:
-        return [sys.executable, "-m", "bot.action_server", "--port", str(self.action_port),
-                "--actions", self.actions_package]
+        return [
+            sys.executable,
+            "-m",
+            "bot.action_server",
+            "--port",
+            str(self.action_port),
+            "--actions",
+            self.actions_package,
+        ]
 
     def _rasa_command(self) -> List[str]:
         if self.endpoints_source.resolve() == (PROJECT_ROOT / "endpoints.yml").resolve():
-            endpoints = runtime_endpoints(self.action_port, self.tracker_db,
-                                          self.logs_dir / f"endpoints-{self.rasa_port}.yml",
-                                          action_secret=self.action_secret)
+            endpoints = runtime_endpoints(
+                self.action_port,
+                self.tracker_db,
+                self.logs_dir / f"endpoints-{self.rasa_port}.yml",
+                action_secret=self.action_secret,
+            )
         else:  # e.g. endpoints.production.yml: as deployed, every value from the environment
             endpoints = self.endpoints_source
         source = self.credentials
         if self.webchat_settings:
-            config = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+            config = read_yaml(source) or {}
             config[WEBCHAT_CHANNEL] = {**(config.get(WEBCHAT_CHANNEL) or {}), **self.webchat_settings}
             source = self.logs_dir / f"credentials-source-{self.rasa_port}.yml"
             _write_private(source, yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
         # credentials.yml plus the WhatsApp section when its variables are set (secrets stay
         # `${NAME}` references, filled in by Rasa from the environment).
-        credentials = runtime_credentials(source, self.logs_dir / f"credentials-{self.rasa_port}.yml",
-                                          {**os.environ, **self.extra_env})
+        credentials = runtime_credentials(
+            source, self.logs_dir / f"credentials-{self.rasa_port}.yml", {**os.environ, **self.extra_env}
+        )
         os.chmod(credentials, 0o600)
-        cmd = [sys.executable, "-m", "bot.rasa_server", "--model", str(self.model),
-               "--port", str(self.rasa_port), "--interface", self.host,
-               "--credentials", str(credentials), "--endpoints", str(endpoints)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "bot.rasa_server",
+            "--model",
+            str(self.model),
+            "--port",
+            str(self.rasa_port),
+            "--interface",
+            self.host,
+            "--credentials",
+            str(credentials),
+            "--endpoints",
+            str(endpoints),
+        ]
         if self.api_token:
             _write_private(self.api_file, json.dumps({"url": self.url, "token": self.api_token}))
             cmd += ["--api-token-file", str(self.api_file)]
@@ -300,8 +333,10 @@ class BotServers:
         while time.monotonic() < deadline:
             for proc in self.processes:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"the {proc.name} process stopped ({describe_exit(proc.returncode)}); "
-                                       f"see {self.logs_dir / (proc.name + '.log')}")
+                    raise RuntimeError(
+                        f"the {proc.name} process stopped ({describe_exit(proc.returncode)}); "
+                        f"see {self.logs_dir / (proc.name + '.log')}"
+                    )
             if _get(url) == 200:
                 return
             time.sleep(0.5)
@@ -321,9 +356,14 @@ class BotServers:
             delay = RESTART_BACKOFF[min(deaths, len(RESTART_BACKOFF)) - 1]
             self._forget(proc)
             self._restart_at[proc.name] = now + delay
-            self._log.warning("the %s server stopped (%s) after %.0f s; restarting it in %d s "
-                                   "(%d stop(s) in a row)", proc.name, describe_exit(proc.returncode), ran,
-                                   delay, deaths)
+            self._log.warning(
+                "the %s server stopped (%s) after %.0f s; restarting it in %d s " "(%d stop(s) in a row)",
+                proc.name,
+                describe_exit(proc.returncode),
+                ran,
+                delay,
+                deaths,
+            )
         for name, due in list(self._restart_at.items()):
             if now >= due:
                 del self._restart_at[name]
@@ -382,8 +422,15 @@ def conversation_key(webhook: str, sender: str) -> Optional[str]:
     return _conversation_keys.get((webhook.rsplit("/webhooks/", 1)[0], sender))
 
 
-def say(webhook: str, sender: str, message: str, metadata: Optional[dict] = None,
-        timeout: float = 30, key: object = _UNSET, headers: Optional[dict] = None) -> tuple:
+def say(
+    webhook: str,
+    sender: str,
+    message: str,
+    metadata: Optional[dict] = None,
+    timeout: float = 30,
+    key: object = _UNSET,
+    headers: Optional[dict] = None,
+) -> tuple:
     """POST one message to the web channel; returns (status, decoded JSON body).
 
     Sends the conversation's key when this process was given one for it (or `key`, if
@@ -394,8 +441,11 @@ def say(webhook: str, sender: str, message: str, metadata: Optional[dict] = None
     payload: Dict[str, object] = {"sender": sender, "message": message, "metadata": metadata or {}}
     if key:
         payload["conversation_key"] = key
-    request = urllib.request.Request(webhook, data=json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        webhook,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - loopback only
             issued = resp.headers.get(KEY_HEADER)

@@ -70,10 +70,17 @@ def test_no_safety_corpus_message_is_copied_from_an_evaluation_set():
 
 
 def test_no_lexicon_entry_is_copied_from_an_evaluation_set():
-    lexicons = [PROJECT_ROOT / "data" / "safety" / "triggers.yml", PROJECT_ROOT / "data" / "gazetteer" / "entities.yml",
-                *sorted((PROJECT_ROOT / "data" / "safety" / "concepts").glob("*.yml"))]
-    long_terms = {t for path in lexicons for t in _terms(yaml.safe_load(path.read_text(encoding="utf-8")))
-                  if len(t.split()) >= LEXICON_WORDS}
+    lexicons = [
+        PROJECT_ROOT / "data" / "safety" / "triggers.yml",
+        PROJECT_ROOT / "data" / "gazetteer" / "entities.yml",
+        *sorted((PROJECT_ROOT / "data" / "safety" / "concepts").glob("*.yml")),
+    ]
+    long_terms = {
+        t
+        for path in lexicons
+        for t in _terms(yaml.safe_load(path.read_text(encoding="utf-8")))
+        if len(t.split()) >= LEXICON_WORDS
+    }
     texts = _eval_texts()
     copied = sorted(t for t in long_terms if any(f" {t} " in f" {text} " for text in texts))
     assert not copied, f"lexicon entries found verbatim in evaluation messages: {copied[:10]}"

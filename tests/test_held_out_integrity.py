@@ -16,7 +16,11 @@ def _examples(path: Path):
 
 
 def test_no_held_out_message_is_trained_on():
-    held_out = {t for path in (PROJECT_ROOT / "tests" / "nlu").glob("*.yml") for t in _examples(path)}
+    held_out = {
+        t for path in (PROJECT_ROOT / "data" / "eval" / "held_out").glob("*.yml") for t in _examples(path)
+    }
     trained = {t for path in (PROJECT_ROOT / "data" / "nlu").rglob("*.yml") for t in _examples(path)}
     overlap = held_out & trained
-    assert not overlap, f"{len(overlap)} held-out messages are also training examples, e.g. {sorted(overlap)[:5]}"
+    assert (
+        not overlap
+    ), f"{len(overlap)} held-out messages are also training examples, e.g. {sorted(overlap)[:5]}"

@@ -43,9 +43,14 @@ def _session() -> aiohttp.ClientSession:
     return session
 
 
-async def _request(self, method: Text = "post", subpath: Optional[Text] = None,
-                   content_type: Optional[Text] = "application/json", compress: bool = False,
-                   **kwargs: Any) -> Optional[Any]:
+async def _request(
+    self,
+    method: Text = "post",
+    subpath: Optional[Text] = None,
+    content_type: Optional[Text] = "application/json",
+    compress: bool = False,
+    **kwargs: Any,
+) -> Optional[Any]:
     """`rasa.utils.endpoints.EndpointConfig.request`, on the process's shared session."""
     import rasa.utils.endpoints as rasa_endpoints
     from rasa.shared.exceptions import FileNotFoundException
@@ -61,20 +66,35 @@ async def _request(self, method: Text = "post", subpath: Optional[Text] = None,
         try:
             sslcontext = ssl.create_default_context(cafile=self.cafile)
         except FileNotFoundError as e:
-            raise FileNotFoundException(f"Failed to find certificate file, "
-                                        f"'{os.path.abspath(self.cafile)}' does not exist.") from e
-    auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+            raise FileNotFoundException(
+                f"Failed to find certificate file, " f"'{os.path.abspath(self.cafile)}' does not exist."
+            ) from e
+    auth = (
+        aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+        if self.basic_auth
+        else None
+    )
     timeout = kwargs.pop("timeout", None) or rasa_endpoints.DEFAULT_REQUEST_TIMEOUT
     if not isinstance(timeout, aiohttp.ClientTimeout):
         timeout = aiohttp.ClientTimeout(total=timeout)
     params = self.combine_parameters(kwargs)
     for attempt in (1, 2):
         try:
-            async with _session().request(method, url, headers=headers, params=params, compress=compress,
-                                          ssl=sslcontext, auth=auth, timeout=timeout, **kwargs) as response:
+            async with _session().request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                compress=compress,
+                ssl=sslcontext,
+                auth=auth,
+                timeout=timeout,
+                **kwargs,
+            ) as response:
                 if response.status >= 400:
-                    raise rasa_endpoints.ClientResponseError(response.status, response.reason,
-                                                             await response.content.read())
+                    raise rasa_endpoints.ClientResponseError(
+                        response.status, response.reason, await response.content.read()
+                    )
                 try:
                     return await response.json()
                 except aiohttp.ContentTypeError:
@@ -109,9 +129,11 @@ def _validate_action_result(self, result: Dict[Text, Any]) -> bool:
         validator.validate(result)
         return True
     except ValidationError as e:
-        e.message += (f". Failed to validate Action server response from API, "
-                      f"make sure your response from the Action endpoint is valid. "
-                      f"For more information about the format visit {DOCS_BASE_URL}/custom-actions")
+        e.message += (
+            f". Failed to validate Action server response from API, "
+            f"make sure your response from the Action endpoint is valid. "
+            f"For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+        )
         raise e
 
 

@@ -48,12 +48,17 @@ class ConversationKeys:
     def from_environment(cls, env: Mapping[str, str] = os.environ) -> "ConversationKeys":
         secret = (env.get(SECRET_VARIABLE) or "").strip()
         if not secret:
-            logger.warning("webchat: %s is not set; conversation keys are valid until this server stops "
-                           "and on this server only (set it; see docs/deploy.md)", SECRET_VARIABLE)
+            logger.warning(
+                "webchat: %s is not set; conversation keys are valid until this server stops "
+                "and on this server only (set it; see docs/deploy.md)",
+                SECRET_VARIABLE,
+            )
             return cls(secrets.token_urlsafe(32))
         if len(secret) < MIN_SECRET_LENGTH:
-            raise ValueError(f"webchat: {SECRET_VARIABLE} must be at least {MIN_SECRET_LENGTH} random "
-                             "characters (e.g. `openssl rand -hex 32`)")
+            raise ValueError(
+                f"webchat: {SECRET_VARIABLE} must be at least {MIN_SECRET_LENGTH} random "
+                "characters (e.g. `openssl rand -hex 32`)"
+            )
         return cls(secret)
 
     def key_for(self, sender: str) -> str:
@@ -62,8 +67,9 @@ class ConversationKeys:
         return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
     def holds(self, sender: str, key: Optional[str]) -> bool:
-        return bool(key) and hmac.compare_digest(self.key_for(sender).encode(),
-                                                 str(key).encode("utf-8", "replace"))
+        return bool(key) and hmac.compare_digest(
+            self.key_for(sender).encode(), str(key).encode("utf-8", "replace")
+        )
 
 
 def reserved(sender: str) -> bool:

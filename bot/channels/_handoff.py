@@ -83,8 +83,9 @@ class HandoffSettings:
     timeout: float = DEFAULT_TIMEOUT
 
     @classmethod
-    def from_environment(cls, env: Mapping[str, str] = os.environ,
-                         options: Any = None) -> Optional["HandoffSettings"]:
+    def from_environment(
+        cls, env: Mapping[str, str] = os.environ, options: Any = None
+    ) -> Optional["HandoffSettings"]:
         """The settings, or None when no staff webhook is configured (the form is then not offered).
 
         `options`: the channel's `handoff:` block in credentials.yml (retry_seconds, keep_days,
@@ -96,28 +97,41 @@ class HandoffSettings:
             return None
         if not url or not secret:
             missing = URL_VARIABLE if not url else SECRET_VARIABLE
-            raise HandoffConfigError(f"{missing} is not set: set both {URL_VARIABLE} and {SECRET_VARIABLE} "
-                                     "for handoff requests, or neither (README, 'Website widget')")
+            raise HandoffConfigError(
+                f"{missing} is not set: set both {URL_VARIABLE} and {SECRET_VARIABLE} "
+                "for handoff requests, or neither (README, 'Website widget')"
+            )
         if len(secret) < MIN_SECRET_LENGTH:
-            raise HandoffConfigError(f"{SECRET_VARIABLE} must be at least {MIN_SECRET_LENGTH} characters "
-                                     "(e.g. `openssl rand -hex 32`)")
+            raise HandoffConfigError(
+                f"{SECRET_VARIABLE} must be at least {MIN_SECRET_LENGTH} characters "
+                "(e.g. `openssl rand -hex 32`)"
+            )
         parts = urlsplit(url)
         loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
         if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-            raise HandoffConfigError(f"{URL_VARIABLE} must start with https:// (people's phone numbers "
-                                     "travel in it); plain http:// is allowed to this machine only")
+            raise HandoffConfigError(
+                f"{URL_VARIABLE} must start with https:// (people's phone numbers "
+                "travel in it); plain http:// is allowed to this machine only"
+            )
         options = options if isinstance(options, dict) else {}
         retries = options.get("retry_seconds", DEFAULT_RETRY_SECONDS)
-        if not isinstance(retries, (list, tuple)) or not all(isinstance(s, (int, float)) and s > 0
-                                                            for s in retries):
+        if not isinstance(retries, (list, tuple)) or not all(
+            isinstance(s, (int, float)) and s > 0 for s in retries
+        ):
             raise HandoffConfigError("webchat: handoff.retry_seconds must be a list of positive seconds")
         db = Path(env.get(DB_VARIABLE) or DEFAULT_DB)
-        return cls(url=url, secret=secret, db=db, retry_seconds=tuple(float(s) for s in retries),
-                   keep_days=float(options.get("keep_days", DEFAULT_KEEP_DAYS)),
-                   timeout=float(options.get("timeout", DEFAULT_TIMEOUT)))
+        return cls(
+            url=url,
+            secret=secret,
+            db=db,
+            retry_seconds=tuple(float(s) for s in retries),
+            keep_days=float(options.get("keep_days", DEFAULT_KEEP_DAYS)),
+            timeout=float(options.get("timeout", DEFAULT_TIMEOUT)),
+        )
 
 
 # ---- what a person sends ------------------------------------------------------------------
+
 
 def _phone(raw: Any) -> str:
     if raw is None or raw == "":
@@ -145,7 +159,7 @@ def parse_handoff(body: bytes) -> Dict[str, Any]:
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise Refused(400, "invalid_json", "the body is not JSON; send {\"sender\", \"name\", \"phone\", ...}")
+        raise Refused(400, "invalid_json", 'the body is not JSON; send {"sender", "name", "phone", ...}')
     if not isinstance(payload, dict):
         raise Refused(400, "invalid_json", "the body must be a JSON object")
     sender, key = payload.get("sender"), payload.get("conversation_key")
@@ -162,8 +176,14 @@ def parse_handoff(body: bytes) -> Dict[str, Any]:
     if payload.get("consent") is not True:
         raise Refused(400, "consent_needed", "'consent' must be true: the person agreed to be contacted")
     lang = payload.get("lang") if payload.get("lang") in LANGUAGES else None
-    return {"sender": sender, "conversation_key": key, "name": name, "phone": phone, "email": email,
-            "lang": lang}
+    return {
+        "sender": sender,
+        "conversation_key": key,
+        "name": name,
+        "phone": phone,
+        "email": email,
+        "lang": lang,
+    }
 
 
 # ---- where requests are kept --------------------------------------------------------------
@@ -204,15 +224,19 @@ class HandoffStore:
 
     def add(self, request_id: str, sender: str, payload: Dict[str, Any], now: float) -> None:
         with self._db() as db:
-            db.execute("INSERT INTO requests (id, sender, created_at, payload, status, next_attempt_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?)",
-                       (request_id, sender, now, json.dumps(payload, ensure_ascii=False), PENDING, now))
+            db.execute(
+                "INSERT INTO requests (id, sender, created_at, payload, status, next_attempt_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (request_id, sender, now, json.dumps(payload, ensure_ascii=False), PENDING, now),
+            )
 
     def count(self, sender: str) -> int:
         with self._db() as db:
             return db.execute("SELECT COUNT(*) FROM requests WHERE sender = ?", (sender,)).fetchone()[0]
 
-    def claim(self, now: float, lease: float, request_id: Optional[str] = None, limit: int = 20) -> List[dict]:
+    def claim(
+        self, now: float, lease: float, request_id: Optional[str] = None, limit: int = 20
+    ) -> List[dict]:
         """Pending requests that are due (or the one asked for), leased to this process for `lease` s."""
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
@@ -225,9 +249,13 @@ class HandoffStore:
                 else:
                     where += " AND id = ?"
                     args.append(request_id)
-                rows = [dict(r) for r in db.execute(
-                    f"SELECT id, payload, attempts FROM requests WHERE {where} ORDER BY next_attempt_at LIMIT ?",
-                    (*args, limit))]
+                rows = [
+                    dict(r)
+                    for r in db.execute(
+                        f"SELECT id, payload, attempts FROM requests WHERE {where} ORDER BY next_attempt_at LIMIT ?",
+                        (*args, limit),
+                    )
+                ]
                 for row in rows:
                     db.execute("UPDATE requests SET claimed_until = ? WHERE id = ?", (now + lease, row["id"]))
                 db.execute("COMMIT")
@@ -236,33 +264,44 @@ class HandoffStore:
                 raise
         return rows
 
-    def finish(self, request_id: str, status: str, attempts: int, now: float, error: Optional[str] = None) -> None:
+    def finish(
+        self, request_id: str, status: str, attempts: int, now: float, error: Optional[str] = None
+    ) -> None:
         with self._db() as db:
-            db.execute("UPDATE requests SET status = ?, attempts = ?, last_error = ?, finished_at = ?, "
-                       "claimed_until = 0 WHERE id = ?", (status, attempts, error, now, request_id))
+            db.execute(
+                "UPDATE requests SET status = ?, attempts = ?, last_error = ?, finished_at = ?, "
+                "claimed_until = 0 WHERE id = ?",
+                (status, attempts, error, now, request_id),
+            )
 
     def retry_later(self, request_id: str, attempts: int, at: float, error: str) -> None:
         with self._db() as db:
-            db.execute("UPDATE requests SET attempts = ?, next_attempt_at = ?, last_error = ?, claimed_until = 0 "
-                       "WHERE id = ?", (attempts, at, error, request_id))
+            db.execute(
+                "UPDATE requests SET attempts = ?, next_attempt_at = ?, last_error = ?, claimed_until = 0 "
+                "WHERE id = ?",
+                (attempts, at, error, request_id),
+            )
 
     def status(self, request_id: str) -> Optional[dict]:
         with self._db() as db:
-            row = db.execute("SELECT status, attempts, last_error FROM requests WHERE id = ?",
-                             (request_id,)).fetchone()
+            row = db.execute(
+                "SELECT status, attempts, last_error FROM requests WHERE id = ?", (request_id,)
+            ).fetchone()
         return dict(row) if row else None
 
     def next_due(self) -> Optional[float]:
         with self._db() as db:
-            row = db.execute("SELECT MIN(MAX(next_attempt_at, claimed_until)) FROM requests WHERE status = ?",
-                             (PENDING,)).fetchone()
+            row = db.execute(
+                "SELECT MIN(MAX(next_attempt_at, claimed_until)) FROM requests WHERE status = ?", (PENDING,)
+            ).fetchone()
         return row[0] if row else None
 
     def purge(self, before: float) -> int:
         """Delete finished requests (and so the details they hold) finished before `before`."""
         with self._db() as db:
-            return db.execute("DELETE FROM requests WHERE status != ? AND finished_at < ?",
-                              (PENDING, before)).rowcount
+            return db.execute(
+                "DELETE FROM requests WHERE status != ? AND finished_at < ?", (PENDING, before)
+            ).rowcount
 
 
 class _Closing:
@@ -290,25 +329,33 @@ def webhook_sender(settings: HandoffSettings) -> Sender:
     import aiohttp
 
     async def send(payload: Dict[str, Any]) -> Optional[str]:
-        headers = {SECRET_HEADER: settings.secret, "X-Handoff-Id": payload["id"],
-                   "User-Agent": "clinic-bot-handoff/1"}
+        headers = {
+            SECRET_HEADER: settings.secret,
+            "X-Handoff-Id": payload["id"],
+            "User-Agent": "clinic-bot-handoff/1",
+        }
         try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.timeout)) as session:
-                async with session.post(settings.url, json=payload, headers=headers,
-                                        allow_redirects=False) as resp:
+            async with aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=settings.timeout)
+            ) as session:
+                async with session.post(
+                    settings.url, json=payload, headers=headers, allow_redirects=False
+                ) as resp:
                     return None if 200 <= resp.status < 300 else f"HTTP {resp.status}"
         except asyncio.TimeoutError:
             return "timeout"
         except aiohttp.ClientError as err:
             return type(err).__name__
+
     return send
 
 
 class HandoffDesk:
     """Takes requests, keeps them, and hands them to the staff webhook until it has them."""
 
-    def __init__(self, settings: HandoffSettings, send: Optional[Sender] = None,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self, settings: HandoffSettings, send: Optional[Sender] = None, clock: Callable[[], float] = time.time
+    ):
         self.settings = settings
         self.store = HandoffStore(settings.db)
         self.send = send or webhook_sender(settings)
@@ -322,8 +369,11 @@ class HandoffDesk:
         """Keep the request, try to deliver it at once; (request id, "delivered" | "queued")."""
         request_id = uuid.uuid4().hex
         now = self.clock()
-        payload = {**payload, "id": request_id,
-                   "created_at": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds")}
+        payload = {
+            **payload,
+            "id": request_id,
+            "created_at": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds"),
+        }
         await asyncio.to_thread(self.store.add, request_id, sender, payload, now)
         logger.info("handoff: request %s kept; delivering it to the staff webhook", request_id)
         rows = await asyncio.to_thread(self.store.claim, now, self._lease(), request_id)
@@ -344,16 +394,25 @@ class HandoffDesk:
         now = self.clock()
         if error is None:
             await asyncio.to_thread(self.store.finish, row["id"], DELIVERED, attempts, now)
-            logger.info("handoff: request %s delivered to the staff webhook (attempt %d)", row["id"], attempts)
+            logger.info(
+                "handoff: request %s delivered to the staff webhook (attempt %d)", row["id"], attempts
+            )
         elif attempts > len(self.settings.retry_seconds):
             await asyncio.to_thread(self.store.finish, row["id"], FAILED, attempts, now, error)
-            logger.error("handoff: request %s could not be delivered after %d attempts (%s); it is kept "
-                         "in %s with status 'failed'", row["id"], attempts, error, self.settings.db)
+            logger.error(
+                "handoff: request %s could not be delivered after %d attempts (%s); it is kept "
+                "in %s with status 'failed'",
+                row["id"],
+                attempts,
+                error,
+                self.settings.db,
+            )
         else:
             delay = self.settings.retry_seconds[attempts - 1]
             await asyncio.to_thread(self.store.retry_later, row["id"], attempts, now + delay, error)
-            logger.warning("handoff: request %s not delivered (%s); next attempt in %.0f s",
-                           row["id"], error, delay)
+            logger.warning(
+                "handoff: request %s not delivered (%s); next attempt in %.0f s", row["id"], error, delay
+            )
 
     async def deliver_due(self) -> int:
         """Attempt every request whose time has come; the number attempted."""
@@ -370,10 +429,15 @@ class HandoffDesk:
             try:
                 if self.clock() - purged_at > 3600:
                     purged_at = self.clock()
-                    gone = await asyncio.to_thread(self.store.purge, purged_at - self.settings.keep_days * 86400)
+                    gone = await asyncio.to_thread(
+                        self.store.purge, purged_at - self.settings.keep_days * 86400
+                    )
                     if gone:
-                        logger.info("handoff: deleted %d finished request(s) older than %g days", gone,
-                                    self.settings.keep_days)
+                        logger.info(
+                            "handoff: deleted %d finished request(s) older than %g days",
+                            gone,
+                            self.settings.keep_days,
+                        )
                 while await self.deliver_due():
                     pass
                 due = await asyncio.to_thread(self.store.next_due)
@@ -392,7 +456,10 @@ class HandoffDesk:
 
 # ---- the route ------------------------------------------------------------------------------
 
-async def request_for_staff(agent: Any, parsed: Dict[str, Any], now: Optional[datetime] = None) -> Dict[str, Any]:
+
+async def request_for_staff(
+    agent: Any, parsed: Dict[str, Any], now: Optional[datetime] = None
+) -> Dict[str, Any]:
     """What the staff webhook receives about this request; refused (404) if the conversation was
     never offered a member of staff. The branch is the one the conversation's region goes to."""
     from rasa.shared.core.events import BotUttered
@@ -403,8 +470,11 @@ async def request_for_staff(agent: Any, parsed: Dict[str, Any], now: Optional[da
     if agent is None or getattr(agent, "tracker_store", None) is None:
         raise Refused(503, "unavailable", "the assistant is not ready; please try again")
     history = await agent.tracker_store.retrieve_full_tracker(parsed["sender"])
-    offered = [e for e in (history.events if history else []) if isinstance(e, BotUttered)
-               and (e.metadata or {}).get("answer_id") == HANDOFF_ANSWER]
+    offered = [
+        e
+        for e in (history.events if history else [])
+        if isinstance(e, BotUttered) and (e.metadata or {}).get("answer_id") == HANDOFF_ANSWER
+    ]
     if not offered:
         raise Refused(404, "no_handoff_answer", "this conversation was not offered a member of staff")
     lang = parsed["lang"] or (offered[-1].metadata or {}).get("lang") or "en"
@@ -412,22 +482,34 @@ async def request_for_staff(agent: Any, parsed: Dict[str, Any], now: Optional[da
     clinic = clinics().for_region(region)
     now = now or datetime.now(timezone.utc)
     consent = WIDGET_STRINGS["handoff_consent"]
-    return {"type": "handoff_request", "clinic": {"id": clinic.id, "name": clinic.name.get("en", "")},
-            "region": region, "language": lang, "name": parsed["name"], "phone": parsed["phone"],
-            "email": parsed["email"],
-            "consent": {"given": True, "text": interface_text(lang, consent), "text_en": consent},
-            "staff_there_now": clinic.is_open(now), "conversation_id": parsed["sender"]}
+    return {
+        "type": "handoff_request",
+        "clinic": {"id": clinic.id, "name": clinic.name.get("en", "")},
+        "region": region,
+        "language": lang,
+        "name": parsed["name"],
+        "phone": parsed["phone"],
+        "email": parsed["email"],
+        "consent": {"given": True, "text": interface_text(lang, consent), "text_en": consent},
+        "staff_there_now": clinic.is_open(now),
+        "conversation_id": parsed["sender"],
+    }
 
 
-def register_handoff_route(blueprint: Blueprint, desk: Optional[HandoffDesk],
-                           admit: Optional[Admission] = None) -> None:
+def register_handoff_route(
+    blueprint: Blueprint, desk: Optional[HandoffDesk], admit: Optional[Admission] = None
+) -> None:
     """`POST /handoff` on the channel's blueprint, and the delivery loop once the server runs."""
 
     @blueprint.route("/handoff", methods=["POST"])
     async def handoff(request: Request) -> HTTPResponse:
         if desk is None:
-            return Refused(404, "handoff_off", "this bot takes no contact requests (no staff webhook is "
-                                               "configured); use the clinic's contact details").as_response()
+            return Refused(
+                404,
+                "handoff_off",
+                "this bot takes no contact requests (no staff webhook is "
+                "configured); use the clinic's contact details",
+            ).as_response()
         try:
             parsed = parse_handoff(request.body or b"")
             # the conversation's key before anything is read, as for feedback
@@ -436,15 +518,22 @@ def register_handoff_route(blueprint: Blueprint, desk: Optional[HandoffDesk],
                 return refusal
             payload = await request_for_staff(getattr(request.app.ctx, "agent", None), parsed)
             if await asyncio.to_thread(desk.store.count, parsed["sender"]) >= MAX_PER_CONVERSATION:
-                raise Refused(429, "too_many_handoff_requests", "this conversation has already left "
-                              f"{MAX_PER_CONVERSATION} requests; please contact the clinic directly")
+                raise Refused(
+                    429,
+                    "too_many_handoff_requests",
+                    "this conversation has already left "
+                    f"{MAX_PER_CONVERSATION} requests; please contact the clinic directly",
+                )
             request_id, status = await desk.submit(parsed["sender"], payload)
         except Refused as refused:
             return refused.as_response()
         except Exception:  # noqa: BLE001 - never a 500; the person is told to try again or call
             logger.exception("webchat: a handoff request could not be kept")
-            return Refused(503, "unavailable", "the request could not be kept; please try again, "
-                                               "or contact the clinic directly").as_response()
+            return Refused(
+                503,
+                "unavailable",
+                "the request could not be kept; please try again, " "or contact the clinic directly",
+            ).as_response()
         return response.json({"status": status, "id": request_id}, status=200 if status == DELIVERED else 202)
 
     @blueprint.listener("after_server_start")

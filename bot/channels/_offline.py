@@ -10,7 +10,7 @@ languages) and records it in the tracker like any other bot message.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from rasa.shared.core.events import BotUttered
 
@@ -60,7 +60,9 @@ async def offline_reply(agent: Any, sender: str, text: str, metadata: Dict[str, 
     reply_metadata = dict(chosen.get("metadata") or {})
     async with agent.lock_store.lock(sender):
         tracker = await agent.processor.get_tracker(sender)
-        tracker.update(BotUttered(chosen["text"], metadata={**reply_metadata, "utter_action": OFFLINE_URGENT}))
+        tracker.update(
+            BotUttered(chosen["text"], metadata={**reply_metadata, "utter_action": OFFLINE_URGENT})
+        )
         await agent.tracker_store.save(tracker)
     logger.warning("the action server did not answer an urgent message; sent %s (%s)", OFFLINE_URGENT, lang)
     return [{"recipient_id": sender, "text": chosen["text"], **reply_metadata}]

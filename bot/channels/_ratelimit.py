@@ -103,8 +103,10 @@ DEFAULT_IN_FLIGHT = 4
 # `rate_limits` for a bot serving a load generator that plays many people from one address
 # (the red team, the benchmark, end-to-end tests): the address's limits are lifted, each
 # conversation keeps its own.
-ONE_ADDRESS_FOR_MANY = {"client_address": {"burst": 1_000_000, "per_minute": 60_000_000},
-                        "in_flight_per_address": 1_000}
+ONE_ADDRESS_FOR_MANY = {
+    "client_address": {"burst": 1_000_000, "per_minute": 60_000_000},
+    "in_flight_per_address": 1_000,
+}
 
 
 @dataclass(frozen=True)
@@ -131,9 +133,12 @@ class RateLimits:
         in_flight = raw.get("in_flight_per_address", DEFAULT_IN_FLIGHT)
         if not isinstance(in_flight, int) or isinstance(in_flight, bool) or in_flight < 1:
             raise ValueError("webchat: rate_limits.in_flight_per_address must be a whole number >= 1")
-        return cls(Limit.parse(raw.get("conversation"), DEFAULT_CONVERSATION, "conversation"),
-                   Limit.parse(raw.get("client_address"), DEFAULT_CLIENT_ADDRESS, "client_address"),
-                   proxies, in_flight)
+        return cls(
+            Limit.parse(raw.get("conversation"), DEFAULT_CONVERSATION, "conversation"),
+            Limit.parse(raw.get("client_address"), DEFAULT_CLIENT_ADDRESS, "client_address"),
+            proxies,
+            in_flight,
+        )
 
 
 def client_address(peer: Optional[str], forwarded_for: Optional[str], trusted_proxies: int) -> str:
@@ -209,8 +214,11 @@ def redis_client_like(lock_store: Any) -> Optional[Any]:
     import redis
     import redis.asyncio
 
-    options = {k: v for k, v in pool.connection_kwargs.items()
-               if k in ("host", "port", "db", "username", "password", "socket_timeout")}
+    options = {
+        k: v
+        for k, v in pool.connection_kwargs.items()
+        if k in ("host", "port", "db", "username", "password", "socket_timeout")
+    }
     options.setdefault("socket_timeout", 1.0)
     if issubclass(pool.connection_class, redis.SSLConnection):
         options["ssl"] = True
@@ -252,8 +260,9 @@ class RateLimiter:
                 del self._in_flight[address]
 
     def address_of(self, request: Any) -> str:
-        return client_address(getattr(request, "ip", None), request.headers.get("x-forwarded-for"),
-                              self.limits.trusted_proxies)
+        return client_address(
+            getattr(request, "ip", None), request.headers.get("x-forwarded-for"), self.limits.trusted_proxies
+        )
 
     def _wanted(self, address: str, conversation: Optional[str]) -> List[Tuple[str, Limit]]:
         wanted = [(f"addr:{address}", self.limits.client_address)]
@@ -281,8 +290,11 @@ class RateLimiter:
             except Exception as err:  # noqa: BLE001 - Redis down: limit per process rather than not at all
                 if time.monotonic() - self._redis_warned > REDIS_WARNING_INTERVAL:
                     self._redis_warned = time.monotonic()
-                    logger.warning("webchat: Redis is unreachable for the rate limits (%s); limiting in "
-                                   "this process until it is back", type(err).__name__)
+                    logger.warning(
+                        "webchat: Redis is unreachable for the rate limits (%s); limiting in "
+                        "this process until it is back",
+                        type(err).__name__,
+                    )
         return self.local.take(wanted)
 
 
@@ -321,6 +333,14 @@ def too_many_requests(wait: float, lang: str) -> Any:
 
     from bot.i18n import SLOW_DOWN, interface_text
 
-    return response.json({"error": interface_text(lang, SLOW_DOWN), "code": "rate_limited", "lang": lang,
-                          "retry_after": max(1, math.ceil(wait))},
-                         status=429, headers={"Retry-After": retry_after_header(wait)}, ensure_ascii=False)
+    return response.json(
+        {
+            "error": interface_text(lang, SLOW_DOWN),
+            "code": "rate_limited",
+            "lang": lang,
+            "retry_after": max(1, math.ceil(wait)),
+        },
+        status=429,
+        headers={"Retry-After": retry_after_header(wait)},
+        ensure_ascii=False,
+    )

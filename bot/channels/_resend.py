@@ -83,4 +83,3 @@ async def answer_again(agent: Any, sender: str, output: OutputChannel) -> bool:
         tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
         await processor.save_tracker(tracker)
     return any(isinstance(e, BotUttered) for e in events)
-

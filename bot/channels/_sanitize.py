@@ -21,8 +21,9 @@ SENDER_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 # wipe or rewind the conversation's record, so no channel lets them through. Rasa reads
 # "/<intent>", optionally followed by "@<confidence>" and "{entities}".
 CONTROL_INTENTS = ("restart", "session_start", "back")
-_CONTROL_COMMAND = re.compile(r"/\s*(%s)\s*(?:[@{].*)?" % "|".join(CONTROL_INTENTS),
-                              re.IGNORECASE | re.DOTALL)
+_CONTROL_COMMAND = re.compile(
+    r"/\s*(%s)\s*(?:[@{].*)?" % "|".join(CONTROL_INTENTS), re.IGNORECASE | re.DOTALL
+)
 
 
 def clean_user_text(text: str) -> str:
@@ -41,7 +42,7 @@ def clean_user_text(text: str) -> str:
 
 
 def control_command(text: str) -> Optional[str]:
-    """"/restart" (or "/session_start", "/back") if `text` would trigger one of Rasa's own
+    """ "/restart" (or "/session_start", "/back") if `text` would trigger one of Rasa's own
     conversation resets, else None."""
     match = _CONTROL_COMMAND.fullmatch(text.strip())
     return "/" + match.group(1).lower() if match else None

@@ -37,14 +37,16 @@ _PRUNE_EVERY = 3600.0
 
 _metadata = sa.MetaData()
 deliveries = sa.Table(
-    TABLE_NAME, _metadata,
+    TABLE_NAME,
+    _metadata,
     sa.Column("message_key", sa.String(64), primary_key=True),  # keyed hash of the wamid
     sa.Column("conversation", sa.String(64), nullable=False, index=True),  # the hashed sender id
     sa.Column("sent_at", sa.Float, nullable=False),  # when the person sent it (WhatsApp's timestamp)
     sa.Column("received_at", sa.Float, nullable=False),
 )
 sent_answers = sa.Table(
-    "whatsapp_sent_answers", _metadata,
+    "whatsapp_sent_answers",
+    _metadata,
     sa.Column("message_key", sa.String(64), primary_key=True),  # keyed hash of the wamid of our message
     sa.Column("conversation", sa.String(64), nullable=False),
     sa.Column("answer_id", sa.String(100), nullable=False),
@@ -77,10 +79,13 @@ class DeliveryLog:
 
     def __init__(self, engine: Optional[sa.engine.Engine] = None) -> None:
         if engine is None:
-            logger.warning("whatsapp: the tracker store is not an SQL database; duplicate deliveries "
-                           "are recognised only until the server restarts")
-            engine = sa.create_engine("sqlite://", poolclass=StaticPool,
-                                      connect_args={"check_same_thread": False})
+            logger.warning(
+                "whatsapp: the tracker store is not an SQL database; duplicate deliveries "
+                "are recognised only until the server restarts"
+            )
+            engine = sa.create_engine(
+                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
         self.engine = engine
         _metadata.create_all(engine)
         self._pruned_at = 0.0
@@ -91,8 +96,14 @@ class DeliveryLog:
         self._prune(now)
         try:
             with self.engine.begin() as conn:
-                conn.execute(deliveries.insert().values(message_key=message_key, conversation=conversation,
-                                                        sent_at=float(sent_at), received_at=now))
+                conn.execute(
+                    deliveries.insert().values(
+                        message_key=message_key,
+                        conversation=conversation,
+                        sent_at=float(sent_at),
+                        received_at=now,
+                    )
+                )
         except IntegrityError:
             return False
         return True
@@ -105,36 +116,59 @@ class DeliveryLog:
     def last_inbound(self, conversation: str) -> Optional[float]:
         """When the person last wrote (WhatsApp's time), as far as this server has seen."""
         with self.engine.connect() as conn:
-            value = conn.execute(sa.select(sa.func.max(deliveries.c.sent_at))
-                                 .where(deliveries.c.conversation == conversation)).scalar()
+            value = conn.execute(
+                sa.select(sa.func.max(deliveries.c.sent_at)).where(deliveries.c.conversation == conversation)
+            ).scalar()
         return float(value) if value is not None else None
 
-    def remember_answer(self, message_key: str, conversation: str, answer_id: str, lang: str, version: str,
-                        now: Optional[float] = None) -> None:
+    def remember_answer(
+        self,
+        message_key: str,
+        conversation: str,
+        answer_id: str,
+        lang: str,
+        version: str,
+        now: Optional[float] = None,
+    ) -> None:
         """Note that the message the API accepted under this key carried this answer."""
         now = time.time() if now is None else now
         try:
             with self.engine.begin() as conn:
-                conn.execute(sent_answers.insert().values(
-                    message_key=message_key, conversation=conversation, answer_id=answer_id[:100],
-                    lang=lang[:8], version=version[:40], helpful=None, sent_at=now))
+                conn.execute(
+                    sent_answers.insert().values(
+                        message_key=message_key,
+                        conversation=conversation,
+                        answer_id=answer_id[:100],
+                        lang=lang[:8],
+                        version=version[:40],
+                        helpful=None,
+                        sent_at=now,
+                    )
+                )
         except IntegrityError:  # the same id twice: the API never does it; keep the first
             pass
 
-    def rate(self, message_key: str, conversation: str,
-             helpful: Optional[bool]) -> Optional[Tuple[SentAnswer, bool]]:
+    def rate(
+        self, message_key: str, conversation: str, helpful: Optional[bool]
+    ) -> Optional[Tuple[SentAnswer, bool]]:
         """Set the person's rating of one of our messages: (the answer, whether it changed),
         or None when the message is not a known answer in this conversation."""
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(sent_answers).where(
-                (sent_answers.c.message_key == message_key)
-                & (sent_answers.c.conversation == conversation))).first()
+            row = conn.execute(
+                sa.select(sent_answers).where(
+                    (sent_answers.c.message_key == message_key)
+                    & (sent_answers.c.conversation == conversation)
+                )
+            ).first()
             if row is None:
                 return None
             changed = row.helpful != helpful
             if changed:
-                conn.execute(sent_answers.update().where(sent_answers.c.message_key == message_key)
-                             .values(helpful=helpful))
+                conn.execute(
+                    sent_answers.update()
+                    .where(sent_answers.c.message_key == message_key)
+                    .values(helpful=helpful)
+                )
         return SentAnswer(row.answer_id, row.lang, row.version, helpful), changed
 
     def _prune(self, now: float) -> None:

@@ -41,14 +41,20 @@ def rating(emoji: str) -> Optional[bool]:
     return None
 
 
-def notice(store: AnswerStore, answer_id: str, lang: Optional[str], region: Optional[str] = None,
-           values: Optional[Callable[[str], Mapping[str, str]]] = None,
-           buttons: bool = True) -> Dict[str, Any]:
+def notice(
+    store: AnswerStore,
+    answer_id: str,
+    lang: Optional[str],
+    region: Optional[str] = None,
+    values: Optional[Callable[[str], Mapping[str, str]]] = None,
+    buttons: bool = True,
+) -> Dict[str, Any]:
     """The bot message for a channel notice, with the fields every reply carries.
 
     In the conversation's language; when it has none yet, in all three, with a button per
     language so the person can pick one. `values(lang)` fills extra placeholders.
     """
+
     def reply(code: str):
         return compose_reply(store, answer_id, code, region, values=values(code) if values else None)
 
@@ -58,10 +64,17 @@ def notice(store: AnswerStore, answer_id: str, lang: Optional[str], region: Opti
             message.pop("buttons", None)
         return message
     parts = [reply(code) for code in LANGUAGES]
-    message = {**parts[0].as_message(), "text": "\n\n".join(part.text for part in parts),
-               "lang": "en", "dir": direction("en"), "languages": list(LANGUAGES)}
-    message["buttons"] = [{"title": interface_text(code, LANGUAGE_NAMES[code]),
-                           "payload": switch_payload(code)} for code in LANGUAGES]
+    message = {
+        **parts[0].as_message(),
+        "text": "\n\n".join(part.text for part in parts),
+        "lang": "en",
+        "dir": direction("en"),
+        "languages": list(LANGUAGES),
+    }
+    message["buttons"] = [
+        {"title": interface_text(code, LANGUAGE_NAMES[code]), "payload": switch_payload(code)}
+        for code in LANGUAGES
+    ]
     return message
 
 
@@ -71,13 +84,22 @@ def place_values(store: AnswerStore, country: str) -> Callable[[str], Mapping[st
 
     def values(lang: str) -> Mapping[str, str]:
         return {"place": region.name.get(lang) if region.code else country_name(country, lang)}
+
     return values
 
 
-def feedback_value(answer_id: str, lang: str, version: str, helpful: Optional[bool], emoji: str,
-                   message: str) -> Dict[str, Any]:
+def feedback_value(
+    answer_id: str, lang: str, version: str, helpful: Optional[bool], emoji: str, message: str
+) -> Dict[str, Any]:
     """The `feedback` slot value for a reaction: as the widget records it, plus the keyed
     hash of the rated message (so a later reaction replaces this one in `make review`).
     `helpful` None takes an earlier rating back."""
-    return {"answer_id": answer_id, "helpful": helpful, "version": version, "lang": lang,
-            "channel": "whatsapp", "reaction": emoji, "message": message}
+    return {
+        "answer_id": answer_id,
+        "helpful": helpful,
+        "version": version,
+        "lang": lang,
+        "channel": "whatsapp",
+        "reaction": emoji,
+        "message": message,
+    }

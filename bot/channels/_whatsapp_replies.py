@@ -64,8 +64,13 @@ def _belongs_to_previous(text: str, i: int) -> bool:
     if i <= 0 or i >= len(text):
         return False
     ch, prev = text[i], text[i - 1]
-    return (unicodedata.combining(ch) != 0 or unicodedata.category(ch) in ("Mn", "Mc", "Me")
-            or ch in _JOINERS or prev in ("\u200d", "\u2060") or 0x1F3FB <= ord(ch) <= 0x1F3FF)
+    return (
+        unicodedata.combining(ch) != 0
+        or unicodedata.category(ch) in ("Mn", "Mc", "Me")
+        or ch in _JOINERS
+        or prev in ("\u200d", "\u2060")
+        or 0x1F3FB <= ord(ch) <= 0x1F3FF
+    )
 
 
 def _safe_hard_cut(text: str, at: int) -> int:
@@ -104,7 +109,7 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> List[str]:
         cut = _best_cut(rest, limit)
         head = rest[:cut].strip()
         if not head:  # cannot happen with limit >= 2, but never loop forever
-            head, cut = rest[:_fitting(rest, limit)], _fitting(rest, limit)
+            head, cut = rest[: _fitting(rest, limit)], _fitting(rest, limit)
         chunks.append(head)
         rest = rest[cut:].strip()
     return chunks
@@ -142,16 +147,22 @@ def presentation(buttons: Sequence[Dict[str, str]]) -> str:
 
 
 def _usable(payloads: List[str], titles: List[str], id_limit: int) -> bool:
-    return (all(payloads) and all(titles) and len(set(payloads)) == len(payloads)
-            and len(set(titles)) == len(titles) and all(len(p) <= id_limit for p in payloads))
+    return (
+        all(payloads)
+        and all(titles)
+        and len(set(payloads)) == len(payloads)
+        and len(set(titles)) == len(titles)
+        and all(len(p) <= id_limit for p in payloads)
+    )
 
 
 def _text(body: str) -> Dict:
     return {"type": "text", "text": {"preview_url": False, "body": body}}
 
 
-def build_messages(text: str, buttons: Sequence[Dict[str, str]], label: Callable[[str], str],
-                   text_limit: int = TEXT_LIMIT) -> List[Dict]:
+def build_messages(
+    text: str, buttons: Sequence[Dict[str, str]], label: Callable[[str], str], text_limit: int = TEXT_LIMIT
+) -> List[Dict]:
     """The Cloud API message objects (without `to`) for one bot message, in order.
 
     `label(msgid)` translates an interface string into the message's language.
@@ -172,12 +183,24 @@ def build_messages(text: str, buttons: Sequence[Dict[str, str]], label: Callable
         chunks = chunks[:-1] + split_text(chunks[-1], body_limit)
     messages = [_text(chunk) for chunk in chunks[:-1]]
     if shown == "buttons":
-        action = {"buttons": [{"type": "reply", "reply": {"id": str(b["payload"]),
-                                                            "title": cut_title(b.get("title", ""),
-                                                                               REPLY_BUTTON_TITLE)}}
-                              for b in buttons]}
-        messages.append({"type": "interactive",
-                         "interactive": {"type": "button", "body": {"text": chunks[-1]}, "action": action}})
+        action = {
+            "buttons": [
+                {
+                    "type": "reply",
+                    "reply": {
+                        "id": str(b["payload"]),
+                        "title": cut_title(b.get("title", ""), REPLY_BUTTON_TITLE),
+                    },
+                }
+                for b in buttons
+            ]
+        }
+        messages.append(
+            {
+                "type": "interactive",
+                "interactive": {"type": "button", "body": {"text": chunks[-1]}, "action": action},
+            }
+        )
         return messages
     rows = []
     for b in buttons:
@@ -187,10 +210,16 @@ def build_messages(text: str, buttons: Sequence[Dict[str, str]], label: Callable
             row["description"] = cut_title(full, LIST_ROW_DESCRIPTION)
         rows.append(row)
     topics = label(TOPICS_BUTTON)
-    action = {"button": cut_title(topics, LIST_BUTTON_LABEL),
-              "sections": [{"title": cut_title(topics, LIST_SECTION_TITLE), "rows": rows}]}
-    messages.append({"type": "interactive",
-                     "interactive": {"type": "list", "body": {"text": chunks[-1]}, "action": action}})
+    action = {
+        "button": cut_title(topics, LIST_BUTTON_LABEL),
+        "sections": [{"title": cut_title(topics, LIST_SECTION_TITLE), "rows": rows}],
+    }
+    messages.append(
+        {
+            "type": "interactive",
+            "interactive": {"type": "list", "body": {"text": chunks[-1]}, "action": action},
+        }
+    )
     return messages
 
 

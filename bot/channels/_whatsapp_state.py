@@ -77,7 +77,8 @@ class ConversationState:
         try:
             async with self.agent.lock_store.lock(self.conversation):
                 tracker = await processor.fetch_tracker_with_initial_session(
-                    self.conversation, CollectingOutputChannel(), metadata)
+                    self.conversation, CollectingOutputChannel(), metadata
+                )
                 for event in events:
                     # Rasa's SQL store reads events back in timestamp order: an event made
                     # before the session start just added would land before it, and a

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from bot.channels._sanitize import clean_user_text
-from bot.payloads import as_user_text
+from bot.channels._whatsapp_replies import TEXT_LIMIT
+from bot.payloads import as_user_text, reads_as_intent
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
-# WhatsApp itself caps a text message at 4096 characters.
-MAX_INBOUND_TEXT = 4096
+# WhatsApp itself caps a text message at TEXT_LIMIT characters, both ways.
+MAX_INBOUND_TEXT = TEXT_LIMIT
 _PHONE = re.compile(r"\d{6,15}")
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 
@@ -148,7 +149,7 @@ def _text_of(message: Dict[str, Any]) -> Tuple[str, str]:
             # The id is the payload we put on the button (`/ask_topic{...}`); a reply to a
             # message some other tool sent carries its own id, so its title is the text.
             reply_id, title = reply.get("id"), reply.get("title")
-            if isinstance(reply_id, str) and reply_id.startswith("/"):
+            if isinstance(reply_id, str) and reads_as_intent(reply_id):
                 return "text", reply_id
             return ("text", title) if isinstance(title, str) else ("unsupported", "")
         return "unsupported", ""
@@ -179,8 +180,11 @@ def parse_delivery(payload: Any) -> Tuple[List[Inbound], List[StatusUpdate]]:
                 continue
             for raw in value.get("statuses") or []:
                 if isinstance(raw, dict):
-                    errors = tuple((str(e.get("code", "")), str(e.get("title", "")))
-                                   for e in raw.get("errors") or [] if isinstance(e, dict))
+                    errors = tuple(
+                        (str(e.get("code", "")), str(e.get("title", "")))
+                        for e in raw.get("errors") or []
+                        if isinstance(e, dict)
+                    )
                     statuses.append(StatusUpdate(str(raw.get("status", "")), errors))
             for raw in value.get("messages") or []:
                 if not isinstance(raw, dict):
@@ -193,7 +197,13 @@ def parse_delivery(payload: Any) -> Tuple[List[Inbound], List[StatusUpdate]]:
                     content["text"] = as_user_text(clean_user_text(content["text"][:MAX_INBOUND_TEXT]))
                     if not content["text"]:  # only markup or control characters: nothing to read
                         content["kind"] = "media" if content.get("media") else "unsupported"
-                messages.append(Inbound(message_id=message_id, phone=phone,
-                                        sent_at=_timestamp(raw.get("timestamp")),
-                                        type=str(raw.get("type") or "")[:40], **content))
+                messages.append(
+                    Inbound(
+                        message_id=message_id,
+                        phone=phone,
+                        sent_at=_timestamp(raw.get("timestamp")),
+                        type=str(raw.get("type") or "")[:40],
+                        **content,
+                    )
+                )
     return messages, statuses

@@ -59,8 +59,10 @@ ASSETS = {
 }
 # The demo page runs nothing inline and loads nothing from elsewhere; the widget needs
 # exactly this on a clinic's own page too (script, stylesheet and calls to the bot).
-DEMO_PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-                 "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+DEMO_PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
 
 # Feedback is kept as a `SlotSet("feedback", {...})` event in the conversation's tracker,
@@ -78,8 +80,14 @@ _ANSWER_ID = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
 _VERSION = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
 # Paths a browser may send a CORS preflight to (every route of the channel).
-PREFLIGHT_PATHS = ("/", "/webhook", "/feedback", "/handoff", "/strings.json",
-                   *(f"/{name}" for name in ASSETS))
+PREFLIGHT_PATHS = (
+    "/",
+    "/webhook",
+    "/feedback",
+    "/handoff",
+    "/strings.json",
+    *(f"/{name}" for name in ASSETS),
+)
 # What a browser on a listed origin may read of an answer besides the body: the
 # conversation's key (bot/channels/_conversation_keys.py) and a 429's wait.
 EXPOSED_HEADERS = "X-Conversation-Key, Retry-After"
@@ -96,17 +104,27 @@ class Refused(ValueError):
         self.code = code
 
     def as_response(self) -> HTTPResponse:
-        return response.json({"error": str(self), "code": self.code}, status=self.status,
-                             headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+        return response.json(
+            {"error": str(self), "code": self.code},
+            status=self.status,
+            headers={**SECURITY_HEADERS, "Cache-Control": "no-store"},
+        )
 
 
 # ---- who may call ---------------------------------------------------------------------
 
+
 def _origin(value: str) -> str:
     """`scheme://host[:port]`, lower case, as browsers send it in the `Origin` header."""
     parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") \
-            or parts.query or parts.fragment or "@" in parts.netloc:
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
         raise ValueError(f"{value!r} is not an origin such as https://www.clinic.example")
     return f"{parts.scheme}://{parts.netloc}".lower()
 
@@ -127,8 +145,9 @@ class OriginPolicy:
         if isinstance(raw, str):
             raw = [raw]
         if not isinstance(raw, (list, tuple)) or not all(isinstance(o, str) for o in raw):
-            raise ValueError("webchat: cors_origins must be a list of origins "
-                             "such as https://www.clinic.example")
+            raise ValueError(
+                "webchat: cors_origins must be a list of origins " "such as https://www.clinic.example"
+            )
         return cls(raw)
 
     @staticmethod
@@ -151,11 +170,15 @@ class OriginPolicy:
         """Headers that let a listed origin's page read the answer."""
         if not origin or self.same_origin(origin, host) or not self.allows(origin, host):
             return {"Vary": "Origin"}
-        return {"Access-Control-Allow-Origin": origin, "Access-Control-Expose-Headers": EXPOSED_HEADERS,
-                "Vary": "Origin"}
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Expose-Headers": EXPOSED_HEADERS,
+            "Vary": "Origin",
+        }
 
 
 # ---- what a browser gets ----------------------------------------------------------------
+
 
 def wants_html(accept: Optional[str]) -> bool:
     """True for a browser opening the page; False for health checks and API clients."""
@@ -176,11 +199,16 @@ def wants_html(accept: Optional[str]) -> bool:
 
 def widget_strings() -> Dict[str, Any]:
     """Every interface string of the widget, in every language, from the catalogs."""
-    return {"languages": {
-        lang: {"name": interface_text(lang, LANGUAGE_NAMES[lang]),  # each language in itself
-               "dir": "rtl" if lang in RTL_LANGUAGES else "ltr",
-               "strings": {key: interface_text(lang, msgid) for key, msgid in WIDGET_STRINGS.items()}}
-        for lang in LANGUAGES}}
+    return {
+        "languages": {
+            lang: {
+                "name": interface_text(lang, LANGUAGE_NAMES[lang]),  # each language in itself
+                "dir": "rtl" if lang in RTL_LANGUAGES else "ltr",
+                "strings": {key: interface_text(lang, msgid) for key, msgid in WIDGET_STRINGS.items()},
+            }
+            for lang in LANGUAGES
+        }
+    }
 
 
 def _asset(name: str) -> Tuple[bytes, str]:
@@ -202,8 +230,9 @@ def accepts_gzip(accept_encoding: Optional[str]) -> bool:
     return False
 
 
-def file_response(request: Request, body: bytes, etag: str, content_type: str,
-                  headers: Dict[str, str]) -> HTTPResponse:
+def file_response(
+    request: Request, body: bytes, etag: str, content_type: str, headers: Dict[str, str]
+) -> HTTPResponse:
     """`body` (304 when the client has it), gzip-compressed for a client that accepts it."""
     headers = {**headers, "Vary": "Accept-Encoding, Origin"}
     if len(body) > 512 and accepts_gzip(request.headers.get("accept-encoding")):
@@ -219,14 +248,22 @@ def file_response(request: Request, body: bytes, etag: str, content_type: str,
 def asset_response(request: Request, name: str) -> HTTPResponse:
     """One of the widget's files, with headers fit for embedding on other sites."""
     body, etag = _asset(name)
-    headers = {**SECURITY_HEADERS,
-               # revalidated each time (cheap with the ETag), so clinics get fixes at once
-               "Cache-Control": "no-cache",
-               # widget.js and widget.css are meant to be loaded by clinics' pages
-               "Cross-Origin-Resource-Policy": "cross-origin"}
+    headers = {
+        **SECURITY_HEADERS,
+        # revalidated each time (cheap with the ETag), so clinics get fixes at once
+        "Cache-Control": "no-cache",
+        # widget.js and widget.css are meant to be loaded by clinics' pages
+        "Cross-Origin-Resource-Policy": "cross-origin",
+    }
     if name.endswith(".html"):
-        headers.update({"Content-Security-Policy": DEMO_PAGE_CSP, "X-Frame-Options": "DENY",
-                        "Cross-Origin-Resource-Policy": "same-origin", "Referrer-Policy": "no-referrer"})
+        headers.update(
+            {
+                "Content-Security-Policy": DEMO_PAGE_CSP,
+                "X-Frame-Options": "DENY",
+                "Cross-Origin-Resource-Policy": "same-origin",
+                "Referrer-Policy": "no-referrer",
+            }
+        )
     return file_response(request, body, etag, ASSETS[name], headers)
 
 
@@ -241,10 +278,21 @@ def preflight(request: Request, origins: "OriginPolicy") -> HTTPResponse:
     page may send. The widget itself needs none (it posts text/plain); a clinic's own script
     posting `application/json` does."""
     origin, host = request.headers.get("origin"), request.headers.get("host")
-    headers = {**SECURITY_HEADERS, "Allow": "GET, HEAD, POST, OPTIONS", "Vary": "Origin", "Cache-Control": "no-store"}
+    headers = {
+        **SECURITY_HEADERS,
+        "Allow": "GET, HEAD, POST, OPTIONS",
+        "Vary": "Origin",
+        "Cache-Control": "no-store",
+    }
     if origin and not origins.same_origin(origin, host) and origins.allows(origin, host):
-        headers.update({"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": "GET, HEAD, POST",
-                        "Access-Control-Allow-Headers": "Content-Type", "Access-Control-Max-Age": "600"})
+        headers.update(
+            {
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": "GET, HEAD, POST",
+                "Access-Control-Allow-Headers": "Content-Type",
+                "Access-Control-Max-Age": "600",
+            }
+        )
     return HTTPResponse(status=204, headers=headers)
 
 
@@ -254,6 +302,7 @@ def demo_page(request: Request) -> HTTPResponse:
 
 # ---- feedback ---------------------------------------------------------------------------
 
+
 def parse_feedback(body: bytes) -> Dict[str, Any]:
     """`{"sender", "answer_id", "helpful", "version"?, "lang"?}`, checked; raises `Refused`."""
     if len(body) > MAX_FEEDBACK_BYTES:
@@ -261,8 +310,7 @@ def parse_feedback(body: bytes) -> Dict[str, Any]:
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
-        raise Refused(400, "invalid_json",
-                      "the body is not JSON; send {\"sender\", \"answer_id\", \"helpful\"}")
+        raise Refused(400, "invalid_json", 'the body is not JSON; send {"sender", "answer_id", "helpful"}')
     if not isinstance(payload, dict):
         raise Refused(400, "invalid_json", "the body must be a JSON object")
     sender, answer_id, helpful = payload.get("sender"), payload.get("answer_id"), payload.get("helpful")
@@ -287,8 +335,9 @@ def parse_feedback(body: bytes) -> Dict[str, Any]:
 def _was_shown(tracker: Any, answer_id: str) -> bool:
     from rasa.shared.core.events import BotUttered
 
-    return any(isinstance(e, BotUttered) and (e.metadata or {}).get("answer_id") == answer_id
-               for e in tracker.events)
+    return any(
+        isinstance(e, BotUttered) and (e.metadata or {}).get("answer_id") == answer_id for e in tracker.events
+    )
 
 
 async def store_feedback(agent: Any, sender: str, feedback: Dict[str, Any]) -> None:
@@ -305,19 +354,23 @@ async def store_feedback(agent: Any, sender: str, feedback: Dict[str, Any]) -> N
         tracker = await agent.processor.get_tracker(sender)
         tracker.update(SlotSet(FEEDBACK_SLOT, feedback))
         await agent.tracker_store.save(tracker)
-    logger.info("feedback on %s: %s", feedback["answer_id"],
-                "helpful" if feedback["helpful"] else "not helpful")
+    logger.info(
+        "feedback on %s: %s", feedback["answer_id"], "helpful" if feedback["helpful"] else "not helpful"
+    )
 
 
 # ---- registration -----------------------------------------------------------------------
 
-def register_widget_routes(blueprint: Blueprint, origins: OriginPolicy,
-                           admit: Optional[Admission] = None) -> None:
+
+def register_widget_routes(
+    blueprint: Blueprint, origins: OriginPolicy, admit: Optional[Admission] = None
+) -> None:
     """Add the widget's routes, the origin check and the headers to the channel's blueprint.
 
     `admit` (the channel's rate limits and conversation keys) decides whether a feedback
     request may go on; without it only tests call the route.
     """
+
     @blueprint.middleware("request")
     async def check_origin(request: Request) -> Optional[HTTPResponse]:
         # This blueprint answers CORS itself; Rasa's app-wide CORS layer (rasa run --cors)
@@ -328,8 +381,11 @@ def register_widget_routes(blueprint: Blueprint, origins: OriginPolicy,
         origin, host = request.headers.get("origin"), request.headers.get("host")
         if request.method == "POST" and not origins.allows(origin, host):
             logger.warning("webchat: refused a request from the page origin %r (not in cors_origins)", origin)
-            return Refused(403, "origin_not_allowed",
-                           "this web page's origin is not listed in the channel's cors_origins").as_response()
+            return Refused(
+                403,
+                "origin_not_allowed",
+                "this web page's origin is not listed in the channel's cors_origins",
+            ).as_response()
         return None
 
     @blueprint.middleware("response")
@@ -349,17 +405,24 @@ def register_widget_routes(blueprint: Blueprint, origins: OriginPolicy,
     def serve(name: str):
         async def widget_file(request: Request) -> HTTPResponse:
             return asset_response(request, name)
+
         return widget_file
 
     for name in ASSETS:  # one fixed route per file: no path from the request reaches the disk
-        blueprint.add_route(serve(name), f"/{name}", methods=["GET", "HEAD"],
-                            name="widget_" + name.replace(".", "_"))
+        blueprint.add_route(
+            serve(name), f"/{name}", methods=["GET", "HEAD"], name="widget_" + name.replace(".", "_")
+        )
 
     @blueprint.route("/strings.json", methods=["GET", "HEAD"])
     async def strings(request: Request) -> HTTPResponse:
         body, etag = _strings_file()
-        return file_response(request, body, etag, "application/json",
-                             {"Cache-Control": "no-cache", "Cross-Origin-Resource-Policy": "cross-origin"})
+        return file_response(
+            request,
+            body,
+            etag,
+            "application/json",
+            {"Cache-Control": "no-cache", "Cross-Origin-Resource-Policy": "cross-origin"},
+        )
 
     # Every path of the channel answers a CORS preflight itself (add_headers, above); a
     # route that accepts OPTIONS is what makes the blueprint's middleware run for it.
@@ -367,8 +430,12 @@ def register_widget_routes(blueprint: Blueprint, origins: OriginPolicy,
         return preflight(request, origins)
 
     for path in PREFLIGHT_PATHS:
-        blueprint.add_route(options, path, methods=["OPTIONS"],
-                            name="preflight_" + (path.strip("/").replace(".", "_") or "root"))
+        blueprint.add_route(
+            options,
+            path,
+            methods=["OPTIONS"],
+            name="preflight_" + (path.strip("/").replace(".", "_") or "root"),
+        )
 
     @blueprint.route("/feedback", methods=["POST"])
     async def feedback(request: Request) -> HTTPResponse:
@@ -385,6 +452,7 @@ def register_widget_routes(blueprint: Blueprint, origins: OriginPolicy,
             return refused.as_response()
         except Exception:  # noqa: BLE001 - a failed feedback is reported, never a 500
             logger.exception("webchat: storing feedback failed")
-            return Refused(503, "unavailable",
-                           "the feedback could not be stored; please try again").as_response()
+            return Refused(
+                503, "unavailable", "the feedback could not be stored; please try again"
+            ).as_response()
         return response.json({"status": "stored"})

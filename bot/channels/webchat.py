@@ -25,8 +25,13 @@ from sanic.response import HTTPResponse
 
 from bot import log_privacy
 from bot.channels._action_client import reuse_action_server_connections
-from bot.channels._conversation_keys import (INVALID_KEY, KEY_HEADER, ConversationKeys, conversation_exists,
-                                             reserved)
+from bot.channels._conversation_keys import (
+    INVALID_KEY,
+    KEY_HEADER,
+    ConversationKeys,
+    conversation_exists,
+    reserved,
+)
 from bot.channels._handoff import HandoffDesk, HandoffSettings, register_handoff_route
 from bot.channels._offline import DEFAULT_ACTION_TIMEOUT, limit_action_server_wait, offline_reply
 from bot.channels._ratelimit import RateLimiter, RateLimits, request_language, too_many_requests
@@ -79,10 +84,15 @@ class WebchatOutput(CollectingOutputChannel):
         out: Dict[str, Any] = {"recipient_id": recipient_id}
         if message.get("text"):
             out["text"] = message["text"]
-        buttons = [{"title": str(b.get("title", "")), "url": str(b["url"])} for b in message.get("links") or []
-                   if isinstance(b, dict) and str(b.get("url", "")).startswith(_LINK_SCHEMES)]
-        buttons += [{"title": b.get("title", ""), "payload": b.get("payload", "")}
-                    for b in message.get("buttons") or []]
+        buttons = [
+            {"title": str(b.get("title", "")), "url": str(b["url"])}
+            for b in message.get("links") or []
+            if isinstance(b, dict) and str(b.get("url", "")).startswith(_LINK_SCHEMES)
+        ]
+        buttons += [
+            {"title": b.get("title", ""), "payload": b.get("payload", "")}
+            for b in message.get("buttons") or []
+        ]
         if buttons:
             out["buttons"] = buttons
         for key in REPLY_FIELDS:
@@ -100,7 +110,7 @@ def parse_request(body: bytes, max_message_length: int) -> Dict[str, Any]:
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
-        raise BadRequest("the body is not JSON; send {\"sender\": ..., \"message\": ...}", "invalid_json")
+        raise BadRequest('the body is not JSON; send {"sender": ..., "message": ...}', "invalid_json")
     if not isinstance(payload, dict):
         raise BadRequest("the body must be a JSON object with 'sender' and 'message'", "invalid_json")
     sender, message = payload.get("sender"), payload.get("message")
@@ -129,9 +139,14 @@ def parse_request(body: bytes, max_message_length: int) -> Dict[str, Any]:
     message_id = payload.get("message_id")
     if message_id is not None and (not isinstance(message_id, str) or not _MESSAGE_ID.fullmatch(message_id)):
         raise BadRequest("'message_id' must be 8-64 letters, digits, _ or -", "invalid_message_id")
-    return {"sender": sender, "text": text, "metadata": _metadata(payload.get("metadata")),
-            "conversation_key": key, "message_id": message_id,
-            "retry": payload.get("retry") is True and message_id is not None}
+    return {
+        "sender": sender,
+        "text": text,
+        "metadata": _metadata(payload.get("metadata")),
+        "conversation_key": key,
+        "message_id": message_id,
+        "retry": payload.get("retry") is True and message_id is not None,
+    }
 
 
 def _metadata(raw: Any) -> Dict[str, str]:
@@ -162,23 +177,36 @@ class WebchatInput(InputChannel):
         limit = int(credentials.get("max_message_length") or DEFAULT_MAX_MESSAGE_LENGTH)
         # requests to be contacted by staff: only with a staff webhook (HANDOFF_WEBHOOK_URL)
         handoff = HandoffSettings.from_environment(options=credentials.get("handoff"))
-        return cls(max_message_length=limit,
-                   origins=OriginPolicy.from_credentials(credentials.get("cors_origins")),
-                   rate_limits=RateLimits.from_credentials(credentials.get("rate_limits")),
-                   keys=ConversationKeys.from_environment(),
-                   handoff=HandoffDesk(handoff) if handoff else None)
+        return cls(
+            max_message_length=limit,
+            origins=OriginPolicy.from_credentials(credentials.get("cors_origins")),
+            rate_limits=RateLimits.from_credentials(credentials.get("rate_limits")),
+            keys=ConversationKeys.from_environment(),
+            handoff=HandoffDesk(handoff) if handoff else None,
+        )
 
-    def __init__(self, max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH,
-                 origins: Optional[OriginPolicy] = None, rate_limits: Optional[RateLimits] = None,
-                 keys: Optional[ConversationKeys] = None, handoff: Optional[HandoffDesk] = None) -> None:
+    def __init__(
+        self,
+        max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH,
+        origins: Optional[OriginPolicy] = None,
+        rate_limits: Optional[RateLimits] = None,
+        keys: Optional[ConversationKeys] = None,
+        handoff: Optional[HandoffDesk] = None,
+    ) -> None:
         self.max_message_length = max_message_length
         self.origins = origins or OriginPolicy()  # default: pages served by the bot itself only
         self.limiter = RateLimiter(rate_limits or RateLimits())
         self.keys = keys or ConversationKeys.from_environment()
         self.handoff = handoff
 
-    async def admit(self, request: Request, sender: Optional[str], key: Optional[str],
-                    locale: Optional[str] = None, new_allowed: bool = True) -> Optional[HTTPResponse]:
+    async def admit(
+        self,
+        request: Request,
+        sender: Optional[str],
+        key: Optional[str],
+        locale: Optional[str] = None,
+        new_allowed: bool = True,
+    ) -> Optional[HTTPResponse]:
         """None if the request may go on; else the 429 or 403 to answer.
 
         Rate limits first (cheap, and a refused request reads nothing); then the key:
@@ -192,8 +220,13 @@ class WebchatInput(InputChannel):
             return None
         if key is None and new_allowed and agent is not None and not await conversation_exists(agent, sender):
             return None
-        return response.json({"error": "this conversation's key is missing or wrong; "
-                                       "start a new conversation", "code": INVALID_KEY}, status=403)
+        return response.json(
+            {
+                "error": "this conversation's key is missing or wrong; " "start a new conversation",
+                "code": INVALID_KEY,
+            },
+            status=403,
+        )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("webchat_webhook", __name__)
@@ -226,16 +259,25 @@ class WebchatInput(InputChannel):
                 return refused or response.json({"error": str(err), "code": err.code}, status=400)
             with self.limiter.in_flight(self.limiter.address_of(request)) as admitted:
                 if not admitted:  # this address already has its share of the server's attention
-                    return too_many_requests(1.0, request_language(parsed["metadata"].get("locale"),
-                                                                   request.headers.get("accept-language")))
-                refused = await self.admit(request, parsed["sender"], parsed["conversation_key"],
-                                           parsed["metadata"].get("locale"))
+                    return too_many_requests(
+                        1.0,
+                        request_language(
+                            parsed["metadata"].get("locale"), request.headers.get("accept-language")
+                        ),
+                    )
+                refused = await self.admit(
+                    request, parsed["sender"], parsed["conversation_key"], parsed["metadata"].get("locale")
+                )
                 return refused or await self._answer(request, parsed, on_new_message)
 
         return webhook
 
-    async def _answer(self, request: Request, parsed: Dict[str, Any],
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+    async def _answer(
+        self,
+        request: Request,
+        parsed: Dict[str, Any],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> HTTPResponse:
         """The dialogue's reply to an admitted message; the built-in urgent reply or 503 without one."""
         sender = parsed["sender"]
         # From here on the message is the conversation's: every later reply carries its key.
@@ -248,8 +290,14 @@ class WebchatInput(InputChannel):
             again = await self._sent_again(agent, sender, message_id, collector, key_header)
             if again is not None:
                 return again
-        message = UserMessage(parsed["text"], collector, sender, input_channel=self.name(),
-                              metadata=parsed["metadata"], message_id=message_id)
+        message = UserMessage(
+            parsed["text"],
+            collector,
+            sender,
+            input_channel=self.name(),
+            metadata=parsed["metadata"],
+            message_id=message_id,
+        )
         try:
             await on_new_message(message)
         except asyncio.CancelledError:
@@ -267,14 +315,20 @@ class WebchatInput(InputChannel):
         if urgent:
             return response.json(urgent, headers=key_header)
         stored = await _was_stored(agent, sender, message_id)
-        return response.json({"error": "the assistant could not answer just now; please try again",
-                              "code": "unavailable", "stored": stored}, status=503,
-                             headers=key_header if stored else {})
-
+        return response.json(
+            {
+                "error": "the assistant could not answer just now; please try again",
+                "code": "unavailable",
+                "stored": stored,
+            },
+            status=503,
+            headers=key_header if stored else {},
+        )
 
     @staticmethod
-    async def _sent_again(agent: Any, sender: str, message_id: str, collector: WebchatOutput,
-                          key_header: Dict[str, str]) -> Optional[HTTPResponse]:
+    async def _sent_again(
+        agent: Any, sender: str, message_id: str, collector: WebchatOutput, key_header: Dict[str, str]
+    ) -> Optional[HTTPResponse]:
         """A message the conversation already holds ("Try again"): its answer, never a second copy.
 
         None when the conversation does not hold it: it is then handled as a new message.
@@ -285,11 +339,24 @@ class WebchatInput(InputChannel):
         if stored.replies:  # answered, but the answer never reached the client
             await send_stored_replies(stored, sender, collector)
         elif not stored.latest:
-            return response.json({"error": "a later message has been sent since; send this one as a new "
-                                           "message", "code": "not_latest"}, status=409, headers=key_header)
+            return response.json(
+                {
+                    "error": "a later message has been sent since; send this one as a new " "message",
+                    "code": "not_latest",
+                },
+                status=409,
+                headers=key_header,
+            )
         elif not await answer_again(agent, sender, collector):
-            return response.json({"error": "the assistant could not answer just now; please try again",
-                                  "code": "unavailable", "stored": True}, status=503, headers=key_header)
+            return response.json(
+                {
+                    "error": "the assistant could not answer just now; please try again",
+                    "code": "unavailable",
+                    "stored": True,
+                },
+                status=503,
+                headers=key_header,
+            )
         return response.json(collector.messages, headers=key_header)
 
 
@@ -306,5 +373,6 @@ async def _was_stored(agent: Any, sender: str, message_id: str) -> bool:
     except Exception:  # noqa: BLE001 - unknown: say not stored, so the client sends it again
         logger.exception("webchat: could not read the conversation after a failure")
         return False
-    return tracker is not None and any(getattr(e, "message_id", None) == message_id
-                                       for e in reversed(list(tracker.events)))
+    return tracker is not None and any(
+        getattr(e, "message_id", None) == message_id for e in reversed(list(tracker.events))
+    )

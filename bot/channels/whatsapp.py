@@ -46,13 +46,27 @@ from bot.answer_store import AnswerStore
 from bot.channels._offline import limit_action_server_wait, offline_reply
 from bot.channels._sanitize import control_command
 from bot.channels._whatsapp_deliveries import DeliveryLog, engine_of
-from bot.channels._whatsapp_graph import DEFAULT_TIMEOUT, GraphAPI, scrub
-from bot.channels._whatsapp_notices import (CONTACTS_ID, LOCATION_SET_ID, LOCATION_UNKNOWN_ID, MEDIA_ID,
-                                            PICTURE_NOTE_ID, feedback_value, notice, place_values, rating)
+from bot.channels._whatsapp_graph import DEFAULT_TIMEOUT, GraphAPI, log_safe
+from bot.channels._whatsapp_notices import (
+    CONTACTS_ID,
+    LOCATION_SET_ID,
+    LOCATION_UNKNOWN_ID,
+    MEDIA_ID,
+    PICTURE_NOTE_ID,
+    feedback_value,
+    notice,
+    place_values,
+    rating,
+)
 from bot.channels._whatsapp_replies import TEXT_LIMIT, build_messages, number_choice
 from bot.channels._whatsapp_state import ConversationState, bot_event
-from bot.channels._whatsapp_webhook import (SIGNATURE_HEADER, Inbound, NotAWebhook, parse_delivery,
-                                            signature_is_valid)
+from bot.channels._whatsapp_webhook import (
+    SIGNATURE_HEADER,
+    Inbound,
+    NotAWebhook,
+    parse_delivery,
+    signature_is_valid,
+)
 from bot.channels._widget_routes import FEEDBACK_SLOT
 from bot.channels.whatsapp_config import CREDENTIAL_VARIABLES, problems
 from bot.i18n import TEXT_NEEDED, TRY_AGAIN_LATER, interface_text
@@ -93,16 +107,20 @@ class WhatsAppSettings:
         values = {key: str(credentials.get(key) or "").strip() for key in CREDENTIAL_VARIABLES}
         missing = [CREDENTIAL_VARIABLES[key] for key, value in values.items() if not value]
         if missing:
-            raise WhatsAppSettingsError("the WhatsApp channel needs " + ", ".join(missing)
-                                        + " (see docs/whatsapp-channel.md)")
+            raise WhatsAppSettingsError(
+                "the WhatsApp channel needs " + ", ".join(missing) + " (see docs/whatsapp-channel.md)"
+            )
         wrong = problems(values)
         text_limit = int(credentials.get("text_limit") or TEXT_LIMIT)
         if not 100 <= text_limit <= TEXT_LIMIT:
             wrong.append(f"text_limit must be between 100 and {TEXT_LIMIT}")
         if wrong:
             raise WhatsAppSettingsError("the WhatsApp settings are invalid: " + "; ".join(wrong))
-        return cls(**values, text_limit=text_limit,
-                   request_timeout=float(credentials.get("request_timeout") or DEFAULT_TIMEOUT))
+        return cls(
+            **values,
+            text_limit=text_limit,
+            request_timeout=float(credentials.get("request_timeout") or DEFAULT_TIMEOUT),
+        )
 
 
 def conversation_id(phone: str, key: str) -> str:
@@ -149,13 +167,22 @@ class WhatsAppInput(InputChannel):
             raise WhatsAppSettingsError(f"the answer store could not be loaded: {err}") from err
         return cls(settings, store.regions, store=store)
 
-    def __init__(self, settings: WhatsAppSettings, regions: Optional[RegionTable] = None,
-                 graph: Optional[GraphAPI] = None, store: Optional[AnswerStore] = None) -> None:
+    def __init__(
+        self,
+        settings: WhatsAppSettings,
+        regions: Optional[RegionTable] = None,
+        graph: Optional[GraphAPI] = None,
+        store: Optional[AnswerStore] = None,
+    ) -> None:
         self.settings = settings
         self._store = store
         self.regions = regions or (store.regions if store else None)
-        self.graph = graph or GraphAPI(settings.api_url, settings.phone_number_id, settings.access_token,
-                                       timeout=settings.request_timeout)
+        self.graph = graph or GraphAPI(
+            settings.api_url,
+            settings.phone_number_id,
+            settings.access_token,
+            timeout=settings.request_timeout,
+        )
         self._deliveries: Optional[DeliveryLog] = None
         self._tasks: Set[asyncio.Task] = set()
 
@@ -215,19 +242,26 @@ class WhatsAppInput(InputChannel):
             return response.json({"error": "the body is too large", "code": "body_too_large"}, status=413)
         header = request.headers.get(SIGNATURE_HEADER)
         if not signature_is_valid(body, header, self.settings.app_secret):
-            logger.warning("whatsapp: refused a webhook POST with a %s signature",
-                           "wrong" if header else "missing")
-            return response.json({"error": "the X-Hub-Signature-256 signature is missing or wrong",
-                                  "code": "invalid_signature"}, status=401)
+            logger.warning(
+                "whatsapp: refused a webhook POST with a %s signature", "wrong" if header else "missing"
+            )
+            return response.json(
+                {
+                    "error": "the X-Hub-Signature-256 signature is missing or wrong",
+                    "code": "invalid_signature",
+                },
+                status=401,
+            )
         try:
             messages, statuses = parse_delivery(json.loads(body.decode("utf-8")))
         except (UnicodeDecodeError, ValueError, RecursionError, NotAWebhook) as err:
-            logger.warning("whatsapp: a signed POST is not a webhook delivery: %s", scrub(err))
-            return response.json({"error": "the body is not a WhatsApp webhook delivery",
-                                  "code": "invalid_body"}, status=400)
+            logger.warning("whatsapp: a signed POST is not a webhook delivery: %s", log_safe(err))
+            return response.json(
+                {"error": "the body is not a WhatsApp webhook delivery", "code": "invalid_body"}, status=400
+            )
         for status in statuses:
             if status.status == "failed":
-                reasons = "; ".join(f"{code} {scrub(title)}" for code, title in status.errors)
+                reasons = "; ".join(f"{code} {log_safe(title)}" for code, title in status.errors)
                 logger.warning("whatsapp: a reply could not be delivered: %s", reasons or "no reason")
         if not messages:
             return response.json({"accepted": 0, "duplicates": 0, "statuses": len(statuses)})
@@ -235,8 +269,9 @@ class WhatsAppInput(InputChannel):
         agent = getattr(request.app.ctx, "agent", None)
         if agent is None or not agent.is_ready():
             # Not claimed: Meta redelivers once the model is loaded.
-            return response.json({"error": "the assistant is starting; try again", "code": "unavailable"},
-                                 status=503)
+            return response.json(
+                {"error": "the assistant is starting; try again", "code": "unavailable"}, status=503
+            )
         try:
             accepted, duplicates = self._claim(agent, messages)
         except SQLAlchemyError:
@@ -269,8 +304,9 @@ class WhatsAppInput(InputChannel):
                     accepted.append((message, conversation, key))
                 else:
                     duplicates += 1
-                    logger.info("whatsapp: ignored a repeated delivery of message %s from %s",
-                                key[:12], conversation)
+                    logger.info(
+                        "whatsapp: ignored a repeated delivery of message %s from %s", key[:12], conversation
+                    )
         except SQLAlchemyError:
             for _, _, key in accepted:  # this delivery will come again; handle it then
                 deliveries.release(key)
@@ -279,8 +315,9 @@ class WhatsAppInput(InputChannel):
 
     # -- handling ------------------------------------------------------------------------
 
-    async def _handle_all(self, accepted: List[Tuple[Inbound, str, str]], on_new_message: Callable,
-                          agent: Any) -> None:
+    async def _handle_all(
+        self, accepted: List[Tuple[Inbound, str, str]], on_new_message: Callable, agent: Any
+    ) -> None:
         for message, conversation, key in accepted:
             try:
                 await self._handle(message, conversation, key, on_new_message, agent)
@@ -289,8 +326,9 @@ class WhatsAppInput(InputChannel):
             except Exception:  # noqa: BLE001 - one bad message must not stop the others
                 logger.exception("whatsapp: handling a %s message from %s failed", message.type, conversation)
 
-    async def _handle(self, message: Inbound, conversation: str, key: str, on_new_message: Callable,
-                      agent: Any) -> None:
+    async def _handle(
+        self, message: Inbound, conversation: str, key: str, on_new_message: Callable, agent: Any
+    ) -> None:
         if message.kind == "ignored":
             logger.info("whatsapp: %s from %s needs no answer", message.type, conversation)
             return
@@ -305,9 +343,17 @@ class WhatsAppInput(InputChannel):
             return
         if not self._window_open(message, conversation):
             if message.kind == "text":  # kept in the conversation, but no reply is produced or stored
-                await self._record_only(agent, UserMessage(message.text, WhatsAppOutput(), conversation,
-                                                           input_channel=self.name(), message_id=key[:32],
-                                                           metadata=_with_media(metadata, message)))
+                await self._record_only(
+                    agent,
+                    UserMessage(
+                        message.text,
+                        WhatsAppOutput(),
+                        conversation,
+                        input_channel=self.name(),
+                        message_id=key[:32],
+                        metadata=_with_media(metadata, message),
+                    ),
+                )
             return
         # "typing…" only while the dialogue prepares an answer; the channel's notices go at once.
         self._acknowledge(message, conversation, typing=message.kind == "text")
@@ -325,8 +371,16 @@ class WhatsAppInput(InputChannel):
             replies = [self._notice(TEXT_NEEDED, await state.language())]
         await self._send(message, conversation, replies)
 
-    async def _answer(self, message: Inbound, conversation: str, key: str, on_new_message: Callable,
-                      agent: Any, state: ConversationState, metadata: Dict[str, str]) -> List[Dict[str, Any]]:
+    async def _answer(
+        self,
+        message: Inbound,
+        conversation: str,
+        key: str,
+        on_new_message: Callable,
+        agent: Any,
+        state: ConversationState,
+        metadata: Dict[str, str],
+    ) -> List[Dict[str, Any]]:
         """The dialogue's answer to typed text or a caption: the same safety decision either way."""
         text = message.text
         log_privacy.mark_handling(text)
@@ -337,8 +391,16 @@ class WhatsAppInput(InputChannel):
             chosen = number_choice(text, await state.last_buttons())
         out = WhatsAppOutput()
         try:
-            await on_new_message(UserMessage(chosen or text, out, conversation, input_channel=self.name(),
-                                             message_id=key[:32], metadata=_with_media(metadata, message)))
+            await on_new_message(
+                UserMessage(
+                    chosen or text,
+                    out,
+                    conversation,
+                    input_channel=self.name(),
+                    message_id=key[:32],
+                    metadata=_with_media(metadata, message),
+                )
+            )
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - the person must still get an answer
@@ -352,13 +414,25 @@ class WhatsAppInput(InputChannel):
         if message.media:  # after the answer to the words: nobody looked at the picture
             lang = replies[-1].get("lang")
             lang = lang if lang in LANGUAGES else await state.language(refresh=True)
-            replies = [*replies, await self._say(state, PICTURE_NOTE_ID, metadata, lang=lang or "en",
-                                                 buttons=False, reply_to=message.media)]
+            replies = [
+                *replies,
+                await self._say(
+                    state, PICTURE_NOTE_ID, metadata, lang=lang or "en", buttons=False, reply_to=message.media
+                ),
+            ]
         return replies
 
-    async def _say(self, state: ConversationState, answer_id: str, metadata: Dict[str, str],
-                   lang: Optional[str] = None, buttons: bool = True, reply_to: str = "",
-                   country: Optional[str] = None, events: Tuple[Any, ...] = ()) -> Dict[str, Any]:
+    async def _say(
+        self,
+        state: ConversationState,
+        answer_id: str,
+        metadata: Dict[str, str],
+        lang: Optional[str] = None,
+        buttons: bool = True,
+        reply_to: str = "",
+        country: Optional[str] = None,
+        events: Tuple[Any, ...] = (),
+    ) -> Dict[str, Any]:
         """One of the channel's own answers, for the conversation's language and region,
         recorded in the conversation (with `events`) before it is sent."""
         lang = lang or await state.language()
@@ -376,18 +450,21 @@ class WhatsAppInput(InputChannel):
     async def _region(self, state: ConversationState, metadata: Dict[str, str]) -> Optional[str]:
         """The conversation's region as the dialogue would decide it: a place named or pinned
         earlier first, then the calling code."""
-        choice = self.store.regions.resolve(phone_region=metadata.get("phone_region"),
-                                            named_before=await state.slot("named_region"))
+        choice = self.store.regions.resolve(
+            phone_region=metadata.get("phone_region"), named_before=await state.slot("named_region")
+        )
         return choice.primary
 
-    async def _set_location(self, message: Inbound, conversation: str, state: ConversationState,
-                            metadata: Dict[str, str]) -> Dict[str, Any]:
+    async def _set_location(
+        self, message: Inbound, conversation: str, state: ConversationState, metadata: Dict[str, str]
+    ) -> Dict[str, Any]:
         """A pin sets the region for the rest of the conversation (the `named_region` slot the
         dialogue reads, as for a place the person names), and the person is told which
         region's emergency advice they will get. The coordinates are never stored or logged."""
         try:
             place = await asyncio.get_running_loop().run_in_executor(
-                None, place_of_pin, message.latitude, message.longitude)
+                None, place_of_pin, message.latitude, message.longitude
+            )
         except Exception:  # noqa: BLE001 - the place list failed to load: ask for the place instead
             logger.exception("whatsapp: could not place a location pin from %s", conversation)
             place = None
@@ -395,13 +472,24 @@ class WhatsAppInput(InputChannel):
             logger.info("whatsapp: %s shared a location pin whose country cannot be told", conversation)
             return await self._say(state, LOCATION_UNKNOWN_ID, metadata, reply_to="location")
         region = place.country if place.country in self.store.regions.regions else None
-        logger.info("whatsapp: %s shared a location pin in %s%s", conversation, place.country,
-                    "" if region else " (not in the regions table: the general emergency advice)")
-        return await self._say(state, LOCATION_SET_ID, metadata, reply_to="location", country=place.country,
-                               events=(SlotSet("named_region", place.country), SlotSet("region", region)))
+        logger.info(
+            "whatsapp: %s shared a location pin in %s%s",
+            conversation,
+            place.country,
+            "" if region else " (not in the regions table: the general emergency advice)",
+        )
+        return await self._say(
+            state,
+            LOCATION_SET_ID,
+            metadata,
+            reply_to="location",
+            country=place.country,
+            events=(SlotSet("named_region", place.country), SlotSet("region", region)),
+        )
 
-    async def _record_reaction(self, message: Inbound, conversation: str, state: ConversationState,
-                               metadata: Dict[str, str]) -> None:
+    async def _record_reaction(
+        self, message: Inbound, conversation: str, state: ConversationState, metadata: Dict[str, str]
+    ) -> None:
         """An emoji on one of the bot's answers is feedback on that answer, kept like the
         widget's; a reaction changed or removed replaces it. Nothing is answered."""
         target = message_key(message.reacted_to, self.settings.phone_hash_key)
@@ -417,11 +505,15 @@ class WhatsAppInput(InputChannel):
         answer, changed = rated
         if not changed:
             return
-        value = feedback_value(answer.answer_id, answer.lang, answer.version, helpful, message.emoji,
-                               target[:16])
+        value = feedback_value(
+            answer.answer_id, answer.lang, answer.version, helpful, message.emoji, target[:16]
+        )
         if await state.record([SlotSet(FEEDBACK_SLOT, value)], metadata):
-            logger.info("feedback on %s: %s (WhatsApp reaction)", answer.answer_id,
-                        {True: "helpful", False: "not helpful", None: "withdrawn"}[helpful])
+            logger.info(
+                "feedback on %s: %s (WhatsApp reaction)",
+                answer.answer_id,
+                {True: "helpful", False: "not helpful", None: "withdrawn"}[helpful],
+            )
 
     def _acknowledge(self, message: Inbound, conversation: str, typing: bool) -> None:
         """Blue ticks (and "typing…") in the background: the answer never waits for them."""
@@ -445,9 +537,12 @@ class WhatsAppInput(InputChannel):
         if time.time() - newest <= SERVICE_WINDOW_SECONDS:
             return True
         # WhatsApp refuses free text outside the window; only an approved template may go.
-        logger.warning("whatsapp: not replying to %s: the person last wrote %.0f hours ago, outside "
-                       "WhatsApp's 24-hour window; a message template would be needed",
-                       conversation, (time.time() - newest) / 3600)
+        logger.warning(
+            "whatsapp: not replying to %s: the person last wrote %.0f hours ago, outside "
+            "WhatsApp's 24-hour window; a message template would be needed",
+            conversation,
+            (time.time() - newest) / 3600,
+        )
         return False
 
     async def _record_only(self, agent: Any, message: UserMessage) -> None:
@@ -462,28 +557,41 @@ class WhatsAppInput(InputChannel):
     async def _send(self, message: Inbound, conversation: str, replies: List[Dict[str, Any]]) -> None:
         for reply in replies:
             lang = reply.get("lang") if reply.get("lang") in LANGUAGES else "en"
-            bodies = build_messages(str(reply.get("text") or ""), reply.get("buttons") or [],
-                                    lambda msgid, lang=lang: interface_text(lang, msgid),
-                                    self.settings.text_limit)
+            bodies = build_messages(
+                str(reply.get("text") or ""),
+                reply.get("buttons") or [],
+                lambda msgid, lang=lang: interface_text(lang, msgid),
+                self.settings.text_limit,
+            )
             for body in bodies:
                 sent = await self.graph.send(message.phone, body, conversation)
                 if sent is None:
                     # Later parts without the earlier ones would not make sense.
-                    logger.error("whatsapp: the reply to %s (%s) was not delivered", conversation,
-                                 reply.get("answer_id") or "notice")
+                    logger.error(
+                        "whatsapp: the reply to %s (%s) was not delivered",
+                        conversation,
+                        reply.get("answer_id") or "notice",
+                    )
                     return
                 self._remember_answer(sent, conversation, reply, lang)
-        logger.info("whatsapp: answered %s with %s", conversation,
-                    ", ".join(str(r.get("answer_id") or "notice") for r in replies))
-
+        logger.info(
+            "whatsapp: answered %s with %s",
+            conversation,
+            ", ".join(str(r.get("answer_id") or "notice") for r in replies),
+        )
 
     def _remember_answer(self, sent: str, conversation: str, reply: Dict[str, Any], lang: str) -> None:
         """Which answer a sent message carried, so a reaction to it can be counted."""
         if not sent or not reply.get("answer_id") or self._deliveries is None:
             return
         try:
-            self._deliveries.remember_answer(message_key(sent, self.settings.phone_hash_key), conversation,
-                                             str(reply["answer_id"]), lang, str(reply.get("version") or ""))
+            self._deliveries.remember_answer(
+                message_key(sent, self.settings.phone_hash_key),
+                conversation,
+                str(reply["answer_id"]),
+                lang,
+                str(reply.get("version") or ""),
+            )
         except SQLAlchemyError:  # the answer went out; only a later reaction to it is lost
             logger.exception("whatsapp: could not note the answer sent to %s", conversation)
 

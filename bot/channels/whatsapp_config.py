@@ -14,6 +14,8 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import yaml
 
+from bot._yaml import read_yaml
+
 CHANNEL_KEY = "bot.channels.whatsapp.WhatsAppInput"
 
 # credentials.yml key -> environment variable
@@ -47,15 +49,19 @@ def problems(settings: Mapping[str, Any]) -> List[str]:
     found = []
     key = str(settings.get("phone_hash_key") or "")
     if key and len(key) < MIN_HASH_KEY_LENGTH:
-        found.append(f"PHONE_HASH_KEY must be at least {MIN_HASH_KEY_LENGTH} characters "
-                     "(a random string, e.g. `openssl rand -hex 32`)")
+        found.append(
+            f"PHONE_HASH_KEY must be at least {MIN_HASH_KEY_LENGTH} characters "
+            "(a random string, e.g. `openssl rand -hex 32`)"
+        )
     url = str(settings.get("api_url") or "")
     if url and not url.startswith(("https://", "http://")):
         found.append("WHATSAPP_API_URL must be an http(s) URL such as https://graph.facebook.com/v21.0")
     number_id = str(settings.get("phone_number_id") or "").strip()
     if number_id and not number_id.isdigit():
-        found.append("WHATSAPP_PHONE_NUMBER_ID must be the numeric id Meta shows for the number, "
-                     "not the phone number with a +")
+        found.append(
+            "WHATSAPP_PHONE_NUMBER_ID must be the numeric id Meta shows for the number, "
+            "not the phone number with a +"
+        )
     return found
 
 
@@ -70,8 +76,10 @@ def whatsapp_credentials(env: Mapping[str, str]) -> Optional[Dict[str, str]]:
     missing = missing_variables(env)
     if missing:
         raise WhatsAppConfigError(
-            "the WhatsApp channel is only partly configured: set " + ", ".join(missing)
-            + " (or unset every WHATSAPP_* variable to run without WhatsApp)")
+            "the WhatsApp channel is only partly configured: set "
+            + ", ".join(missing)
+            + " (or unset every WHATSAPP_* variable to run without WhatsApp)"
+        )
     wrong = problems({key: env.get(var) for key, var in CREDENTIAL_VARIABLES.items()})
     if wrong:
         raise WhatsAppConfigError("the WhatsApp settings are invalid: " + "; ".join(wrong))
@@ -84,7 +92,7 @@ def runtime_credentials(source: Path, target: Path, env: Mapping[str, str]) -> P
     Non-secret options already under the channel in `source` (e.g. `text_limit`) are kept;
     the secrets are always `${NAME}` references that Rasa fills in from the environment.
     """
-    config = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    config = read_yaml(source) or {}
     options = config.pop(CHANNEL_KEY, None) or {}
     section = whatsapp_credentials(env)
     if section is not None:

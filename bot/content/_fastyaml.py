@@ -1,54 +1,42 @@
-"""bot._yaml's line-numbered loading, parsed by libyaml and remembered per file content.
+"""bot._yaml's line-numbered loading, remembered per file content.
 
-`make validate` reads about fifty YAML files, several of them more than once; the
-pure-Python parser made that take seconds. Same results: mappings are LineDicts, dates
-stay strings, a duplicate key is an error.
+`make validate` reads about fifty YAML files, several of them more than once (each rule
+module reads what it checks), and a change staged by the workbench is validated on a copy
+of the project whose files are mostly unchanged. Parsing each distinct content once keeps
+that under a second. Same results as `bot._yaml.load_yaml_with_lines`; the result is
+shared, so callers must not modify it.
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, NamedTuple, Tuple
 
-import yaml
+from bot._yaml import YamlFileError, parse_with_lines, read_text
 
-from bot._yaml import (YamlFileError, _construct_mapping, _construct_sequence, _LineLoader,
-                       load_yaml_with_lines)
-
-_Base = getattr(yaml, "CSafeLoader", None)
-_cache: Dict[Tuple[str, str], Any] = {}
+_cache: Dict[str, Any] = {}  # content digest -> parsed, or (line, message) of its error
 _CACHE_SIZE = 256
-
-if _Base is not None:
-    class _FastLineLoader(_Base):  # type: ignore[misc, valid-type]
-        pass
-
-    _FastLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-    _FastLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-    _FastLineLoader.yaml_implicit_resolvers = _LineLoader.yaml_implicit_resolvers
 
 
 def load(path: Path) -> Tuple[Any, str]:
     """Like `bot._yaml.load_yaml_with_lines`; raises YamlFileError. Do not modify the result."""
     path = Path(path)
-    if _Base is None:
-        return load_yaml_with_lines(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise YamlFileError(path, 1, f"not UTF-8 text ({err.reason}); save the file as UTF-8") from err
-    key = (str(path), hashlib.sha1(text.encode("utf-8")).hexdigest())
+    text = read_text(path)
+    key = hashlib.sha1(text.encode("utf-8")).hexdigest()
     if key not in _cache:
         try:
-            _cache[key] = (yaml.load(text, Loader=_FastLineLoader), text)  # noqa: S506 - SafeLoader
-        except yaml.MarkedYAMLError as err:
-            mark = err.problem_mark or err.context_mark
-            _cache[key] = YamlFileError(path, mark.line + 1 if mark else 1,
-                                        f"YAML syntax: {err.problem or err}")
+            _cache[key] = parse_with_lines(text, path)
+        except YamlFileError as err:
+            _cache[key] = _Unreadable(err.line, err.message)
         if len(_cache) > _CACHE_SIZE:
             _cache.pop(next(iter(_cache)))
     result = _cache[key]
-    if isinstance(result, YamlFileError):
-        raise result
-    return result
+    if isinstance(result, _Unreadable):
+        raise YamlFileError(path, result.line, result.message)  # named for this file, wherever it was met
+    return result, text
+
+
+class _Unreadable(NamedTuple):
+    line: int
+    message: str

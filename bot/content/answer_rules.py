@@ -14,25 +14,35 @@ import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
-from bot import LANGUAGES
+from bot import LANGUAGE_NAMES, LANGUAGES
 from bot._yaml import YamlFileError
-from bot.content._fastyaml import load as load_yaml_with_lines
 from bot.answer_store import IDS_FILE, PLACEHOLDERS, REGIONS_FILE, REVIEW_FIELDS, AnswerStore
 from bot.content import tracking
+from bot.content._fastyaml import load as load_yaml_with_lines
 from bot.content.catalog_rules import interface_strings
 from bot.content.paths import ContentPaths
 from bot.i18n import CLINICIAN_REMINDER
 from bot.problems import Problem
 
 # WhatsApp Cloud API limits (bot/channels/_whatsapp_replies.py keeps replies inside them).
-TEXT_LIMIT = 4096        # one text message
+TEXT_LIMIT = 4096  # one text message
 BUTTON_BODY_LIMIT = 1024  # the text above reply buttons
 BUTTON_TITLE_LIMIT = 20  # a reply button's title (a list row allows 24)
-MAX_BUTTONS = 3          # more related topics are shown as a list
-MAX_LIST_ROWS = 10       # more than this become a numbered menu
+MAX_BUTTONS = 3  # more related topics are shown as a list
+MAX_LIST_ROWS = 10  # more than this become a numbered menu
 
-ENTRY_KEYS = {"id", "kind", "intents", "medical", "source", "review", "related", "title", "text",
-              tracking.KEY}
+ENTRY_KEYS = {
+    "id",
+    "kind",
+    "intents",
+    "medical",
+    "source",
+    "review",
+    "related",
+    "title",
+    "text",
+    tracking.KEY,
+}
 REVIEW_KEYS = set(REVIEW_FIELDS)
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\"'«»]+[^\s<>()\"'«».,;:!?،؛۔]", re.IGNORECASE)
@@ -40,7 +50,6 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d\s-]{5,}\d")
 _ARABIC_LETTER = re.compile("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-LANGUAGE_NAMES = {"en": "English", "ar": "Arabic", "ur": "Urdu"}
 
 
 def _units(text: str) -> int:
@@ -76,8 +85,16 @@ def _line(mapping, key: str, *inner: str) -> int:
 
 
 class _EntryRules:
-    def __init__(self, path: Path, raw: dict, store: Optional[AnswerStore], reminder: Dict[str, str],
-                 strict: bool, problems: List[Problem], contact: Optional[Dict[str, str]] = None):
+    def __init__(
+        self,
+        path: Path,
+        raw: dict,
+        store: Optional[AnswerStore],
+        reminder: Dict[str, str],
+        strict: bool,
+        problems: List[Problem],
+        contact: Optional[Dict[str, str]] = None,
+    ):
         self.path, self.raw, self.store, self.reminder = path, raw, store, reminder
         self.contact = contact or {}  # the longest {contact} a branch gives, per language
         self.strict, self.problems = strict, problems
@@ -104,13 +121,20 @@ class _EntryRules:
     def keys(self) -> None:
         for key in self.raw:
             if key not in ENTRY_KEYS:
-                self.add(_line(self.raw, key), f"the bot does not read '{key}:'; check the spelling "
-                         f"(an entry has: {', '.join(sorted(ENTRY_KEYS - {tracking.KEY}))})", "warning")
+                self.add(
+                    _line(self.raw, key),
+                    f"the bot does not read '{key}:'; check the spelling "
+                    f"(an entry has: {', '.join(sorted(ENTRY_KEYS - {tracking.KEY}))})",
+                    "warning",
+                )
         review = self.raw.get("review")
         for key in review if isinstance(review, dict) else ():
             if key not in REVIEW_KEYS:
-                self.add(_line(self.raw, "review", key), f"the bot does not read 'review: {key}:'; "
-                         f"use {', '.join(REVIEW_FIELDS)}", "warning")
+                self.add(
+                    _line(self.raw, "review", key),
+                    f"the bot does not read 'review: {key}:'; " f"use {', '.join(REVIEW_FIELDS)}",
+                    "warning",
+                )
 
     def review_date(self) -> None:
         review = self.raw.get("review")
@@ -121,12 +145,14 @@ class _EntryRules:
         try:
             day = dt.date.fromisoformat(date)
         except ValueError:
-            self.add(line, f"review date {date} is not a real date; "
-                     "write the day of the review as YYYY-MM-DD")
+            self.add(
+                line, f"review date {date} is not a real date; " "write the day of the review as YYYY-MM-DD"
+            )
             return
         if day > dt.date.today():
-            self.add(line, f"review date {date} is in the future; write the day the text was reviewed",
-                     "warning")
+            self.add(
+                line, f"review date {date} is in the future; write the day the text was reviewed", "warning"
+            )
 
     def untranslated(self) -> None:
         for key in ("title", "text"):
@@ -136,11 +162,16 @@ class _EntryRules:
                 if not text:
                     continue  # the loader reports it
                 if text == texts.get("en"):
-                    self.add(_line(self.raw, key, lang), f"the {lang} {key} is the English {key}; "
-                             f"write it in {LANGUAGE_NAMES[lang]}")
+                    self.add(
+                        _line(self.raw, key, lang),
+                        f"the {lang} {key} is the English {key}; " f"write it in {LANGUAGE_NAMES[lang]}",
+                    )
                 elif not _ARABIC_LETTER.search(text):
-                    self.add(_line(self.raw, key, lang), f"the {lang} {key} has no Arabic-script letters; "
-                             f"write it in {LANGUAGE_NAMES[lang]} (it looks untranslated)")
+                    self.add(
+                        _line(self.raw, key, lang),
+                        f"the {lang} {key} has no Arabic-script letters; "
+                        f"write it in {LANGUAGE_NAMES[lang]} (it looks untranslated)",
+                    )
 
     def links(self) -> None:
         texts = self.texts("text")
@@ -149,8 +180,11 @@ class _EntryRules:
         found = {lang: self._links(text) for lang, text in texts.items()}
         if len({frozenset(v) for v in found.values()}) > 1:
             shown = "; ".join(f"{lang}: {', '.join(sorted(v)) or 'none'}" for lang, v in found.items())
-            self.add(_line(self.raw, "text"), f"links, e-mail addresses or phone numbers differ between "
-                     f"languages ({shown}); give every language the same ones")
+            self.add(
+                _line(self.raw, "text"),
+                f"links, e-mail addresses or phone numbers differ between "
+                f"languages ({shown}); give every language the same ones",
+            )
 
     @staticmethod
     def _links(text: str) -> set:
@@ -166,8 +200,12 @@ class _EntryRules:
             return
         record = tracking.read_record(self.raw)
         if tracking.KEY in self.raw and not record:
-            self.add(_line(self.raw, tracking.KEY), f"'{tracking.KEY}' is written by make "
-                     "translations-import; delete it and import the translations again", "warning")
+            self.add(
+                _line(self.raw, tracking.KEY),
+                f"'{tracking.KEY}' is written by make "
+                "translations-import; delete it and import the translations again",
+                "warning",
+            )
         missing, stale = [], {}
         for lang in tracking.TRANSLATED:
             changed, recorded = tracking.stale_fields(record, english, lang)
@@ -178,50 +216,75 @@ class _EntryRules:
         for changed, langs in stale.items():
             what = " and ".join(f"the English {f}" for f in changed)
             plural = "translations were" if len(langs) > 1 else "translation was"
-            self.add(_line(self.raw, changed[-1], "en"),
-                     f"translation out of date: {what} changed after the {' and '.join(langs)} "
-                     f"{plural} made; "
-                     "send it to the translators (make translations-export) and import their file "
-                     "(make translations-import)", "error" if self.strict else "warning")
+            self.add(
+                _line(self.raw, changed[-1], "en"),
+                f"translation out of date: {what} changed after the {' and '.join(langs)} "
+                f"{plural} made; "
+                "send it to the translators (make translations-export) and import their file "
+                "(make translations-import)",
+                "error" if self.strict else "warning",
+            )
         if missing:
-            self.add(_line(self.raw, "text"), f"the {' and '.join(missing)} texts have no translation "
-                     "record, so a later change to the English cannot be caught; pass them through "
-                     "make translations-export and make translations-import", "warning")
+            self.add(
+                _line(self.raw, "text"),
+                f"the {' and '.join(missing)} texts have no translation "
+                "record, so a later change to the English cannot be caught; pass them through "
+                "make translations-export and make translations-import",
+                "warning",
+            )
 
     def whatsapp(self) -> None:
         answer = self.store.get(self.id)
         related = [self.store.answers[r] for r in answer.related if r in self.store.answers]
         if len(related) > MAX_LIST_ROWS:
-            self.add(_line(self.raw, "related"), f"{len(related)} related topics; WhatsApp lists at most "
-                     f"{MAX_LIST_ROWS}, so they become a numbered menu; keep {MAX_LIST_ROWS} or fewer",
-                     "warning")
+            self.add(
+                _line(self.raw, "related"),
+                f"{len(related)} related topics; WhatsApp lists at most "
+                f"{MAX_LIST_ROWS}, so they become a numbered menu; keep {MAX_LIST_ROWS} or fewer",
+                "warning",
+            )
         regions = [*self.store.regions.regions.values(), self.store.regions.unknown]
         for lang in LANGUAGES:
             title = answer.title[lang]
             if _units(title) > BUTTON_TITLE_LIMIT:
-                self.add(_line(self.raw, "title", lang),
-                         f"the {lang} title counts {_units(title)} characters on WhatsApp (an emoji "
-                         f"counts two); a button allows {BUTTON_TITLE_LIMIT}: shorten it")
+                self.add(
+                    _line(self.raw, "title", lang),
+                    f"the {lang} title counts {_units(title)} characters on WhatsApp (an emoji "
+                    f"counts two); a button allows {BUTTON_TITLE_LIMIT}: shorten it",
+                )
             longest = max((self._composed(answer, lang, region) for region in regions), key=_units)
             line = _line(self.raw, "text", lang)
             if _units(longest) > TEXT_LIMIT:
-                self.add(line, f"the {lang} reply is {_units(longest)} characters with the clinician "
-                         f"reminder and the longest region text; WhatsApp refuses more than {TEXT_LIMIT}: "
-                         "shorten it")
+                self.add(
+                    line,
+                    f"the {lang} reply is {_units(longest)} characters with the clinician "
+                    f"reminder and the longest region text; WhatsApp refuses more than {TEXT_LIMIT}: "
+                    "shorten it",
+                )
             elif related and len(related) <= MAX_BUTTONS and _units(longest) > BUTTON_BODY_LIMIT:
-                self.add(line, f"the {lang} reply is {_units(longest)} characters; above buttons WhatsApp "
-                         f"shows at most {BUTTON_BODY_LIMIT}, so it is sent in two messages; shorten it "
-                         "to keep one",
-                         "warning")
+                self.add(
+                    line,
+                    f"the {lang} reply is {_units(longest)} characters; above buttons WhatsApp "
+                    f"shows at most {BUTTON_BODY_LIMIT}, so it is sent in two messages; shorten it "
+                    "to keep one",
+                    "warning",
+                )
             titles = [r.title[lang] for r in related]
             for title in sorted({t for t in titles if titles.count(t) > 1}):
-                self.add(_line(self.raw, "related"), f"two related topics have the same {lang} title "
-                         f"{title!r}; WhatsApp needs different button titles: change one of those titles",
-                         "warning")
+                self.add(
+                    _line(self.raw, "related"),
+                    f"two related topics have the same {lang} title "
+                    f"{title!r}; WhatsApp needs different button titles: change one of those titles",
+                    "warning",
+                )
 
     def _composed(self, answer, lang: str, region) -> str:
-        values = {"emergency": region.emergency.get(lang, ""), "licensing": region.licensing.get(lang, ""),
-                  "place": region.name.get(lang, ""), "contact": self.contact.get(lang, "")}
+        values = {
+            "emergency": region.emergency.get(lang, ""),
+            "licensing": region.licensing.get(lang, ""),
+            "place": region.name.get(lang, ""),
+            "contact": self.contact.get(lang, ""),
+        }
         text = answer.text[lang]
         for name in PLACEHOLDERS:
             text = text.replace("{%s}" % name, values[name])
@@ -233,8 +296,10 @@ class _EntryRules:
 def check_answers(paths: ContentPaths, store: Optional[AnswerStore], strict: bool = False) -> List[Problem]:
     """Problems of the answer entries in `paths.answers` (`store` is None when it did not load)."""
     problems: List[Problem] = []
-    reminder = {lang: strings.get(CLINICIAN_REMINDER, CLINICIAN_REMINDER)
-                for lang, strings in interface_strings(paths).items()}
+    reminder = {
+        lang: strings.get(CLINICIAN_REMINDER, CLINICIAN_REMINDER)
+        for lang, strings in interface_strings(paths).items()
+    }
     contact = _longest_contact(paths)
     for path, raw in raw_entries(paths.answers):
         _EntryRules(path, raw, store, reminder, strict, problems, contact).run()

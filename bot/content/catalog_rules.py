@@ -57,31 +57,66 @@ def check_catalogs(paths: ContentPaths) -> List[Problem]:
         try:
             catalog = read_catalog(path, lang)
         except OSError:
-            problems.append(Problem(path, 1, f"the {lang} interface catalog is missing; copy "
-                                    "locales/en/LC_MESSAGES/messages.po and translate it"))
+            problems.append(
+                Problem(
+                    path,
+                    1,
+                    f"the {lang} interface catalog is missing; copy "
+                    "locales/en/LC_MESSAGES/messages.po and translate it",
+                )
+            )
             continue
         except (PoFileError, ValueError) as err:
             line = (getattr(err, "lineno", 0) or 0) + 1  # Babel counts from 0
-            problems.append(Problem(path, line, f"the catalog cannot be read ({err}); check the quotes "
-                                    "and the msgid/msgstr pairs around this line"))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"the catalog cannot be read ({err}); check the quotes "
+                    "and the msgid/msgstr pairs around this line",
+                )
+            )
             continue
         for msgid in USED_MSGIDS:
             message = catalog.get(msgid)
             if message is None:
-                problems.append(Problem(path, 1, f"interface string {msgid!r} is missing from the {lang} "
-                                        f"catalog; add msgid {msgid!r} and its translation"))
+                problems.append(
+                    Problem(
+                        path,
+                        1,
+                        f"interface string {msgid!r} is missing from the {lang} "
+                        f"catalog; add msgid {msgid!r} and its translation",
+                    )
+                )
                 continue
             line = message.lineno or 1
             if not message.string:
-                problems.append(Problem(path, line, f"interface string {msgid!r} is not translated into "
-                                        f"{lang}; write its msgstr"))
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        f"interface string {msgid!r} is not translated into " f"{lang}; write its msgstr",
+                    )
+                )
             elif message.fuzzy:
-                problems.append(Problem(path, line, f"interface string {msgid!r} is marked fuzzy in {lang} "
-                                        "(a translator has not confirmed it); check it and remove "
-                                        "the '#, fuzzy' line"))
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        f"interface string {msgid!r} is marked fuzzy in {lang} "
+                        "(a translator has not confirmed it); check it and remove "
+                        "the '#, fuzzy' line",
+                    )
+                )
             elif msgid in LIMITED and _units(message.string) > LIMITED[msgid][0]:
                 limit, where = LIMITED[msgid]
-                problems.append(Problem(path, line, f"the {lang} text of {msgid!r} has "
-                                        f"{_units(message.string)} characters; {where} allows {limit}: "
-                                        "shorten it"))
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        f"the {lang} text of {msgid!r} has "
+                        f"{_units(message.string)} characters; {where} allows {limit}: "
+                        "shorten it",
+                    )
+                )
     return problems

@@ -10,7 +10,7 @@ texts, planned with the project's YAML editor (bot/content/yaml_edit.py), and
 3. shown as a unified diff;
 4. written to the real files atomically, and only if none of them changed meanwhile.
 
-The independent evaluation sets (data/eval/) and the held-out sets (tests/) are never a
+The independent evaluation sets and the held-out sets (data/eval/) and tests/ are never a
 target: `apply` refuses any path outside the folders content staff edit.
 """
 
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from bot.content.paths import ContentPaths
-from bot.content.yaml_edit import write_atomically
+from bot.files import write_text_atomically
 from bot.problems import Problem
 
 # Where a change may write, relative to the project. Nothing else, ever: data/eval/ and
@@ -132,7 +132,7 @@ class ContentChange:
                 )
         for path, (_, after) in self.files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, after)
+            write_text_atomically(path, after)
         return sorted(self.files)
 
 
@@ -147,13 +147,11 @@ class CheckResult:
 
 
 def stage_copy(paths: ContentPaths, target: Path) -> ContentPaths:
-    """What `make validate` reads, copied to `target`: data/, the catalogs, the held-out sets,
+    """What `make validate` reads, copied to `target`: data/ (the held-out sets too), the catalogs,
     domain.yml, config.yml and credentials.yml (the web channel's settings are checked too; a few MB)."""
     shutil.copytree(paths.root / "data", target / "data")
     if paths.locales.is_dir():
         shutil.copytree(paths.locales, target / "locales", ignore=shutil.ignore_patterns("*.mo"))
-    if paths.held_out.is_dir():
-        shutil.copytree(paths.held_out, target / "tests" / "nlu")
     for name in ("domain.yml", "config.yml", "credentials.yml"):
         if (paths.root / name).exists():
             shutil.copy(paths.root / name, target / name)
@@ -186,7 +184,7 @@ _baseline: Dict[tuple, List[Problem]] = {}
 def content_fingerprint(paths: ContentPaths) -> str:
     """Changes whenever a file `make validate` reads changes (name, size, modification time)."""
     digest = hashlib.sha256()
-    for folder in (paths.root / "data", paths.locales, paths.held_out):
+    for folder in (paths.root / "data", paths.locales):
         for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
             if path.is_file():
                 stat = path.stat()

@@ -34,7 +34,9 @@ def add_commands(sub, func) -> None:
     p.add_argument("--since", type=dt.date.fromisoformat, help="YYYY-MM-DD")
     p.add_argument("--min-confidence", type=float, default=0.6)
     p.set_defaults(func=func, content="review")
-    p = sub.add_parser("sign-off", help="set an answer's review: a clinician's approval, content-checked, pending")
+    p = sub.add_parser(
+        "sign-off", help="set an answer's review: a clinician's approval, content-checked, pending"
+    )
     p.add_argument("answer_id")
     p.add_argument("--status", default="approved", choices=["approved", "content-checked", "pending"])
     p.add_argument("--reviewer", default="")
@@ -45,8 +47,14 @@ def add_commands(sub, func) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"export": _export, "import": _import, "retrain": _retrain, "rollback": _rollback,
-            "review": _review, "sign-off": _sign_off}[args.content](args)
+    return {
+        "export": _export,
+        "import": _import,
+        "retrain": _retrain,
+        "rollback": _rollback,
+        "review": _review,
+        "sign-off": _sign_off,
+    }[args.content](args)
 
 
 def _export(args) -> int:
@@ -65,8 +73,10 @@ def _export(args) -> int:
     for lang in args.lang:
         total, fuzzy, empty = export_summary(paths, lang)
         print(f"  {lang}: {total} entries, {fuzzy} marked fuzzy (English changed), {empty} untranslated")
-    print("Send these files to the translators; when they come back, save them in the same place "
-          "and run make translations-import.")
+    print(
+        "Send these files to the translators; when they come back, save them in the same place "
+        "and run make translations-import."
+    )
     return 0
 
 
@@ -119,8 +129,10 @@ def _review(args) -> int:
     today = dt.date.today().isoformat()
     store = AnswerStore.load()
     waiting = sign_off_list(store)
-    print(f"Clinical sign-off: {len(waiting)} medical or safety entries wait for a clinician's approval"
-          + (":" if waiting else "."))
+    print(
+        f"Clinical sign-off: {len(waiting)} medical or safety entries wait for a clinician's approval"
+        + (":" if waiting else ".")
+    )
     for line in waiting:
         print(f"  {line}")
     if waiting:
@@ -155,5 +167,7 @@ def _sign_off(args) -> int:
         print(f"not written: {err}", file=sys.stderr)
         return 1
     print(f"{args.answer_id}: review status {args.status}, written to {path}")
-    print("Restart the bot (make run) to serve it; make validate STRICT=1 shows what production still refuses.")
+    print(
+        "Restart the bot (make run) to serve it; make validate STRICT=1 shows what production still refuses."
+    )
     return 0

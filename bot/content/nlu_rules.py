@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
+from bot import FORM_NAMES, LANGUAGE_NAMES
 from bot._yaml import YamlFileError
 from bot.content._fastyaml import load as load_yaml_with_lines
 from bot.content.paths import ContentPaths
@@ -24,7 +25,6 @@ from bot.problems import Problem
 # Language folders and the detected languages each may hold: Urdu speakers write in
 # Urdu script and in Roman Urdu, so data/nlu/ur/ holds both.
 FOLDER_LANGUAGES = {"en": {"en"}, "ar": {"ar"}, "ur": {"ur", "roman_ur"}}
-FOLDER_NAMES = {"en": "English", "ar": "Arabic", "ur": "Urdu"}
 # Intents answered from a button payload, never typed: they need no examples.
 CONTROL_INTENTS = {"ask_topic"}
 MIN_EXAMPLES = 5  # fewer examples in one language and the intent is rarely recognised in it
@@ -66,8 +66,9 @@ def read_domain(path: Path, problems: List[Problem]) -> Optional[Domain]:
     except (YamlFileError, OSError):
         return None  # the YAML check reports it
     if not isinstance(raw, dict):
-        problems.append(Problem(path, 1, "domain.yml must be a mapping with intents:, actions: and "
-                                "responses:"))
+        problems.append(
+            Problem(path, 1, "domain.yml must be a mapping with intents:, actions: and " "responses:")
+        )
         return None
 
     lines = text.splitlines()
@@ -80,16 +81,18 @@ def read_domain(path: Path, problems: List[Problem]) -> Optional[Domain]:
     def names(key: str) -> Dict[str, int]:
         value = raw.get(key) or []
         out = {}
-        for item in (value if isinstance(value, (list, dict)) else []):
-            name = item if isinstance(item, str) else next(iter(item), None) if isinstance(item, dict) \
-                else None
+        for item in value if isinstance(value, (list, dict)) else []:
+            name = (
+                item if isinstance(item, str) else next(iter(item), None) if isinstance(item, dict) else None
+            )
             if name:
                 out[str(name)] = line_of(str(name), getattr(value, "line", 1))
         return out
 
     actions = set(names("actions")) | set(names("responses"))
-    return Domain(path, names("intents"), actions, set(names("slots")), set(names("entities")),
-                  set(names("forms")))
+    return Domain(
+        path, names("intents"), actions, set(names("slots")), set(names("entities")), set(names("forms"))
+    )
 
 
 def read_examples(path: Path, problems: List[Problem]) -> List[Example]:
@@ -107,16 +110,27 @@ def read_examples(path: Path, problems: List[Problem]) -> List[Example]:
         block = item.get("examples")
         start = getattr(item, "key_lines", {}).get("examples", getattr(item, "line", 1))
         if not isinstance(block, str):
-            problems.append(Problem(path, start, f"intent '{intent}': 'examples: |' must be followed by "
-                                    "lines starting with '- '"))
+            problems.append(
+                Problem(
+                    path,
+                    start,
+                    f"intent '{intent}': 'examples: |' must be followed by " "lines starting with '- '",
+                )
+            )
             continue
         for i, line in enumerate(block.split("\n")):
             stripped = line.strip()
             if not stripped:
                 continue
             if not stripped.startswith("- "):
-                problems.append(Problem(path, start + 1 + i, f"intent '{intent}': every example line starts "
-                                        f"with '- ' (found {stripped[:40]!r})"))
+                problems.append(
+                    Problem(
+                        path,
+                        start + 1 + i,
+                        f"intent '{intent}': every example line starts "
+                        f"with '- ' (found {stripped[:40]!r})",
+                    )
+                )
                 continue
             example = _ANNOTATION.sub(r"\1", stripped[2:].strip())
             number = start + 1 + i
@@ -133,21 +147,33 @@ def _language_problem(example: Example, folder: str) -> Optional[Problem]:
     detection = detect_language(example.text)
     where = f"data/nlu/{folder}/"
     if folder == "en" and arabic > latin:
-        return Problem(example.path, example.line, f"{example.text!r} is written in Arabic script, but "
-                       f"{where} holds English only; move it to data/nlu/ar/ or data/nlu/ur/")
+        return Problem(
+            example.path,
+            example.line,
+            f"{example.text!r} is written in Arabic script, but "
+            f"{where} holds English only; move it to data/nlu/ar/ or data/nlu/ur/",
+        )
     if folder == "ar" and latin > arabic and detection.is_confident:
-        return Problem(example.path, example.line, f"{example.text!r} is written in Latin letters "
-                       f"({'Roman Urdu' if detection.language == 'roman_ur' else 'English'}), but {where} "
-                       "holds Arabic only; move it to data/nlu/en/ or data/nlu/ur/")
+        return Problem(
+            example.path,
+            example.line,
+            f"{example.text!r} is written in Latin letters "
+            f"({'Roman Urdu' if detection.language == 'roman_ur' else 'English'}), but {where} "
+            "holds Arabic only; move it to data/nlu/en/ or data/nlu/ur/",
+        )
     if detection.language is None or detection.language in allowed:
         return None
     bar = SAME_SCRIPT.get((folder, detection.language))
     if bar and detection.confidence >= bar[0] and len(example.text.split()) >= bar[1]:
-        shown = {"en": "English", "ar": "Arabic", "ur": "Urdu", "roman_ur": "Roman Urdu"}[detection.language]
+        shown = {**LANGUAGE_NAMES, "roman_ur": FORM_NAMES["roman_ur"]}[detection.language]
         target = {"en": "en", "ar": "ar", "ur": "ur", "roman_ur": "ur"}[detection.language]
-        return Problem(example.path, example.line, f"{example.text!r} looks like {shown}, but it is in "
-                       f"{where} ({FOLDER_NAMES[folder]}); move it to data/nlu/{target}/ if it is {shown}",
-                       "warning")
+        return Problem(
+            example.path,
+            example.line,
+            f"{example.text!r} looks like {shown}, but it is in "
+            f"{where} ({LANGUAGE_NAMES[folder]}); move it to data/nlu/{target}/ if it is {shown}",
+            "warning",
+        )
     return None
 
 
@@ -157,8 +183,15 @@ def check_nlu(paths: ContentPaths, domain: Optional[Domain]) -> List[Problem]:
     for path in sorted(paths.nlu.rglob("*.yml")) if paths.nlu.is_dir() else []:
         folder = path.relative_to(paths.nlu).parts[0] if len(path.relative_to(paths.nlu).parts) > 1 else ""
         if folder not in FOLDER_LANGUAGES:
-            problems.append(Problem(path, 1, "NLU files go in data/nlu/en/, data/nlu/ar/ or data/nlu/ur/, "
-                                    "so each example's language is known; move this file", "warning"))
+            problems.append(
+                Problem(
+                    path,
+                    1,
+                    "NLU files go in data/nlu/en/, data/nlu/ar/ or data/nlu/ur/, "
+                    "so each example's language is known; move this file",
+                    "warning",
+                )
+            )
         for example in read_examples(path, problems):
             examples.append((folder, example))
             if folder in FOLDER_LANGUAGES:
@@ -184,9 +217,15 @@ def _duplicates(examples: Iterable[Example]) -> List[Problem]:
         if seen is None:
             first[key] = example
         elif seen.intent != example.intent:
-            problems.append(Problem(example.path, example.line, f"{example.text!r} is an example of both "
-                                    f"'{seen.intent}' ({seen.path.name}:{seen.line}) and '{example.intent}'; "
-                                    "the model cannot learn both: keep it under one intent"))
+            problems.append(
+                Problem(
+                    example.path,
+                    example.line,
+                    f"{example.text!r} is an example of both "
+                    f"'{seen.intent}' ({seen.path.name}:{seen.line}) and '{example.intent}'; "
+                    "the model cannot learn both: keep it under one intent",
+                )
+            )
         # The same example twice under one intent is harmless (often a deliberate
         # spelling variant that the normaliser folds), so it is not reported.
     return problems
@@ -200,17 +239,30 @@ def _intents(examples: List[Tuple[str, Example]], domain: Domain, paths: Content
         counts[folder][example.intent] += 1
         if example.intent not in domain.intents and (example.intent, example.path) not in reported:
             reported.add((example.intent, example.path))
-            problems.append(Problem(example.path, example.line, f"intent '{example.intent}' is not in "
-                                    "domain.yml; fix the spelling or add it under 'intents:' in domain.yml"))
+            problems.append(
+                Problem(
+                    example.path,
+                    example.line,
+                    f"intent '{example.intent}' is not in "
+                    "domain.yml; fix the spelling or add it under 'intents:' in domain.yml",
+                )
+            )
     for intent, line in sorted(domain.intents.items()):
         if intent in CONTROL_INTENTS:
             continue
-        for folder, name in FOLDER_NAMES.items():
+        for folder, name in LANGUAGE_NAMES.items():
             n = counts[folder].get(intent, 0)
             if n < MIN_EXAMPLES:
-                problems.append(Problem(domain.path, line, f"intent '{intent}' has {n} {name} example(s) in "
-                                        f"data/nlu/{folder}/; add at least {MIN_EXAMPLES} so {name} "
-                                        "messages are recognised", "warning"))
+                problems.append(
+                    Problem(
+                        domain.path,
+                        line,
+                        f"intent '{intent}' has {n} {name} example(s) in "
+                        f"data/nlu/{folder}/; add at least {MIN_EXAMPLES} so {name} "
+                        "messages are recognised",
+                        "warning",
+                    )
+                )
     return problems
 
 
@@ -247,25 +299,39 @@ def _step(step, path: Path, name: str, intents: set, actions: set, domain: Domai
         out += _step(alternative, path, name, intents, actions, domain)
     intent = step.get("intent")
     if intent is not None and intent not in intents:
-        out.append(Problem(path, line, f"{where} uses intent '{intent}', which domain.yml does not list; "
-                           "fix the spelling or add the intent to domain.yml"))
+        out.append(
+            Problem(
+                path,
+                line,
+                f"{where} uses intent '{intent}', which domain.yml does not list; "
+                "fix the spelling or add the intent to domain.yml",
+            )
+        )
     action = step.get("action")
     if action is not None and action not in actions:
-        out.append(Problem(path, line, f"{where} uses action '{action}', which domain.yml does not list; "
-                           "fix the spelling (every answer is action_answer) or add it to domain.yml"))
+        out.append(
+            Problem(
+                path,
+                line,
+                f"{where} uses action '{action}', which domain.yml does not list; "
+                "fix the spelling (every answer is action_answer) or add it to domain.yml",
+            )
+        )
     loop = step.get("active_loop")
     if loop and loop not in domain.forms:
         out.append(Problem(path, line, f"{where} uses form '{loop}', which domain.yml does not list"))
     for slot in step.get("slot_was_set") or []:
         slot_name = next(iter(slot), None) if isinstance(slot, dict) else slot
         if slot_name and slot_name not in domain.slots:
-            out.append(Problem(path, line, f"{where} sets slot '{slot_name}', which domain.yml does not "
-                               "list"))
+            out.append(
+                Problem(path, line, f"{where} sets slot '{slot_name}', which domain.yml does not " "list")
+            )
     for entity in step.get("entities") or []:
         entity_name = next(iter(entity), None) if isinstance(entity, dict) else entity
         if entity_name == "entity" and isinstance(entity, dict):
             entity_name = entity.get("entity")
         if entity_name and entity_name not in domain.entities:
-            out.append(Problem(path, line, f"{where} uses entity '{entity_name}', which domain.yml does "
-                               "not list"))
+            out.append(
+                Problem(path, line, f"{where} uses entity '{entity_name}', which domain.yml does " "not list")
+            )
     return out

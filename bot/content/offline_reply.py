@@ -36,17 +36,31 @@ def _template(regions_file: Path, problems: List[Problem]) -> Optional[dict]:
     line = getattr(raw, "key_lines", {}).get(TEMPLATE_KEY, 1)
     needed = ("date", "text", "list_separator", "or")
     if not isinstance(block, dict) or any(k not in block for k in needed):
-        problems.append(Problem(regions_file, line, f"add an '{TEMPLATE_KEY}:' block with {', '.join(needed)} "
-                                "(the built-in urgent reply's wording)"))
+        problems.append(
+            Problem(
+                regions_file,
+                line,
+                f"add an '{TEMPLATE_KEY}:' block with {', '.join(needed)} "
+                "(the built-in urgent reply's wording)",
+            )
+        )
         return None
     for key in ("text", "list_separator", "or"):
-        if not isinstance(block[key], dict) or any(not isinstance(block[key].get(lang), str) for lang in LANGUAGES):
+        if not isinstance(block[key], dict) or any(
+            not isinstance(block[key].get(lang), str) for lang in LANGUAGES
+        ):
             problems.append(Problem(regions_file, line, f"{TEMPLATE_KEY}: '{key}' needs en, ar and ur"))
             return None
     for lang in LANGUAGES:
         if "{numbers}" not in block["text"][lang]:
-            problems.append(Problem(regions_file, line, f"{TEMPLATE_KEY}: the {lang} text needs {{numbers}}, "
-                                    "where the regions' emergency numbers go"))
+            problems.append(
+                Problem(
+                    regions_file,
+                    line,
+                    f"{TEMPLATE_KEY}: the {lang} text needs {{numbers}}, "
+                    "where the regions' emergency numbers go",
+                )
+            )
             return None
     return block
 
@@ -55,10 +69,12 @@ def _ordered(table: RegionTable, lang: str) -> list:
     """Regions whose browser locales are in `lang` first (Saudi Arabia first for an Arabic
     reader, Pakistan for an Urdu one), otherwise the file's order; a part of a country
     (Kurdistan Region) goes with its country."""
+
     def reads(region) -> bool:
         parent = table.regions.get(region.parent) if region.parent else None
         locales = region.locales + (parent.locales if parent else ())
         return any(loc.split("-")[0] == lang for loc in locales)
+
     return sorted(table.regions.values(), key=lambda r: not reads(r))
 
 
@@ -78,12 +94,21 @@ def build(regions_file: Path, problems: Optional[List[Problem]] = None) -> Optio
         either = template["or"][lang]
         numbers = template["list_separator"][lang].join(
             f"{region.name[lang]} {either.join(region.emergency_numbers)}"
-            for region in _ordered(table, lang) if region.emergency_numbers)
-        variations.append({
-            "text": template["text"][lang].replace("{numbers}", numbers),
-            "metadata": {"answer_id": ANSWER_ID, "kind": KIND, "lang": lang, "dir": direction(lang),
-                         "version": version},
-        })
+            for region in _ordered(table, lang)
+            if region.emergency_numbers
+        )
+        variations.append(
+            {
+                "text": template["text"][lang].replace("{numbers}", numbers),
+                "metadata": {
+                    "answer_id": ANSWER_ID,
+                    "kind": KIND,
+                    "lang": lang,
+                    "dir": direction(lang),
+                    "version": version,
+                },
+            }
+        )
     return variations
 
 
@@ -94,8 +119,9 @@ def _block_lines(variations: List[dict]) -> List[str]:
         text_lines = render("text", variation["text"], 4, block=True)
         lines += ["  - " + text_lines[0].lstrip()] + text_lines[1:]
         # Every value is a plain word; the version is quoted so it stays a string, not a date.
-        meta = ", ".join(f'{k}: "{v}"' if k == "version" else f"{k}: {v}"
-                         for k, v in variation["metadata"].items())
+        meta = ", ".join(
+            f'{k}: "{v}"' if k == "version" else f"{k}: {v}" for k, v in variation["metadata"].items()
+        )
         lines.append(f"    metadata: {{{meta}}}")
     return lines
 
@@ -139,9 +165,15 @@ def check(domain: Path, regions_file: Path) -> List[Problem]:
     if current != variations:
         by_lang = {(v.get("metadata") or {}).get("lang"): v for v in current or [] if isinstance(v, dict)}
         differs = [lang for lang, v in zip(LANGUAGES, variations) if by_lang.get(lang) != v]
-        return [Problem(domain, line, f"{RESPONSE} (the built-in urgent reply) is out of step with "
-                        f"data/answers/regions.yml ({', '.join(differs) or 'missing'}); run make offline-reply "
-                        "instead of editing it by hand")]
+        return [
+            Problem(
+                domain,
+                line,
+                f"{RESPONSE} (the built-in urgent reply) is out of step with "
+                f"data/answers/regions.yml ({', '.join(differs) or 'missing'}); run make offline-reply "
+                "instead of editing it by hand",
+            )
+        ]
     return []
 
 

@@ -54,7 +54,7 @@ class ContentPaths:
 
     @property
     def held_out(self) -> Path:
-        return self.root / "tests" / "nlu"
+        return self.root / "data" / "eval" / "held_out"
 
     def answers_po(self, lang: str) -> Path:
         """The translators' file of one language (make translations-export)."""

@@ -35,19 +35,34 @@ COVERED = (
     re.compile(r"is in the NLU training data, but is not listed in the domain"),
 )
 ADVICE = (
-    (re.compile(r"is not used in any story or rule"),
-     "add a rule in data/rules/answers.yml that answers it with action_answer"),
-    (re.compile(r"story structure conflict|conflict", re.I),
-     "two stories or rules predict different actions after the same turns; make them agree"),
+    (
+        re.compile(r"is not used in any story or rule"),
+        "add a rule in data/rules/answers.yml that answers it with action_answer",
+    ),
+    (
+        re.compile(r"story structure conflict|conflict", re.I),
+        "two stories or rules predict different actions after the same turns; make them agree",
+    ),
 )
 TIMEOUT = 600
 
 
 def run_rasa_validate(paths: ContentPaths) -> Tuple[int, str]:
-    cmd = [sys.executable, "-m", "rasa", "data", "validate", "--domain", str(paths.domain),
-           "--data", *[str(paths.root / d) for d in TRAINING_DATA], "--fail-on-warnings"]
-    result = subprocess.run(cmd, cwd=paths.root, env=rasa_env(), capture_output=True, text=True,
-                            timeout=TIMEOUT)
+    cmd = [
+        sys.executable,
+        "-m",
+        "rasa",
+        "data",
+        "validate",
+        "--domain",
+        str(paths.domain),
+        "--data",
+        *[str(paths.root / d) for d in TRAINING_DATA],
+        "--fail-on-warnings",
+    ]
+    result = subprocess.run(
+        cmd, cwd=paths.root, env=rasa_env(), capture_output=True, text=True, timeout=TIMEOUT
+    )
     return result.returncode, _ANSI.sub("", result.stdout + "\n" + result.stderr)
 
 
@@ -61,8 +76,11 @@ def _findings(output: str) -> List[Tuple[str, str]]:
         if "UserWarning: " in line:
             current = [line.split("UserWarning: ", 1)[1].strip()]
             found.append(("warning", current))
-        elif log and (log.group(1) in ("ERROR", "CRITICAL")
-                      or log.group(1) == "WARNING" and log.group(2).startswith("rasa.validator")):
+        elif log and (
+            log.group(1) in ("ERROR", "CRITICAL")
+            or log.group(1) == "WARNING"
+            and log.group(2).startswith("rasa.validator")
+        ):
             current = [log.group(3).strip()]
             found.append(("error" if log.group(1) != "WARNING" else "warning", current))
         elif log or not line.strip() or line.startswith("/") or "%|" in line:
@@ -97,8 +115,14 @@ def check_with_rasa(paths: ContentPaths) -> List[Problem]:
     try:
         status, output = run_rasa_validate(paths)
     except subprocess.TimeoutExpired:
-        return [Problem(paths.domain, 1, f"rasa data validate did not finish in {TIMEOUT} s; run it by hand: "
-                        "make validate again, or ask a developer")]
+        return [
+            Problem(
+                paths.domain,
+                1,
+                f"rasa data validate did not finish in {TIMEOUT} s; run it by hand: "
+                "make validate again, or ask a developer",
+            )
+        ]
     problems = []
     findings = _findings(output)
     for severity, message in findings:

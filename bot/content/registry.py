@@ -16,12 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from bot.files import copy_atomically, write_text_atomically
 from bot.model import MODELS_DIR, _hash_file, _training_lock, model_path
 
 HISTORY = "history"
@@ -39,15 +39,7 @@ def file_digest(path: Path) -> str:
 
 
 def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _copy_atomically(source: Path, target: Path) -> None:
-    tmp = target.with_name(f".{target.name}.incoming")
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+    write_text_atomically(path, json.dumps(data, ensure_ascii=False, indent=1))
 
 
 @dataclass(frozen=True)
@@ -132,8 +124,9 @@ class Registry:
         return next((r for r in candidates if r.info.get("sha256") == digest), None)
 
     # -- writing ---------------------------------------------------------------------
-    def new_record(self, training_hash: str, note: str = "",
-                   when: Optional[dt.datetime] = None) -> ModelRecord:
+    def new_record(
+        self, training_hash: str, note: str = "", when: Optional[dt.datetime] = None
+    ) -> ModelRecord:
         when = when or dt.datetime.now(dt.timezone.utc)
         base = f"{when:%Y%m%d-%H%M%S}-{training_hash[:8]}"
         folder, n = self.history / base, 1
@@ -165,17 +158,20 @@ class Registry:
         return record
 
     def _put_in_service(self, record: ModelRecord) -> None:
-        _copy_atomically(record.model, self.current)
-        hash_file = _hash_file(self.models_dir)
-        tmp = hash_file.with_name(f".{hash_file.name}.incoming")
-        tmp.write_text(record.training_hash + "\n")
-        os.replace(tmp, hash_file)
+        copy_atomically(record.model, self.current)
+        write_text_atomically(_hash_file(self.models_dir), record.training_hash + "\n")
 
     def _log(self, action: str, record: ModelRecord, stack: List[str], **details) -> None:
         data = self._promoted()
         data["stack"] = stack
-        data["events"].append({"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                               "action": action, "model": record.id, **details})
+        data["events"].append(
+            {
+                "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "action": action,
+                "model": record.id,
+                **details,
+            }
+        )
         _write_json(self.history / PROMOTED, data)
 
     def promote(self, record: ModelRecord, forced: bool = False, reasons: Optional[List[str]] = None) -> None:
@@ -227,8 +223,9 @@ class Registry:
         """Keep the last KEEP_SERVED models put in service and KEEP_REFUSED refused ones."""
         keep = set(stack[-KEEP_SERVED:])
         records = self.records()
-        refused = [r for r in records
-                   if r.info.get("status") in ("refused", "candidate") and r.id not in keep]
+        refused = [
+            r for r in records if r.info.get("status") in ("refused", "candidate") and r.id not in keep
+        ]
         served = [r for r in records if r.id not in keep and r.info.get("status") == "served"]
         for record in refused[:-KEEP_REFUSED] + served:
             shutil.rmtree(record.folder, ignore_errors=True)

@@ -12,9 +12,9 @@ What `make review` leaves to content staff by hand (copy the text under the righ
   safety classifier's corpus, `data/safety/corpus/staff_reviewed.yml`, as
   `{text, lang, label: urgent|personal, concept: staff}`.
 
-The text is masked first (phone numbers, e-mail addresses, links; bot.content.review.scrub).
+The text is masked first (phone numbers, e-mail addresses, links; bot.content.review.mask_contact_details).
 A message is refused, and nothing is written, when it is a message of the held-out sets
-(tests/nlu/) or copies one of the independent evaluation sets (data/eval/), when it is
+(data/eval/held_out/) or copies one of the independent evaluation sets (data/eval/), when it is
 already there, or when `make validate` would report a new error (bot.content.changes).
 Nothing is ever written to an evaluation or held-out set.
 """
@@ -26,26 +26,26 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import yaml
 
-from bot._yaml import YamlFileError
+from bot import FORM_NAMES
+from bot._yaml import YamlFileError, read_yaml
 from bot.content._fastyaml import load as load_yaml_with_lines
 from bot.content.changes import ChangeRefused, ContentChange
 from bot.content.nlu_rules import CONTROL_INTENTS, read_examples
 from bot.content.paths import ContentPaths
-from bot.content.review import scrub
+from bot.content.review import mask_contact_details
 from bot.content.yaml_edit import YamlEditor
 from bot.normalize import normalise_for_matching
+from bot.safety import SAFETY_INTENTS  # filed through the corpus, not as NLU examples
 
 FORMS = ("en", "ar", "ur", "roman_ur")
-FORM_NAMES = {"en": "English", "ar": "Arabic", "ur": "Urdu (script)", "roman_ur": "Roman Urdu"}
 FOLDER_OF = {"en": "en", "ar": "ar", "ur": "ur", "roman_ur": "ur"}
 # The two safety choices and the corpus label each writes.
 URGENT, CLINICIAN = "should-have-been-urgent", "should-have-gone-to-a-clinician"
 SAFETY_LABELS = {URGENT: "urgent", CLINICIAN: "personal"}
-SAFETY_INTENTS = ("report_adverse_reaction", "personal_medical_question")  # filed through the corpus
 STAFF_CORPUS = Path("data") / "safety" / "corpus" / "staff_reviewed.yml"
 STAFF_CONCEPT = "staff"
 MAX_CHARS = 400  # longer is a letter, not an example of one question
@@ -64,7 +64,7 @@ messages:
 
 def clean(text: str) -> str:
     """The text as it is filed: masked, one line, no invisible control characters."""
-    text = _CONTROL.sub("", scrub(str(text)))
+    text = _CONTROL.sub("", mask_contact_details(str(text)))
     text = " ".join(text.split())
     return _ANNOTATION_START.sub(r"] \1", text)
 
@@ -255,7 +255,7 @@ def _plan_corpus(paths: ContentPaths, text: str, form: str, label: str, choice: 
     before_items: List[dict] = []
     for path in sorted(target.parent.glob("*.yml")):
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = read_yaml(path) or {}
         except (yaml.YAMLError, OSError):
             continue
         for m in raw.get("messages") or [] if isinstance(raw, dict) else []:

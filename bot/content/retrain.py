@@ -2,7 +2,7 @@
 
 1. `make validate`'s checks; any error stops here.
 2. Train a candidate into models/history/<when>-<hash8>/ with a progress bar.
-3. Evaluate it on the held-out sets (tests/nlu/, never trained on), and the model in
+3. Evaluate it on the held-out sets (data/eval/held_out/, never trained on), and the model in
    service too if its figures are not stored yet.
 4. Print both side by side: intent accuracy and safety recall per language, and the
    test messages whose answer changed.
@@ -25,15 +25,16 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, TextIO, Tuple
+from typing import List, Optional, TextIO, Tuple
 
+from bot import FORM_NAMES
 from bot.content.paths import ContentPaths
 from bot.content.registry import ModelRecord, NothingToRollBack, Registry, file_digest
-from bot.safety import SAFETY_INTENTS
+from bot.files import write_text_atomically
 from bot.model import MODELS_DIR, TRAINING_DATA, _training_lock, rasa_env, training_hash
+from bot.safety import SAFETY_INTENTS
 
 MAX_ACCURACY_DROP = 0.02  # 2 points
-LANGUAGE_NAMES = {"en": "English", "ar": "Arabic", "ur": "Urdu (script)", "roman_ur": "Roman Urdu"}
 RUNNING_BOT_FILE = "rasa-api.json"  # written by `make run` in var/: the server's URL and API token
 FALLBACK_ANSWER = "fallback.not_understood"
 
@@ -52,8 +53,10 @@ class Progress:
         self.fraction, self.label = max(self.fraction, min(fraction, 1.0)), label
         filled = int(self.fraction * self.width)
         elapsed = int(time.monotonic() - self.started)
-        line = (f"training [{'#' * filled}{'.' * (self.width - filled)}] {self.fraction:4.0%}  "
-                f"{elapsed // 60}m{elapsed % 60:02d}s  {label}")
+        line = (
+            f"training [{'#' * filled}{'.' * (self.width - filled)}] {self.fraction:4.0%}  "
+            f"{elapsed // 60}m{elapsed % 60:02d}s  {label}"
+        )
         if self.tty:
             self.out.write("\r" + line[:120].ljust(120))
             self.out.flush()
@@ -96,15 +99,29 @@ def _follow(segment: str, progress: Progress, components: List[str]) -> None:
 
 def train_candidate(root: Path, record: ModelRecord, out: Optional[TextIO] = None) -> float:
     """Train the model of `root` into `record` (model.tar.gz, train.log); seconds taken."""
-    cmd = [sys.executable, "-m", "rasa", "train", "--config", str(root / "config.yml"),
-           "--domain", str(root / "domain.yml"), "--out", str(record.folder), "--fixed-model-name", "model",
-           "--data", *[str(root / d) for d in TRAINING_DATA]]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "--config",
+        str(root / "config.yml"),
+        "--domain",
+        str(root / "domain.yml"),
+        "--out",
+        str(record.folder),
+        "--fixed-model-name",
+        "model",
+        "--data",
+        *[str(root / d) for d in TRAINING_DATA],
+    ]
     progress = Progress(out or sys.stdout)
     progress.update(0.01, "starting Rasa")
     started, components = time.monotonic(), []
     with open(record.folder / "train.log", "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=root, env=rasa_env(), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, cwd=root, env=rasa_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         pending = b""
         while True:
             chunk = proc.stdout.read1(4096) if hasattr(proc.stdout, "read1") else proc.stdout.read(4096)
@@ -153,8 +170,11 @@ def model_report(model: Path) -> dict:
             "safety_recall": round(sum(e == p for e, p in safety) / len(safety), 4) if safety else None,
             "predictions": [[t, e, p] for t, (e, p) in zip(texts, pairs)],
         }
-    return {"held_out": held_out_fingerprint(HELD_OUT_DIR), "model_sha256": file_digest(model),
-            "languages": languages}
+    return {
+        "held_out": held_out_fingerprint(HELD_OUT_DIR),
+        "model_sha256": file_digest(model),
+        "languages": languages,
+    }
 
 
 def _quiet_rasa() -> None:
@@ -182,8 +202,11 @@ def current_report(registry: Registry, out: Optional[TextIO] = None) -> Optional
     for stored in ([record.report()] if record else []) + ([_read(cache)] if cache.exists() else []):
         if stored and stored.get("held_out") == fingerprint and stored.get("model_sha256") == digest:
             return stored
-    print("evaluating the model in service on the held-out sets (once; about a minute)...",
-          file=out or sys.stdout, flush=True)
+    print(
+        "evaluating the model in service on the held-out sets (once; about a minute)...",
+        file=out or sys.stdout,
+        flush=True,
+    )
     report = model_report(registry.current)
     if record is not None:
         record.save_report(report)
@@ -213,19 +236,23 @@ def compare(current: Optional[dict], candidate: dict, max_drop: float = MAX_ACCU
     reasons = []
     for lang, before in sorted(current["languages"].items()):
         after = candidate["languages"].get(lang)
-        name = f"{LANGUAGE_NAMES.get(lang, lang)} ({lang})"
+        name = f"{FORM_NAMES.get(lang, lang)} ({lang})"
         if after is None:
             reasons.append(f"{name}: the candidate was not evaluated on this held-out set")
             continue
         drop = before["accuracy"] - after["accuracy"]
         if drop > max_drop + 1e-9:
-            reasons.append(f"{name}: intent accuracy fell from {before['accuracy']:.1%} to "
-                           f"{after['accuracy']:.1%} ({-drop * 100:+.1f} points; at most "
-                           f"{max_drop * 100:.0f} allowed)")
+            reasons.append(
+                f"{name}: intent accuracy fell from {before['accuracy']:.1%} to "
+                f"{after['accuracy']:.1%} ({-drop * 100:+.1f} points; at most "
+                f"{max_drop * 100:.0f} allowed)"
+            )
         was, now = before.get("safety_recall"), after.get("safety_recall") or 0
         if was is not None and now < was - 1e-9:
-            reasons.append(f"{name}: safety recall fell from {before['safety_recall']:.1%} to "
-                           f"{(after.get('safety_recall') or 0):.1%} (it may not fall at all)")
+            reasons.append(
+                f"{name}: safety recall fell from {before['safety_recall']:.1%} to "
+                f"{(after.get('safety_recall') or 0):.1%} (it may not fall at all)"
+            )
     return Verdict(not reasons, reasons)
 
 
@@ -237,8 +264,9 @@ def _answer_of(intent: Optional[str], store) -> str:
     return intent if store is None and intent else FALLBACK_ANSWER
 
 
-def changed_answers(current: Optional[dict], candidate: dict,
-                    store=None) -> List[Tuple[str, str, str, str, str]]:
+def changed_answers(
+    current: Optional[dict], candidate: dict, store=None
+) -> List[Tuple[str, str, str, str, str]]:
     """(lang, text, answer before, answer after, expected answer) for messages that changed answer."""
     if current is None:
         return []
@@ -258,7 +286,7 @@ def comparison_table(current: Optional[dict], candidate: dict) -> List[str]:
     rows = [f"{'held-out set':22s} {'':16s} {'in service':>11s} {'candidate':>11s} {'change':>9s}"]
     for lang, after in sorted(candidate["languages"].items()):
         before = (current or {"languages": {}})["languages"].get(lang, {})
-        label = f"{LANGUAGE_NAMES.get(lang, lang)} ({after['examples']})"
+        label = f"{FORM_NAMES.get(lang, lang)} ({after['examples']})"
         for key, name in (("accuracy", "intent accuracy"), ("safety_recall", "safety recall")):
             a, b = after.get(key), before.get(key)
             shown_b = f"{b:.1%}" if b is not None else "-"
@@ -279,24 +307,34 @@ def print_comparison(current: Optional[dict], candidate: dict, store, out: TextI
         return
     better = sum(now == expected for _, _, _, now, expected in changes)
     worse = sum(was == expected for _, _, was, _, expected in changes)
-    print(f"\n{len(changes)} test message(s) changed answer: {better} now right, {worse} now wrong, "
-          f"{len(changes) - better - worse} wrong either way", file=out)
+    print(
+        f"\n{len(changes)} test message(s) changed answer: {better} now right, {worse} now wrong, "
+        f"{len(changes) - better - worse} wrong either way",
+        file=out,
+    )
     for lang, text, was, now, expected in changes[:limit]:
         mark = "better" if now == expected else "WORSE" if was == expected else "      "
-        print(f"  {mark} {lang:8s} {text[:48]!r:52s} {was} -> {now}" + ("" if now == expected else
-              f" (expected {expected})"), file=out)
+        print(
+            f"  {mark} {lang:8s} {text[:48]!r:52s} {was} -> {now}"
+            + ("" if now == expected else f" (expected {expected})"),
+            file=out,
+        )
     if len(changes) > limit:
-        print(f"  ... and {len(changes) - limit} more (models/history/<id>/report.json has them all)",
-              file=out)
+        print(
+            f"  ... and {len(changes) - limit} more (models/history/<id>/report.json has them all)", file=out
+        )
 
 
 # -- the running bot ----------------------------------------------------------------------
 def reload_model(url: str, token: str, model_file: Path, timeout: float = 300) -> None:
     """Ask a running Rasa server to load `model_file` (PUT /model); conversations stay in its
     tracker store. Raises OSError when the server cannot be reached or refuses."""
-    request = urllib.request.Request(f"{url}/model?token={urllib.parse.quote(token)}", method="PUT",
-                                     data=json.dumps({"model_file": str(model_file)}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/model?token={urllib.parse.quote(token)}",
+        method="PUT",
+        data=json.dumps({"model_file": str(model_file)}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
         if response.status not in (200, 204):
             raise OSError(f"the Rasa server answered {response.status}")
@@ -312,14 +350,22 @@ def reload_running_bot(model_file: Path, var_dir: Optional[Path] = None) -> str:
         info = json.loads(info_file.read_text(encoding="utf-8"))
         reload_model(info["url"], info["token"], model_file)
     except (OSError, ValueError, KeyError, urllib.error.URLError) as err:
-        return (f"the running bot at {info_file} could not load the new model ({err}); restart it "
-                "(Ctrl-C, then make run): conversations are kept in var/tracker.db")
+        return (
+            f"the running bot at {info_file} could not load the new model ({err}); restart it "
+            "(Ctrl-C, then make run): conversations are kept in var/tracker.db"
+        )
     return f"the running bot at {info['url']} now uses the new model; its conversations carry on"
 
 
 # -- the commands ----------------------------------------------------------------------------
-def retrain(paths: Optional[ContentPaths] = None, models_dir: Path = MODELS_DIR, force: bool = False,
-            validate: bool = True, reload: bool = True, out: Optional[TextIO] = None) -> int:
+def retrain(
+    paths: Optional[ContentPaths] = None,
+    models_dir: Path = MODELS_DIR,
+    force: bool = False,
+    validate: bool = True,
+    reload: bool = True,
+    out: Optional[TextIO] = None,
+) -> int:
     """0: promoted; 1: refused (the model in service is unchanged); 2: content errors."""
     out = out or sys.stdout
     from bot.content.store_rules import load_store
@@ -332,8 +378,10 @@ def retrain(paths: Optional[ContentPaths] = None, models_dir: Path = MODELS_DIR,
         for problem in errors:
             print(problem, file=out)
         if errors:
-            print(f"{len(errors)} content error(s): fix them first (make validate shows the warnings too)",
-                  file=out)
+            print(
+                f"{len(errors)} content error(s): fix them first (make validate shows the warnings too)",
+                file=out,
+            )
             return 2
         print(f"content checked: no errors, {len(problems)} warning(s) (make validate lists them)", file=out)
     registry = Registry(models_dir)
@@ -341,8 +389,11 @@ def retrain(paths: Optional[ContentPaths] = None, models_dir: Path = MODELS_DIR,
     with _training_lock(registry.models_dir):
         seconds = train_candidate(paths.root, record, out)
     registry.finish(record)
-    print(f"trained {record.id} in {seconds / 60:.1f} min; evaluating it on the held-out sets...", file=out,
-          flush=True)
+    print(
+        f"trained {record.id} in {seconds / 60:.1f} min; evaluating it on the held-out sets...",
+        file=out,
+        flush=True,
+    )
     candidate = model_report(record.model)
     record.save_report(candidate)
     current = current_report(registry, out)
@@ -350,27 +401,37 @@ def retrain(paths: Optional[ContentPaths] = None, models_dir: Path = MODELS_DIR,
     print_comparison(current, candidate, store, out)
     overlap = training_overlap(paths)
     if overlap:
-        print(f"\nnote: {overlap} held-out message(s) are also training examples, which flatters these "
-              "figures; tests/nlu/ should hold messages the model never saw", file=out)
+        print(
+            f"\nnote: {overlap} held-out message(s) are also training examples, which flatters these "
+            "figures; data/eval/held_out/ should hold messages the model never saw",
+            file=out,
+        )
     verdict = compare(current, candidate)
     if not verdict.promote and not force:
         registry.refuse(record, verdict.reasons)
         print("\nNOT PROMOTED: the model in service stays. Why:", file=out)
         for reason in verdict.reasons:
             print(f"  - {reason}", file=out)
-        print(f"The candidate is kept in {registry.history / record.id}. If you are sure, "
-              "make retrain FORCE=1 promotes anyway.", file=out)
+        print(
+            f"The candidate is kept in {registry.history / record.id}. If you are sure, "
+            "make retrain FORCE=1 promotes anyway.",
+            file=out,
+        )
         return 1
     registry.promote(record, forced=not verdict.promote, reasons=verdict.reasons)
-    print(f"\nPROMOTED{' (forced)' if not verdict.promote else ''}: {record.id} is now in service "
-          f"({registry.current}); make rollback returns to the previous model.", file=out)
+    print(
+        f"\nPROMOTED{' (forced)' if not verdict.promote else ''}: {record.id} is now in service "
+        f"({registry.current}); make rollback returns to the previous model.",
+        file=out,
+    )
     if reload:
         print(reload_running_bot(registry.current), file=out)
     return 0
 
 
-def rollback(models_dir: Path = MODELS_DIR, to: Optional[str] = None, reload: bool = True,
-             out: Optional[TextIO] = None) -> int:
+def rollback(
+    models_dir: Path = MODELS_DIR, to: Optional[str] = None, reload: bool = True, out: Optional[TextIO] = None
+) -> int:
     out = out or sys.stdout
     registry = Registry(models_dir)
     try:
@@ -408,12 +469,7 @@ def announce_running_bot(url: str, token: str, var_dir: Optional[Path] = None) -
     from bot.servers import VAR_DIR
 
     path = Path(var_dir or VAR_DIR) / RUNNING_BOT_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.touch(mode=0o600)
-    tmp.chmod(0o600)
-    tmp.write_text(json.dumps({"url": url, "token": token}), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomically(path, json.dumps({"url": url, "token": token}), mode=0o600)
     return path
 
 

@@ -40,6 +40,7 @@ from bot import LANGUAGES
 from bot.answer_store import AnswerStore
 from bot.language import detect_language
 from bot.normalize import normalise_for_matching
+from bot.payloads import reads_as_intent
 
 FEEDBACK = "feedback"  # the slot (bot/channels/_widget_routes.py FEEDBACK_SLOT) or action name
 MIN_CONFIDENCE = 0.6  # below this an answered message is worth a look
@@ -52,7 +53,7 @@ _PHONE = re.compile(r"(?<!\w)\+?[\d٠-٩۰-۹][\d٠-٩۰-۹\s().-]{5,}[\d٠-٩۰
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 
 
-def scrub(text: str) -> str:
+def mask_contact_details(text: str) -> str:
     """`text` with e-mail addresses, links and phone or other long numbers masked."""
     text = _EMAIL.sub("[email]", text)
     text = _URL.sub("[link]", text)
@@ -130,7 +131,7 @@ class FeedbackCount:
 
 def _user_turn(data: dict) -> Optional[Turn]:
     text = str(data.get("text") or "").strip()
-    if not text or text.startswith("/"):  # a button payload is the bot's own text
+    if not text or reads_as_intent(text):  # a button payload is the bot's own text
         return None
     parse = data.get("parse_data") or {}
     intent = (parse.get("intent") or {}).get("name")
@@ -140,8 +141,9 @@ def _user_turn(data: dict) -> Optional[Turn]:
     return Turn(text, intent, guess, confidence if isinstance(confidence, (int, float)) else None)
 
 
-def collect(db: Path, since: Optional[dt.date] = None,
-            min_confidence: float = MIN_CONFIDENCE) -> List[Flagged]:
+def collect(
+    db: Path, since: Optional[dt.date] = None, min_confidence: float = MIN_CONFIDENCE
+) -> List[Flagged]:
     """The flagged messages of the tracker store `db`, merged when the same text recurs."""
     return _scan(db, since, min_confidence)[0]
 
@@ -151,8 +153,9 @@ def feedback_counts(db: Path, since: Optional[dt.date] = None) -> Dict[str, Dict
     return _scan(db, since, MIN_CONFIDENCE)[1]
 
 
-def _scan(db: Path, since: Optional[dt.date],
-          min_confidence: float) -> Tuple[List[Flagged], Dict[str, Dict[str, FeedbackCount]]]:
+def _scan(
+    db: Path, since: Optional[dt.date], min_confidence: float
+) -> Tuple[List[Flagged], Dict[str, Dict[str, FeedbackCount]]]:
     start = dt.datetime.combine(since, dt.time(), dt.timezone.utc).timestamp() if since else None
     merged: Dict[tuple, Flagged] = {}
     counts: Dict[str, Dict[str, FeedbackCount]] = defaultdict(lambda: defaultdict(FeedbackCount))
@@ -163,13 +166,18 @@ def _scan(db: Path, since: Optional[dt.date],
             count_rating(counts, feedback)
         for turn in result.flagged():
             detected = written_form(turn.text)
-            text = scrub(turn.text)
+            text = mask_contact_details(turn.text)
             key = (detected, turn.guess or "unknown", normalise_for_matching(text))
             item = merged.get(key)
             if item is None:
-                merged[key] = Flagged(text, detected, turn.guess or "unknown", list(turn.reasons),
-                                      round(turn.confidence, 2) if turn.confidence is not None else None,
-                                      [pseudonym(conversation)])
+                merged[key] = Flagged(
+                    text,
+                    detected,
+                    turn.guess or "unknown",
+                    list(turn.reasons),
+                    round(turn.confidence, 2) if turn.confidence is not None else None,
+                    [pseudonym(conversation)],
+                )
             else:
                 item.times += 1
                 item.reasons += [r for r in turn.reasons if r not in item.reasons]
@@ -219,8 +227,9 @@ class ConversationReview:
         return [turn for turn in self.turns if turn.reasons]
 
 
-def review_conversation(events: Iterable[Tuple[int, str, Optional[str], dict]],
-                        min_confidence: float = MIN_CONFIDENCE) -> ConversationReview:
+def review_conversation(
+    events: Iterable[Tuple[int, str, Optional[str], dict]], min_confidence: float = MIN_CONFIDENCE
+) -> ConversationReview:
     """Read one conversation's events, oldest first, each as (event id, type name, action
     name, data as stored). The staff workbench (bot/workbench) reads them the same way."""
     turns: List[Turn] = []
@@ -265,8 +274,12 @@ def review_conversation(events: Iterable[Tuple[int, str, Optional[str], dict]],
     return ConversationReview(turns, list(ratings.values()))
 
 
-def render(items: List[Flagged], db: Path, since: Optional[dt.date],
-           counts: Optional[Dict[str, Dict[str, FeedbackCount]]] = None) -> str:
+def render(
+    items: List[Flagged],
+    db: Path,
+    since: Optional[dt.date],
+    counts: Optional[Dict[str, Dict[str, FeedbackCount]]] = None,
+) -> str:
     """The review file: YAML, one line per message, then the ratings per answer."""
     today = dt.date.today().isoformat()
     lines = [
@@ -291,8 +304,11 @@ def render(items: List[Flagged], db: Path, since: Optional[dt.date],
         for intent in sorted(by_language[language]):
             lines.append(f"    {intent}:")
             for item in by_language[language][intent]:
-                fields = [f"text: {json.dumps(item.text, ensure_ascii=False)}", f"intent: {item.intent}",
-                          f"why: {json.dumps(', '.join(item.reasons))}"]
+                fields = [
+                    f"text: {json.dumps(item.text, ensure_ascii=False)}",
+                    f"intent: {item.intent}",
+                    f"why: {json.dumps(', '.join(item.reasons))}",
+                ]
                 if item.confidence is not None:
                     fields.append(f"confidence: {item.confidence}")
                 if item.times > 1:
@@ -304,22 +320,29 @@ def render(items: List[Flagged], db: Path, since: Optional[dt.date],
 
 
 def _render_counts(counts: Dict[str, Dict[str, FeedbackCount]]) -> List[str]:
-    shown = {answer: {lang: c for lang, c in by_lang.items() if c.helpful or c.not_helpful}
-             for answer, by_lang in counts.items()}
+    shown = {
+        answer: {lang: c for lang, c in by_lang.items() if c.helpful or c.not_helpful}
+        for answer, by_lang in counts.items()
+    }
     shown = {answer: by_lang for answer, by_lang in shown.items() if by_lang}
-    lines = ["# Ratings per answer and language: the widget's \"was this helpful?\" and WhatsApp reactions",
-             "# (👍 ❤️ 🙏 helpful, 👎 😡 not helpful; a reaction changed or removed counts as it is now).",
-             "feedback:" if shown else "feedback: {}"]
+    lines = [
+        '# Ratings per answer and language: the widget\'s "was this helpful?" and WhatsApp reactions',
+        "# (👍 ❤️ 🙏 helpful, 👎 😡 not helpful; a reaction changed or removed counts as it is now).",
+        "feedback:" if shown else "feedback: {}",
+    ]
     # Least helpful first: those are the answers to look at.
     for answer in sorted(shown, key=lambda a: (-sum(c.not_helpful for c in shown[a].values()), a)):
-        per_lang = ", ".join(f"{lang}: {{helpful: {c.helpful}, not_helpful: {c.not_helpful}}}"
-                             for lang, c in sorted(shown[answer].items()))
+        per_lang = ", ".join(
+            f"{lang}: {{helpful: {c.helpful}, not_helpful: {c.not_helpful}}}"
+            for lang, c in sorted(shown[answer].items())
+        )
         lines.append(f"  {answer}: {{{per_lang}}}")
     return lines
 
 
-def review(db: Path, out: Path, since: Optional[dt.date] = None,
-           min_confidence: float = MIN_CONFIDENCE) -> int:
+def review(
+    db: Path, out: Path, since: Optional[dt.date] = None, min_confidence: float = MIN_CONFIDENCE
+) -> int:
     """Write the review file; returns how many messages it holds."""
     if not Path(db).exists():
         raise FileNotFoundError(f"no tracker store at {db}; pass DB=path/to/tracker.db")
@@ -344,8 +367,10 @@ def sign_off_list(store: AnswerStore) -> List[str]:
     lines = []
     for answer in store.awaiting_sign_off():
         why = "medical" if answer.medical else f"{answer.kind} reply"
-        lines.append(f"{_shown(answer.path)}:{answer.line}: {answer.id} ({why}, source: {answer.source}, "
-                     f"status: {answer.review_status}): {answer.title['en']}")
+        lines.append(
+            f"{_shown(answer.path)}:{answer.line}: {answer.id} ({why}, source: {answer.source}, "
+            f"status: {answer.review_status}): {answer.title['en']}"
+        )
     return lines
 
 
@@ -353,18 +378,27 @@ def sign_off_sheet(store: AnswerStore) -> str:
     """The texts a clinician signs, in the three languages, with how to record the sign-off."""
     waiting = store.awaiting_sign_off()
     today = dt.date.today().isoformat()
-    out = [f"# Clinical sign-off, {today}: {len(waiting)} entries", "",
-           "Each entry below is medical or safety content that no clinician has approved yet. Read the",
-           "text in every language you read; the clinician line (\"A licensed clinician decides...\") is",
-           "added after each medical answer. To sign one off, give content staff your name, role and",
-           "registration; they run:", "",
-           "    make sign-off ID=<id> REVIEWER=\"Dr ...\" ROLE=\"aesthetic physician\" REGISTRATION=\"GMC 1234567\"",
-           "", "A text changed after your sign-off goes back to pending (make sign-off ID=<id> STATUS=pending).",
-           ""]
+    out = [
+        f"# Clinical sign-off, {today}: {len(waiting)} entries",
+        "",
+        "Each entry below is medical or safety content that no clinician has approved yet. Read the",
+        'text in every language you read; the clinician line ("A licensed clinician decides...") is',
+        "added after each medical answer. To sign one off, give content staff your name, role and",
+        "registration; they run:",
+        "",
+        '    make sign-off ID=<id> REVIEWER="Dr ..." ROLE="aesthetic physician" REGISTRATION="GMC 1234567"',
+        "",
+        "A text changed after your sign-off goes back to pending (make sign-off ID=<id> STATUS=pending).",
+        "",
+    ]
     for answer in waiting:
-        out += [f"## {answer.id}: {answer.title['en']}", "",
-                f"`{_shown(answer.path)}:{answer.line}` · status {answer.review_status} · source: {answer.source}"
-                f" · revision {answer.version}", ""]
+        out += [
+            f"## {answer.id}: {answer.title['en']}",
+            "",
+            f"`{_shown(answer.path)}:{answer.line}` · status {answer.review_status} · source: {answer.source}"
+            f" · revision {answer.version}",
+            "",
+        ]
         for lang in LANGUAGES:
             out += [f"**{lang}**", "", answer.text[lang], ""]
     return "\n".join(out)

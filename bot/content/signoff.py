@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 from bot._yaml import YamlFileError, load_yaml_with_lines
-from bot.answer_store import (ANSWERS_DIR, APPROVED, CONTENT_CHECKED, IDS_FILE, PENDING, REGIONS_FILE,
-                              Review)
+from bot.answer_store import ANSWERS_DIR, APPROVED, CONTENT_CHECKED, IDS_FILE, PENDING, REGIONS_FILE, Review
 from bot.content.yaml_edit import YamlEditor, render
 
 
@@ -84,15 +83,25 @@ def _today(date: Optional[str]) -> str:
     return date or dt.date.today().isoformat()
 
 
-def approve(answer_id: str, reviewer: str, role: str, registration: str, date: Optional[str] = None,
-            folder: Path = ANSWERS_DIR) -> Path:
+def approve(
+    answer_id: str,
+    reviewer: str,
+    role: str,
+    registration: str,
+    date: Optional[str] = None,
+    folder: Path = ANSWERS_DIR,
+) -> Path:
     """A clinician's sign-off: name, role ("aesthetic physician"), registration ("GMC 1234567")."""
-    return set_review(answer_id, Review(APPROVED, reviewer.strip(), role.strip(), registration.strip(),
-                                        _today(date)), folder)
+    return set_review(
+        answer_id,
+        Review(APPROVED, reviewer.strip(), role.strip(), registration.strip(), _today(date)),
+        folder,
+    )
 
 
-def mark_content_checked(answer_id: str, reviewer: str, date: Optional[str] = None,
-                         folder: Path = ANSWERS_DIR) -> Path:
+def mark_content_checked(
+    answer_id: str, reviewer: str, date: Optional[str] = None, folder: Path = ANSWERS_DIR
+) -> Path:
     """Content staff checked the text against the reference article (not a clinical sign-off)."""
     return set_review(answer_id, Review(CONTENT_CHECKED, reviewer.strip(), date=_today(date)), folder)
 

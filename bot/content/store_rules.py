@@ -1,7 +1,7 @@
 """The answer store as the bot loads it, and what it must cover.
 
-Moved here from bot/validate.py (which keeps `check_content` for its callers) so that
-every rule takes the folders it checks and can run on a copy of the project.
+Every rule takes the folders it checks, so it can run on a copy of the project (a change
+staged by the workbench, a candidate model's content).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import List, Optional, Tuple
 
 import yaml
 
+from bot._yaml import read_yaml
 from bot.answer_store import AnswerStore
 from bot.problems import InvalidContent, Problem
 from bot.safety import SafetyGuard
@@ -35,14 +36,18 @@ def load_store(answers_dir: Path, strict: bool = False) -> Tuple[Optional[Answer
 
 def _served_until(answer) -> str:
     if answer.needs_clinician:
-        return (f"entry '{answer.id}' is pending clinical review (status: {answer.review_status}); it is "
-                "served, but production (STRICT=1) refuses it until a clinician approves it")
-    return (f"entry '{answer.id}' is pending review; it is served, but production (STRICT=1) refuses it "
-            "until it is content-checked")
+        return (
+            f"entry '{answer.id}' is pending clinical review (status: {answer.review_status}); it is "
+            "served, but production (STRICT=1) refuses it until a clinician approves it"
+        )
+    return (
+        f"entry '{answer.id}' is pending review; it is served, but production (STRICT=1) refuses it "
+        "until it is content-checked"
+    )
 
 
 def _domain_intents(domain_file: Path) -> set:
-    domain = yaml.safe_load(domain_file.read_text(encoding="utf-8")) or {}
+    domain = read_yaml(domain_file) or {}
     return {i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents") or []}
 
 
@@ -54,12 +59,22 @@ def check_coverage(store: AnswerStore, domain_file: Path) -> List[Problem]:
     except (OSError, yaml.YAMLError, AttributeError, TypeError):
         return problems  # the YAML check reports it
     for intent in sorted(domain_intents - store.intents - CONTROL_INTENTS):
-        problems.append(Problem(domain_file, 1, f"intent '{intent}' has no answer; list it under "
-                                "'intents:' of one entry in data/answers/"))
+        problems.append(
+            Problem(
+                domain_file,
+                1,
+                f"intent '{intent}' has no answer; list it under " "'intents:' of one entry in data/answers/",
+            )
+        )
     for intent in sorted(store.intents - domain_intents - {"nlu_fallback"}):
         answer = store.for_intent(intent)
-        problems.append(Problem(answer.path, answer.line, f"entry '{answer.id}' names intent "
-                                f"'{intent}', which domain.yml does not list"))
+        problems.append(
+            Problem(
+                answer.path,
+                answer.line,
+                f"entry '{answer.id}' names intent " f"'{intent}', which domain.yml does not list",
+            )
+        )
     return problems
 
 

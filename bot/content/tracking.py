@@ -40,8 +40,9 @@ def read_record(raw_entry: Mapping) -> Dict[str, Dict[str, str]]:
     return out
 
 
-def stale_fields(record: Mapping[str, Mapping[str, str]], english: Mapping[str, str],
-                 lang: str) -> Tuple[Optional[List[str]], bool]:
+def stale_fields(
+    record: Mapping[str, Mapping[str, str]], english: Mapping[str, str], lang: str
+) -> Tuple[Optional[List[str]], bool]:
     """(fields whose English changed since the `lang` translation, whether there is a record).
 
     `english` maps field -> current English text.

@@ -28,20 +28,20 @@ from typing import Dict, List, Optional, Tuple
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po, write_po
 
-from bot import LANGUAGES
+from bot import LANGUAGE_NAMES, LANGUAGES
 from bot._yaml import YamlFileError
 from bot.answer_store import PLACEHOLDERS
 from bot.content import tracking
+from bot.content._fastyaml import load as load_yaml
 from bot.content.answer_rules import check_answers, raw_entries
 from bot.content.paths import ContentPaths
 from bot.content.store_rules import load_store
-from bot.content._fastyaml import load as load_yaml
-from bot.content.yaml_edit import CannotEdit, YamlEditor, write_atomically
+from bot.content.yaml_edit import CannotEdit, YamlEditor
+from bot.files import write_text_atomically
 from bot.problems import Problem
 
 TITLE_SUFFIX = "#title"
 PROJECT = "Mesotherapy clinic bot answers"
-LANGUAGE_NAMES = {"ar": "Arabic", "ur": "Urdu"}
 HEADER = """Answers of the mesotherapy clinic bot, {name}.
 One entry per answer text (msgctxt: the answer id) and per
 button title (msgctxt: <answer id>#title).
@@ -98,10 +98,16 @@ def _is_stale(unit: _Unit, lang: str) -> bool:
 
 def _catalog(units: Dict[str, _Unit], lang: Optional[str], paths: ContentPaths) -> Catalog:
     name = LANGUAGE_NAMES.get(lang, "template")
-    catalog = Catalog(locale=lang, domain="answers", project=PROJECT, version=dt.date.today().isoformat(),
-                      header_comment="\n".join("# " + line for line in HEADER.format(name=name).splitlines()),
-                      fuzzy=False, charset="utf-8",
-                      language_team=f"{name} translators" if lang else None)
+    catalog = Catalog(
+        locale=lang,
+        domain="answers",
+        project=PROJECT,
+        version=dt.date.today().isoformat(),
+        header_comment="\n".join("# " + line for line in HEADER.format(name=name).splitlines()),
+        fuzzy=False,
+        charset="utf-8",
+        language_team=f"{name} translators" if lang else None,
+    )
     for unit in units.values():
         english = unit.value("en")
         comments = []
@@ -109,16 +115,24 @@ def _catalog(units: Dict[str, _Unit], lang: Optional[str], paths: ContentPaths) 
             comments.append("A button label: 20 characters at most.")
         found = [p for p in PLACEHOLDERS if "{%s}" % p in english]
         for placeholder in found:
-            comments.append(f"Keep {{{placeholder}}} unchanged: the bot puts "
-                            f"{PLACEHOLDERS[placeholder]} there.")
+            comments.append(
+                f"Keep {{{placeholder}}} unchanged: the bot puts " f"{PLACEHOLDERS[placeholder]} there."
+            )
         flags = ["python-brace-format"] if found else []
         translation = unit.value(lang) if lang else ""
         user_comments = []
         if lang and _is_stale(unit, lang):
             flags.append("fuzzy")
             user_comments.append("The English changed after this was translated: update the translation.")
-        catalog.add(english, string=translation, context=unit.context, flags=flags, auto_comments=comments,
-                    user_comments=user_comments, locations=[(paths.show(unit.path), unit.line("en"))])
+        catalog.add(
+            english,
+            string=translation,
+            context=unit.context,
+            flags=flags,
+            auto_comments=comments,
+            user_comments=user_comments,
+            locations=[(paths.show(unit.path), unit.line("en"))],
+        )
     return catalog
 
 
@@ -126,8 +140,7 @@ _DATED_HEADERS = ('"POT-Creation-Date:', '"PO-Revision-Date:', '"Project-Id-Vers
 
 
 def _without_dates(text: str) -> str:
-    return "\n".join(line for line in text.splitlines()
-                     if not line.startswith(_DATED_HEADERS))
+    return "\n".join(line for line in text.splitlines() if not line.startswith(_DATED_HEADERS))
 
 
 def _write_catalog(catalog: Catalog, target: Path) -> None:
@@ -138,7 +151,7 @@ def _write_catalog(catalog: Catalog, target: Path) -> None:
     if target.exists() and _without_dates(target.read_text(encoding="utf-8")) == _without_dates(text):
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(target, text)
+    write_text_atomically(target, text)
 
 
 def _read_po(path: Path, lang: str) -> Catalog:
@@ -146,12 +159,27 @@ def _read_po(path: Path, lang: str) -> Catalog:
         with path.open("rb") as f:
             return read_po(f, abort_invalid=True)
     except PoFileError as err:  # its lineno counts from 0
-        raise ImportRefused([Problem(path, (getattr(err, "lineno", 0) or 0) + 1,
-                                     f"not a readable PO file ({err}); open it in Poedit and save it again, "
-                                     "or export again")]) from err
+        raise ImportRefused(
+            [
+                Problem(
+                    path,
+                    (getattr(err, "lineno", 0) or 0) + 1,
+                    f"not a readable PO file ({err}); open it in Poedit and save it again, "
+                    "or export again",
+                )
+            ]
+        ) from err
     except (ValueError, IndexError, KeyError, UnicodeDecodeError) as err:
-        raise ImportRefused([Problem(path, 1, f"not a readable PO file ({type(err).__name__}: {err}); "
-                                     "open it in Poedit and save it again, or export again")]) from err
+        raise ImportRefused(
+            [
+                Problem(
+                    path,
+                    1,
+                    f"not a readable PO file ({type(err).__name__}: {err}); "
+                    "open it in Poedit and save it again, or export again",
+                )
+            ]
+        ) from err
 
 
 def unimported(path: Path, lang: str, units: Dict[str, _Unit]) -> List[str]:
@@ -165,8 +193,13 @@ def unimported(path: Path, lang: str, units: Dict[str, _Unit]) -> List[str]:
     out = []
     for message in catalog:
         unit = units.get(message.context or "")
-        if (unit and message.id == unit.value("en") and message.string and not message.fuzzy
-                and message.string.strip() != unit.value(lang)):
+        if (
+            unit
+            and message.id == unit.value("en")
+            and message.string
+            and not message.fuzzy
+            and message.string.strip() != unit.value(lang)
+        ):
             out.append(unit.context)
     return out
 
@@ -187,10 +220,17 @@ def export(paths: ContentPaths = None, languages=tracking.TRANSLATED, force: boo
         waiting = unimported(paths.answers_po(lang), lang, units)
         if waiting and not force:
             shown = ", ".join(waiting[:5]) + (" ..." if len(waiting) > 5 else "")
-            raise ImportRefused([Problem(paths.answers_po(lang), 1,
-                                         f"{len(waiting)} translation(s) in this file are not in the answer "
-                                         f"store yet ({shown}); import it first (make translations-import), "
-                                         "or export with FORCE=1 to discard them")])
+            raise ImportRefused(
+                [
+                    Problem(
+                        paths.answers_po(lang),
+                        1,
+                        f"{len(waiting)} translation(s) in this file are not in the answer "
+                        f"store yet ({shown}); import it first (make translations-import), "
+                        "or export with FORCE=1 to discard them",
+                    )
+                ]
+            )
     written = []
     template = _catalog(units, None, paths)
     _write_catalog(template, paths.answers_pot)
@@ -224,11 +264,15 @@ class ImportReport:
             out += [f"  changed  {context}", f"     was: {_short(before)}", f"     now: {_short(after)}"]
         out.append(f"  {len(self.changed)} changed, {len(self.confirmed)} unchanged and confirmed up to date")
         if self.fuzzy:
-            out.append(f"  {len(self.fuzzy)} left as they were, still marked fuzzy (the translator has not "
-                       f"confirmed them): {', '.join(self.fuzzy)}")
+            out.append(
+                f"  {len(self.fuzzy)} left as they were, still marked fuzzy (the translator has not "
+                f"confirmed them): {', '.join(self.fuzzy)}"
+            )
         if self.untranslated:
-            out.append(f"  {len(self.untranslated)} left as they were, not translated in the file: "
-                       f"{', '.join(self.untranslated)}")
+            out.append(
+                f"  {len(self.untranslated)} left as they were, not translated in the file: "
+                f"{', '.join(self.untranslated)}"
+            )
         if self.files:
             out.append("  wrote " + ", ".join(str(f) for f in self.files))
         return out
@@ -243,24 +287,43 @@ def _check_matches(catalog: Catalog, source: Path, lang: str, units: Dict[str, _
     problems = []
     file_lang = str(catalog.locale) if catalog.locale else None
     if file_lang and file_lang.split("_")[0] != lang:
-        problems.append(Problem(source, 1, f"this file is in '{file_lang}' (its Language header), not "
-                                f"'{lang}'; import it as that language"))
+        problems.append(
+            Problem(
+                source,
+                1,
+                f"this file is in '{file_lang}' (its Language header), not "
+                f"'{lang}'; import it as that language",
+            )
+        )
     for message in catalog:
         if not message.id:
             continue
         line = message.lineno or 1
         unit = units.get(message.context or "")
         if message.pluralizable:
-            problems.append(Problem(source, line, "plural forms are not used by the answer store; "
-                                    "export again"))
+            problems.append(
+                Problem(source, line, "plural forms are not used by the answer store; " "export again")
+            )
         elif unit is None:
-            problems.append(Problem(source, line, f"msgctxt {message.context!r} is not an answer in the "
-                                    "store (renamed or deleted since the export?); export again and "
-                                    "re-translate it"))
+            problems.append(
+                Problem(
+                    source,
+                    line,
+                    f"msgctxt {message.context!r} is not an answer in the "
+                    "store (renamed or deleted since the export?); export again and "
+                    "re-translate it",
+                )
+            )
         elif message.id != unit.value("en"):
-            problems.append(Problem(source, line, f"the English of {unit.context} in this file is not the "
-                                    "store's current English (it changed after the export, or was edited in "
-                                    "the file); export again: the translation is kept and marked fuzzy"))
+            problems.append(
+                Problem(
+                    source,
+                    line,
+                    f"the English of {unit.context} in this file is not the "
+                    "store's current English (it changed after the export, or was edited in "
+                    "the file); export again: the translation is kept and marked fuzzy",
+                )
+            )
     return problems
 
 
@@ -304,9 +367,15 @@ def import_file(source: Path, lang: str, paths: ContentPaths = None, dry_run: bo
     return report
 
 
-def _plan_edits(paths: ContentPaths, lang: str, units: Dict[str, _Unit], new_values: Dict[str, str],
-                confirmed_fields: Dict[str, List[str]], source: Path,
-                catalog: Catalog) -> Dict[Path, YamlEditor]:
+def _plan_edits(
+    paths: ContentPaths,
+    lang: str,
+    units: Dict[str, _Unit],
+    new_values: Dict[str, str],
+    confirmed_fields: Dict[str, List[str]],
+    source: Path,
+    catalog: Catalog,
+) -> Dict[Path, YamlEditor]:
     editors: Dict[Path, YamlEditor] = {}
     problems = []
     for answer_id, fields in confirmed_fields.items():
@@ -316,8 +385,9 @@ def _plan_edits(paths: ContentPaths, lang: str, units: Dict[str, _Unit], new_val
             for name in tracking.FIELDS:
                 unit = units[answer_id + (TITLE_SUFFIX if name == "title" else "")]
                 if unit.context in new_values:
-                    editor.set_text(unit.raw[name], lang, new_values[unit.context], block=name == "text",
-                                    order=LANGUAGES)
+                    editor.set_text(
+                        unit.raw[name], lang, new_values[unit.context], block=name == "text", order=LANGUAGES
+                    )
             record = tracking.read_record(text_unit.raw)
             record.setdefault(lang, {})
             for name in fields:
@@ -336,14 +406,16 @@ def _record_lines(record: Dict[str, Dict[str, str]]) -> List[str]:
     lines = []
     for lang in tracking.TRANSLATED:
         if record.get(lang):
-            fields = ", ".join(f'{name}: "{record[lang][name]}"'
-                               for name in tracking.FIELDS if name in record[lang])
+            fields = ", ".join(
+                f'{name}: "{record[lang][name]}"' for name in tracking.FIELDS if name in record[lang]
+            )
             lines.append(f"  {lang}: {{{fields}}}")
     return lines
 
 
-def _refuse_if_invalid(paths: ContentPaths, editors: Dict[Path, YamlEditor], source: Path,
-                       catalog: Catalog) -> None:
+def _refuse_if_invalid(
+    paths: ContentPaths, editors: Dict[Path, YamlEditor], source: Path, catalog: Catalog
+) -> None:
     """Check the store as it would be after the import, on a copy; refuse new errors."""
     if not editors:
         return

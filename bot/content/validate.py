@@ -11,24 +11,24 @@ from pathlib import Path
 from typing import Iterable, List
 
 from bot._yaml import YamlFileError
+from bot.clinic import read_clinics
 from bot.content._fastyaml import load as load_yaml_with_lines
 from bot.content.answer_rules import check_answers
 from bot.content.catalog_rules import check_catalogs
 from bot.content.nlu_rules import check_nlu, check_stories, read_domain
 from bot.content.offline_reply import check as check_offline_reply
 from bot.content.paths import ContentPaths
-from bot.clinic import read_clinics
-from bot.credentials import check_credentials
 from bot.content.store_rules import check_coverage, check_lexicon, load_store
+from bot.credentials import check_credentials
 from bot.problems import Problem
 
 
 def content_yaml_files(paths: ContentPaths) -> List[Path]:
     """Every YAML file content staff may edit."""
     files = [paths.domain, paths.config]
-    for folder in (paths.root / "data", paths.held_out):
-        if folder.is_dir():
-            files += sorted(folder.rglob("*.yml")) + sorted(folder.rglob("*.yaml"))
+    folder = paths.root / "data"  # the held-out sets too (data/eval/held_out)
+    if folder.is_dir():
+        files += sorted(folder.rglob("*.yml")) + sorted(folder.rglob("*.yaml"))
     return [f for f in files if f.exists()]
 
 
@@ -38,8 +38,14 @@ def check_yaml_syntax(paths: ContentPaths) -> List[Problem]:
         try:
             load_yaml_with_lines(path)
         except YamlFileError as err:
-            problems.append(Problem(path, err.line, f"{err.message}; check the indentation and the quotes "
-                                    "on this line and the one above (the tab key is not allowed)"))
+            problems.append(
+                Problem(
+                    path,
+                    err.line,
+                    f"{err.message}; check the indentation and the quotes "
+                    "on this line and the one above (the tab key is not allowed)",
+                )
+            )
     return problems
 
 
@@ -73,8 +79,14 @@ def check_all(paths: ContentPaths = None, strict: bool = False, rasa: bool = Tru
     problems += check_stories(paths, domain)
     if rasa:
         if syntax_broken & {paths.domain, *paths.training_files()}:
-            problems.append(Problem(paths.domain, 1, "rasa data validate was not run: fix the YAML syntax "
-                                    "errors above first", "warning"))
+            problems.append(
+                Problem(
+                    paths.domain,
+                    1,
+                    "rasa data validate was not run: fix the YAML syntax " "errors above first",
+                    "warning",
+                )
+            )
         else:
             from bot.content.rasa_check import check_with_rasa
 
@@ -89,8 +101,10 @@ def report(problems: List[Problem], strict: bool = False) -> int:
     errors = [p for p in problems if p.severity == "error"]
     for problem in problems:
         print(problem)
-    print(f"\n{len(errors)} error(s), {len(problems) - len(errors)} warning(s)"
-          + (" [STRICT: pending reviews and out-of-date translations are errors]" if strict else ""))
+    print(
+        f"\n{len(errors)} error(s), {len(problems) - len(errors)} warning(s)"
+        + (" [STRICT: pending reviews and out-of-date translations are errors]" if strict else "")
+    )
     if errors:
         print("Fix the errors, then run make validate again. docs/content-guide.md explains each message.")
     return 1 if errors else 0

@@ -8,13 +8,13 @@ a text always survives byte for byte (Arabic and Urdu included).
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import List, Optional, Tuple
 
 import yaml
+
+from bot.files import write_text_atomically
 
 WIDTH = 100  # where folded texts are wrapped (the files' own layout)
 
@@ -42,8 +42,11 @@ def _parses_to(lines: List[str], key: str, value) -> bool:
 def _wrap(text: str, width: int) -> List[str]:
     """`text` cut into lines of about `width` at single spaces, which a folded scalar
     turns back into spaces (a double space or a space before a tab is never cut)."""
-    breaks = [i for i in range(1, len(text) - 1)
-              if text[i] == " " and text[i - 1] not in " \t" and text[i + 1] not in " \t"]
+    breaks = [
+        i
+        for i in range(1, len(text) - 1)
+        if text[i] == " " and text[i - 1] not in " \t" and text[i + 1] not in " \t"
+    ]
     lines, start, previous = [], 0, None
     for i in breaks + [len(text)]:
         if i - start > width and previous is not None:
@@ -72,7 +75,7 @@ def render(key: str, value: str, column: int, block: bool) -> List[str]:
             candidates.append([f"{pad}{key}: >-", *[body + line for line in wrapped]])
     if "\n" not in value:
         candidates.append([f"{pad}{key}: {value}"])
-    quoted = yaml.safe_dump(value, default_style='"', allow_unicode=True, width=10 ** 9).strip()
+    quoted = yaml.safe_dump(value, default_style='"', allow_unicode=True, width=10**9).strip()
     quoted = quoted[:-3].rstrip() if quoted.endswith("\n...") else quoted
     candidates.append([f"{pad}{key}: {quoted}"])
     for lines in candidates:
@@ -95,8 +98,11 @@ class YamlEditor:
         line = getattr(mapping, "key_lines", {}).get(key)
         match = _key_line(key).match(self.lines[line - 1]) if line else None
         if not match:
-            raise CannotEdit(self.path, line or getattr(mapping, "line", 1),
-                             f"'{key}' is written inline; put each language on its own line (ar: ...)")
+            raise CannotEdit(
+                self.path,
+                line or getattr(mapping, "line", 1),
+                f"'{key}' is written inline; put each language on its own line (ar: ...)",
+            )
         start, column = line - 1, len(match.group("indent"))
         return start, self._block_end(start, column), column
 
@@ -118,7 +124,7 @@ class YamlEditor:
             start, end, column = self._locate(mapping, key)
             self._edits.append((start, end, render(key, value, column, block)))
             return
-        before = [k for k in order[:order.index(key)] if k in mapping] if key in order else []
+        before = [k for k in order[: order.index(key)] if k in mapping] if key in order else []
         last = next(reversed(list(mapping)), None) if isinstance(mapping, dict) else None
         anchor = before[-1] if before else last
         if anchor is None:
@@ -140,7 +146,7 @@ class YamlEditor:
     def block_indent(self, mapping, key: str) -> Optional[int]:
         """The indentation of the first line inside `key`'s block (None when it is empty)."""
         start, end, _ = self._locate(mapping, key)
-        inner = next((line for line in self.lines[start + 1:end] if line.strip()), None)
+        inner = next((line for line in self.lines[start + 1 : end] if line.strip()), None)
         return None if inner is None else len(inner) - len(inner.lstrip(" "))
 
     def append_to_block(self, mapping, key: str, lines: List[str]) -> None:
@@ -176,18 +182,4 @@ class YamlEditor:
     def save(self, target: Optional[Path] = None) -> None:
         """Write atomically: a reader never sees a half-written file."""
         target = Path(target or self.path)
-        write_atomically(target, self.text())
-
-
-def write_atomically(target: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o777)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        write_text_atomically(target, self.text())

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Dict, List, Text, Tuple
 
 import spacy
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -28,14 +27,13 @@ from rasa.shared.nlu.training_data.message import Message
 from spacy.matcher import Matcher, PhraseMatcher
 
 from bot import PROJECT_ROOT
-from bot.normalize import fold_arabic_script
+from bot._yaml import read_yaml
+from bot.normalize import ARABIC_PROCLITICS, ARABIC_SCRIPT, fold_arabic_script
+from bot.payloads import reads_as_intent
 
 logger = logging.getLogger(__name__)
 GAZETTEER_FILE = PROJECT_ROOT / "data" / "gazetteer" / "entities.yml"
 EXTRACTOR = "GazetteerEntityExtractor"
-# Arabic attaches "and", "with", "for", "the" to the next word.
-ARABIC_PREFIXES = ("", "ال", "و", "وال", "ب", "بال", "ل", "لل", "ف", "فال")
-_ARABIC = re.compile("[\u0600-\u06ff]")
 
 
 def _normalise(text: str) -> str:
@@ -59,8 +57,8 @@ class Gazetteer:
 
     def _variants(self, term: str) -> List[str]:
         term = _normalise(term.strip())
-        if _ARABIC.match(term):
-            return [p + term for p in ARABIC_PREFIXES]
+        if ARABIC_SCRIPT.match(term):
+            return [term] + [p + term for p in ARABIC_PROCLITICS]  # "and", "with", "the"... attach
         return [term]
 
     def _add(self, key: str, terms: List[str]) -> None:
@@ -74,8 +72,9 @@ class Gazetteer:
         for variant in wildcard:
             words = [t.text for t in self.nlp.make_doc(variant)]
             if words:
-                patterns.append([{"LOWER": w} for w in words[:-1]] +
-                                [{"LOWER": {"REGEX": "^" + re.escape(words[-1])}}])
+                patterns.append(
+                    [{"LOWER": w} for w in words[:-1]] + [{"LOWER": {"REGEX": "^" + re.escape(words[-1])}}]
+                )
         if patterns:
             self.prefixes.add(key, patterns)
 
@@ -92,8 +91,16 @@ class Gazetteer:
             taken |= set(range(start, end))
             entity, value = self.labels[key]
             span = doc[start:end]
-            entities.append({"entity": entity, "value": value, "start": span.start_char, "end": span.end_char,
-                             "confidence_entity": 1.0, "extractor": EXTRACTOR})
+            entities.append(
+                {
+                    "entity": entity,
+                    "value": value,
+                    "start": span.start_char,
+                    "end": span.end_char,
+                    "confidence_entity": 1.0,
+                    "extractor": EXTRACTOR,
+                }
+            )
         return sorted(entities, key=lambda e: e["start"])
 
 
@@ -104,7 +111,7 @@ def load_gazetteer(path: Path = GAZETTEER_FILE) -> Gazetteer:
     if not path.exists():
         logger.warning("no gazetteer at %s: no concern/body_area/safety_trigger entities", path)
         return Gazetteer({})
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = read_yaml(path) or {}
     return Gazetteer(raw.get("entities") or {})
 
 
@@ -116,14 +123,19 @@ class GazetteerEntityExtractor(GraphComponent):
         self.gazetteer = gazetteer
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "GazetteerEntityExtractor":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "GazetteerEntityExtractor":
         return cls(load_gazetteer(GAZETTEER_FILE))
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
-            if not text or text.startswith("/"):
+            if not text or reads_as_intent(text):
                 continue
             found = self.gazetteer.find(text)
             if found:

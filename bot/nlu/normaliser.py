@@ -55,8 +55,9 @@ class ArabicScriptNormaliser(GraphComponent):
         message.set(DETECTED_LANGUAGE, detection.language)
         if publish:
             message.set(ORIGINAL_TEXT, text, add_to_output=True)
-            message.set(LANGUAGE, {"code": detection.language, "confidence": detection.confidence},
-                        add_to_output=True)
+            message.set(
+                LANGUAGE, {"code": detection.language, "confidence": detection.confidence}, add_to_output=True
+            )
         message.set(TEXT, fold_arabic_script(folded))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

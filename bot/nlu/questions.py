@@ -37,8 +37,13 @@ _PART_OF = "question_part_of"  # on a part: the index of its message in the batc
 
 class _Passthrough(GraphComponent):
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "_Passthrough":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "_Passthrough":
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -71,9 +76,12 @@ class QuestionCollector(_Passthrough):
                 continue
             intent = part.get(INTENT) or {}
             safety = part.get("safety") or {}
-            read = {"text": part.get(ORIGINAL_TEXT) or part.get(TEXT), "intent": intent.get("name"),
-                    "confidence": round(float(intent.get("confidence") or 0.0), 4),
-                    "safety": {"verdict": safety.get("verdict"), "by": safety.get("by") or []}}
+            read = {
+                "text": part.get(ORIGINAL_TEXT) or part.get(TEXT),
+                "intent": intent.get("name"),
+                "confidence": round(float(intent.get("confidence") or 0.0), 4),
+                "safety": {"verdict": safety.get("verdict"), "by": safety.get("by") or []},
+            }
             parent = messages[index]
             parent.set(QUESTIONS, [*(parent.get(QUESTIONS) or []), read], add_to_output=True)
         return whole

@@ -56,8 +56,13 @@ class SafetyLayer(GraphComponent):
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         return corpus_fingerprint()  # the corpus is not a graph input; retrain when it changes
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 classifier: Optional[SafetyTextClassifier] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        classifier: Optional[SafetyTextClassifier] = None,
+    ) -> None:
         self.config = config
         self._storage, self._resource = model_storage, resource
         self.classifier = classifier or SafetyTextClassifier(thresholds=_thresholds(config))
@@ -65,8 +70,13 @@ class SafetyLayer(GraphComponent):
         self.guard = SafetyGuard.load()
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "SafetyLayer":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SafetyLayer":
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -83,15 +93,23 @@ class SafetyLayer(GraphComponent):
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "SafetyLayer":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "SafetyLayer":
         classifier = SafetyTextClassifier(thresholds=_thresholds(config))
         try:
             with model_storage.read_from(resource) as directory:
                 classifier.pipelines = joblib.load(directory / _MODEL_FILE)
         except (ValueError, FileNotFoundError):
-            logger.error("the safety classifier is missing from the model; deciding with rules and "
-                         "the NLU model only: retrain (`make train`)")
+            logger.error(
+                "the safety classifier is missing from the model; deciding with rules and "
+                "the NLU model only: retrain (`make train`)"
+            )
         return cls(config, model_storage, resource, classifier)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -120,7 +138,9 @@ class SafetyLayer(GraphComponent):
                 others = [r for r in ranking if r.get("name") not in SAFETY_INTENTS]
                 best = others[0] if others else {"name": "nlu_fallback", "confidence": 0.0}
                 message.set(INTENT, best, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [best, *[r for r in ranking if r is not best]], add_to_output=True)
+                message.set(
+                    INTENT_RANKING_KEY, [best, *[r for r in ranking if r is not best]], add_to_output=True
+                )
             return
         chosen = {"name": safe_intent, "confidence": 1.0}
         message.set(INTENT, chosen, add_to_output=True)

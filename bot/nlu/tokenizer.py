@@ -21,6 +21,7 @@ from rasa.shared.nlu.training_data.message import Message
 from spacy.util import compile_infix_regex
 
 from bot.nlu.normaliser import DETECTED_LANGUAGE
+from bot.normalize import ARABIC_SCRIPT
 
 SPACY_LANG = {"en": "en", "roman_ur": "en", "ar": "ar", "ur": "ur"}
 # People type "نعم،لا" or "ہاں۔نہیں" or "hurt?why" with no space after the mark.
@@ -35,7 +36,7 @@ def _blank(lang: str) -> "spacy.language.Language":
 
 
 def _script_language(text: str) -> str:
-    return "ar" if any("\u0600" <= ch <= "\u06ff" for ch in text) else "en"
+    return "ar" if ARABIC_SCRIPT.search(text) else "en"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
@@ -44,16 +45,25 @@ class MultilingualSpacyTokenizer(Tokenizer):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"intent_tokenization_flag": False, "intent_split_symbol": "_", "token_pattern": None,
-                "prefix_separator_symbol": None}
+        return {
+            "intent_tokenization_flag": False,
+            "intent_split_symbol": "_",
+            "token_pattern": None,
+            "prefix_separator_symbol": None,
+        }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         super().__init__(config)
         self._pipelines = {lang: _blank(lang) for lang in set(SPACY_LANG.values())}
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "MultilingualSpacyTokenizer":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "MultilingualSpacyTokenizer":
         return cls(config)
 
     def _pipeline_for(self, message: Message, attribute: Text, text: str) -> "spacy.language.Language":

@@ -23,6 +23,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.payloads import reads_as_intent
+
 FALLBACK = "nlu_fallback"
 
 
@@ -32,7 +34,7 @@ def _words(message: Message) -> List[str]:
 
 def _trigrams(word: str) -> Set[str]:
     padded = f"#{word}#"
-    return {padded[i:i + 3] for i in range(len(padded) - 2)}
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -45,27 +47,45 @@ class UnknownWordsFallback(GraphComponent):
         # known words: typos ("mesotheraphy", "dard hta") stay known, noise does not.
         return {"min_trigram_overlap": 0.6}
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 vocabulary: Optional[Set[str]] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        vocabulary: Optional[Set[str]] = None,
+    ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage, self._resource = model_storage, resource
         self.vocabulary = set(vocabulary or ())
         self._trigrams = {g for w in self.vocabulary for g in _trigrams(w)}
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "UnknownWordsFallback":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "UnknownWordsFallback":
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
         vocabulary = sorted({w for m in training_data.intent_examples for w in _words(m)})
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / "vocabulary.json").write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
+            (directory / "vocabulary.json").write_text(
+                json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8"
+            )
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "UnknownWordsFallback":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "UnknownWordsFallback":
         try:
             with model_storage.read_from(resource) as directory:
                 vocabulary = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
@@ -85,9 +105,11 @@ class UnknownWordsFallback(GraphComponent):
         for message in messages:
             text = message.get(TEXT) or ""
             words = _words(message)
-            if text.startswith("/") or not words or any(self._known(w) for w in words):
+            if reads_as_intent(text) or not words or any(self._known(w) for w in words):
                 continue
             ranking = message.get(INTENT_RANKING_KEY) or []
             message.set(INTENT, {"name": FALLBACK, "confidence": 0.0}, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [{"name": FALLBACK, "confidence": 0.0}, *ranking], add_to_output=True)
+            message.set(
+                INTENT_RANKING_KEY, [{"name": FALLBACK, "confidence": 0.0}, *ranking], add_to_output=True
+            )
         return messages

@@ -7,10 +7,27 @@
   model, published in the parse data as `safety` and read by every later step.
 """
 
-from bot.safety.decision import (INTENT_OF, PERSONAL_INTENT, SAFETY_INTENTS, URGENT_INTENT, SafetyVerdict,
-                                 decide_safety)
-from bot.safety.guard import (CONCEPTS_DIR, TRIGGERS_FILE, GuardResult, SafetyClass, SafetyGuard,
-                              default_guard)
+from bot.safety.decision import (
+    INTENT_OF,
+    PERSONAL_INTENT,
+    SAFETY_INTENTS,
+    URGENT_INTENT,
+    SafetyVerdict,
+    decide_safety,
+)
+from bot.safety.guard import CONCEPTS_DIR, TRIGGERS_FILE, GuardResult, SafetyClass, SafetyGuard, default_guard
 
-__all__ = ["CONCEPTS_DIR", "INTENT_OF", "PERSONAL_INTENT", "SAFETY_INTENTS", "TRIGGERS_FILE", "URGENT_INTENT",
-           "GuardResult", "SafetyClass", "SafetyGuard", "SafetyVerdict", "decide_safety", "default_guard"]
+__all__ = [
+    "CONCEPTS_DIR",
+    "INTENT_OF",
+    "PERSONAL_INTENT",
+    "SAFETY_INTENTS",
+    "TRIGGERS_FILE",
+    "URGENT_INTENT",
+    "GuardResult",
+    "SafetyClass",
+    "SafetyGuard",
+    "SafetyVerdict",
+    "decide_safety",
+    "default_guard",
+]

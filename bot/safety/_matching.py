@@ -11,14 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, List, Optional
 
-from bot.normalize import fold_unicode, normalise_for_matching
+from bot.normalize import ARABIC_PROCLITICS, ARABIC_SCRIPT, fold_unicode, normalise_for_matching
 
 # Clause boundaries survive normalisation as these tokens (punctuation itself does not).
 COMMA, STOP = "zzcomma", "zzstop"
 _STOPS = re.compile(r"[.?!؟۔;:\n…]+")
 _COMMAS = re.compile(r"[,،]+")
-# Arabic proclitics (and, so, with, for, the...) that attach to the next word.
-_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
 
 
 def prepare(text: str) -> str:
@@ -28,9 +26,6 @@ def prepare(text: str) -> str:
     text = _COMMAS.sub(f" {COMMA} ", text)
     # Quotes around a word ("my eye feels 'funny'") are not part of it; "can't" keeps its own.
     return " ".join(w.strip("'") or w for w in normalise_for_matching(text).split(" ")).strip()
-
-
-_PROCLITICS = ("وال", "بال", "فال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
 
 
 class TermMatcher:
@@ -65,8 +60,10 @@ class TermMatcher:
         forms = [word]
         if word.endswith("'s"):
             forms.append(word[:-2])
-        if _ARABIC_SCRIPT.match(word):
-            forms += [word[len(p):] for p in _PROCLITICS if word.startswith(p) and len(word) > len(p) + 1]
+        if ARABIC_SCRIPT.match(word):
+            forms += [
+                word[len(p) :] for p in ARABIC_PROCLITICS if word.startswith(p) and len(word) > len(p) + 1
+            ]
         return forms
 
     @staticmethod
@@ -86,8 +83,9 @@ class TermMatcher:
                 if not rest:
                     best = max(best, end)
                     continue
-                if all(words[i + 1 + k] == rest[k] for k in range(len(rest) - 1)) and \
-                        self._last_ok(words[end - 1], rest[-1], wildcard):
+                if all(words[i + 1 + k] == rest[k] for k in range(len(rest) - 1)) and self._last_ok(
+                    words[end - 1], rest[-1], wildcard
+                ):
                     best = max(best, end)
             if best < i + 1 and self._prefix_lengths:
                 for n in self._prefix_lengths:

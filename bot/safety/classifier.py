@@ -24,17 +24,27 @@ import hashlib
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-import yaml
-
 from bot import PROJECT_ROOT
+from bot._yaml import read_yaml
 from bot.normalize import normalise_for_matching
 from bot.safety.guard import SafetyClass
 
 CORPUS_DIR = PROJECT_ROOT / "data" / "safety" / "corpus"
 LABELS = ("none", "personal", "urgent")
 # Corpus files say `general` or `neither` for what the classifier calls `none`.
-_LABEL_NAMES = {"urgent": "urgent", "personal": "personal", "none": "none", "general": "none", "neither": "none"}
-DEFAULT_THRESHOLDS = {"shape_urgent": 0.30, "shape_personal": 0.70, "reader_urgent": 0.60, "reader_personal": 0.70}
+_LABEL_NAMES = {
+    "urgent": "urgent",
+    "personal": "personal",
+    "none": "none",
+    "general": "none",
+    "neither": "none",
+}
+DEFAULT_THRESHOLDS = {
+    "shape_urgent": 0.30,
+    "shape_personal": 0.70,
+    "reader_urgent": 0.60,
+    "reader_personal": 0.70,
+}
 MODELS = ("reader", "shape")
 
 
@@ -42,7 +52,7 @@ def read_corpus(paths: Optional[Iterable[Path]] = None) -> List[Tuple[str, str]]
     """(text, label) pairs of the safety corpus files."""
     pairs = []
     for path in sorted(paths if paths is not None else CORPUS_DIR.glob("*.yml")):
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path) or {}
         for m in raw.get("messages") or []:
             pairs.append((str(m["text"]), _LABEL_NAMES[str(m["label"])]))
     return pairs
@@ -89,15 +99,33 @@ def _pipeline(c: float = 8.0, with_rules: bool = True):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    features = FeatureUnion([
-        *([("rules", GuardFeatures())] if with_rules else []),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
-                                  preprocessor=normalise_for_matching,
-                                  max_features=200_000)),
-        ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True,
-                                  preprocessor=normalise_for_matching,
-                                  token_pattern=r"(?u)[\w']+")),
-    ])
+    features = FeatureUnion(
+        [
+            *([("rules", GuardFeatures())] if with_rules else []),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    min_df=2,
+                    sublinear_tf=True,
+                    preprocessor=normalise_for_matching,
+                    max_features=200_000,
+                ),
+            ),
+            (
+                "words",
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=(1, 2),
+                    min_df=1,
+                    sublinear_tf=True,
+                    preprocessor=normalise_for_matching,
+                    token_pattern=r"(?u)[\w']+",
+                ),
+            ),
+        ]
+    )
     model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
     return Pipeline([("features", features), ("model", model)])
 
@@ -105,14 +133,18 @@ def _pipeline(c: float = 8.0, with_rules: bool = True):
 class SafetyTextClassifier:
     """Probabilities of urgent / personal / none from both models, and a verdict from thresholds."""
 
-    def __init__(self, pipelines: Optional[Dict[str, object]] = None, thresholds: Optional[Dict[str, float]] = None):
+    def __init__(
+        self, pipelines: Optional[Dict[str, object]] = None, thresholds: Optional[Dict[str, float]] = None
+    ):
         self.pipelines = dict(pipelines or {})
         self.thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], c: float = 8.0) -> "SafetyTextClassifier":
         texts, labels = list(texts), list(labels)
-        self.pipelines = {"reader": _pipeline(c, with_rules=False).fit(texts, labels),
-                          "shape": _pipeline(c, with_rules=True).fit(texts, labels)}
+        self.pipelines = {
+            "reader": _pipeline(c, with_rules=False).fit(texts, labels),
+            "shape": _pipeline(c, with_rules=True).fit(texts, labels),
+        }
         return self
 
     def scores_many(self, texts: Sequence[str]) -> List[Dict[str, float]]:

@@ -42,10 +42,15 @@ class SafetyVerdict:
         return INTENT_OF.get(self.verdict) if self.verdict else None
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"verdict": self.verdict.value if self.verdict else None, "by": list(self.by),
-                "matched": list(self.matched), "concepts": list(self.concepts), "rule": self.rule,
-                "scores": {k: round(v, 4) for k, v in self.scores.items()},
-                "mentions_health": self.mentions_health}
+        return {
+            "verdict": self.verdict.value if self.verdict else None,
+            "by": list(self.by),
+            "matched": list(self.matched),
+            "concepts": list(self.concepts),
+            "rule": self.rule,
+            "scores": {k: round(v, 4) for k, v in self.scores.items()},
+            "mentions_health": self.mentions_health,
+        }
 
     @classmethod
     def from_dict(cls, raw: Any) -> Optional["SafetyVerdict"]:
@@ -53,14 +58,23 @@ class SafetyVerdict:
         if not isinstance(raw, dict) or "verdict" not in raw:
             return None
         verdict = raw.get("verdict")
-        return cls(verdict=SafetyClass(verdict) if verdict in ("urgent", "personal") else None,
-                   by=tuple(raw.get("by") or ()), matched=tuple(raw.get("matched") or ()),
-                   concepts=tuple(raw.get("concepts") or ()), rule=str(raw.get("rule") or ""),
-                   scores=dict(raw.get("scores") or {}), mentions_health=bool(raw.get("mentions_health")))
+        return cls(
+            verdict=SafetyClass(verdict) if verdict in ("urgent", "personal") else None,
+            by=tuple(raw.get("by") or ()),
+            matched=tuple(raw.get("matched") or ()),
+            concepts=tuple(raw.get("concepts") or ()),
+            rule=str(raw.get("rule") or ""),
+            scores=dict(raw.get("scores") or {}),
+            mentions_health=bool(raw.get("mentions_health")),
+        )
 
 
-def decide_safety(text: str, guard: SafetyGuard, classifier: Optional[SafetyTextClassifier] = None,
-                  model_intent: Optional[str] = None) -> SafetyVerdict:
+def decide_safety(
+    text: str,
+    guard: SafetyGuard,
+    classifier: Optional[SafetyTextClassifier] = None,
+    model_intent: Optional[str] = None,
+) -> SafetyVerdict:
     """The most severe of the rules', the classifiers' and the NLU model's verdicts.
 
     The NLU model's safety intent is the one vote the rules can overrule, and only on an
@@ -78,7 +92,15 @@ def decide_safety(text: str, guard: SafetyGuard, classifier: Optional[SafetyText
         model = None
     votes = {"rules": rules.safety_class, "classifier": learned, "model": model}
     verdict = max(votes.values(), key=lambda v: _SEVERITY[v])
-    by = tuple(name for name, vote in votes.items() if vote is not None and vote == verdict) if verdict else ()
-    return SafetyVerdict(verdict=verdict, by=by, matched=rules.matched, concepts=rules.concepts,
-                         rule=rules.rule, scores=scores,
-                         mentions_health=rules.mentions_health or verdict is not None)
+    by = (
+        tuple(name for name, vote in votes.items() if vote is not None and vote == verdict) if verdict else ()
+    )
+    return SafetyVerdict(
+        verdict=verdict,
+        by=by,
+        matched=rules.matched,
+        concepts=rules.concepts,
+        rule=rules.rule,
+        scores=scores,
+        mentions_health=rules.mentions_health or verdict is not None,
+    )

@@ -30,9 +30,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional
 
-import yaml
-
 from bot import PROJECT_ROOT
+from bot._yaml import read_yaml
 from bot.normalize import normalise_for_matching
 from bot.safety._matching import COMMA, STOP, Hit, blank, compile_terms, find, flatten, prepare, word_set
 
@@ -43,19 +42,103 @@ CONCEPTS_DIR = SAFETY_DIR / "concepts"
 LISTS = ("urgent_always", "urgent_symptoms", "report_markers", "personal")
 NEGATION_WINDOW = 3  # counted words between a negation and what it negates
 # Words that end a negation's reach ("not swollen but hot").
-_CLAUSE_BREAKS = {"but", "however", "although", "though", "except", "bas", "magar", "lekin", "laikin",
-                  "لكن", "بس", "بل", "لیکن", "ليكن", "مگر", "پر", STOP}
+_CLAUSE_BREAKS = {
+    "but",
+    "however",
+    "although",
+    "though",
+    "except",
+    "bas",
+    "magar",
+    "lekin",
+    "laikin",
+    "لكن",
+    "بس",
+    "بل",
+    "لیکن",
+    "ليكن",
+    "مگر",
+    "پر",
+    STOP,
+}
 # "or not" asks; it does not negate ("karwana chahiye ya nahi").
 _OR_WORDS = {"ya", "یا", "يا", "or"}
 # After an Urdu negation, these make it "there is no X"; a verb instead ("nahi ja rahi",
 # "swelling isn't going down") makes it a report.
 _PROGRESSIVE = {"raha", "rahi", "rahe", "rha", "rhi", "rhe", "رہا", "رہی", "رہے", "رها", "رهي", "رهے"}
 # "Sujan kam nahi hui" (the swelling did not go down) is a report, not a denial.
-_NOT_BETTER = {"kam", "km", "theek", "thik", "khatam", "band", "behtar", "کم", "كم", "ٹھیک", "ٹهيك", "ختم", "بہتر",
-               "بهتر", "improvement", "better", "change", "difference", "تحسن", "تحسين", "فايده", "فرق", "نتيجه"}
-_EXISTENCE = {"hui", "hua", "huyi", "hoi", "ہوئی", "هويي", "ہوا", "هوا", "koi", "کوئی", "كوئي", "پڑا", "پڑی", "پڑے",
-              "پڑي", "pada", "padi", "para", "pari", "pare", "hai", "he", "hay", "h", "hain", "hen", "thi", "tha", "ہے", "هے", "ہیں", "هيں", "تھی", "تها", "تھا",
-              "aur", "or", "ya", "na", "اور", "یا", "نہ", "نه", COMMA, STOP}
+_NOT_BETTER = {
+    "kam",
+    "km",
+    "theek",
+    "thik",
+    "khatam",
+    "band",
+    "behtar",
+    "کم",
+    "كم",
+    "ٹھیک",
+    "ٹهيك",
+    "ختم",
+    "بہتر",
+    "بهتر",
+    "improvement",
+    "better",
+    "change",
+    "difference",
+    "تحسن",
+    "تحسين",
+    "فايده",
+    "فرق",
+    "نتيجه",
+}
+_EXISTENCE = {
+    "hui",
+    "hua",
+    "huyi",
+    "hoi",
+    "ہوئی",
+    "هويي",
+    "ہوا",
+    "هوا",
+    "koi",
+    "کوئی",
+    "كوئي",
+    "پڑا",
+    "پڑی",
+    "پڑے",
+    "پڑي",
+    "pada",
+    "padi",
+    "para",
+    "pari",
+    "pare",
+    "hai",
+    "he",
+    "hay",
+    "h",
+    "hain",
+    "hen",
+    "thi",
+    "tha",
+    "ہے",
+    "هے",
+    "ہیں",
+    "هيں",
+    "تھی",
+    "تها",
+    "تھا",
+    "aur",
+    "or",
+    "ya",
+    "na",
+    "اور",
+    "یا",
+    "نہ",
+    "نه",
+    COMMA,
+    STOP,
+}
 
 
 def _folded(words) -> frozenset:
@@ -107,7 +190,11 @@ class Reading:
         if self.has["future_markers"]:
             # A session still to come; only a treatment already had AND a "now" make it a report.
             return self.has["treatment_event"] and self.has["time_cue"]
-        return self.has["treatment_event"] or self.has["confession"] or (self.has["person"] and self.has["time_cue"])
+        return (
+            self.has["treatment_event"]
+            or self.has["confession"]
+            or (self.has["person"] and self.has["time_cue"])
+        )
 
     @property
     def past(self) -> bool:
@@ -117,7 +204,9 @@ class Reading:
     @property
     def general(self) -> bool:
         """Asked about the treatment in general, with nothing saying it is happening."""
-        return (self.has["general_shape"] or self.has["general_markers"] or self.curious) and not self.happening
+        return (
+            self.has["general_shape"] or self.has["general_markers"] or self.curious
+        ) and not self.happening
 
     @property
     def curious(self) -> bool:
@@ -132,17 +221,26 @@ class Reading:
     @property
     def mentions(self) -> bool:
         """About treatment, a sign or a time since treatment (the safe "didn't understand")."""
-        return bool(self.always or self.alarms or self.symptoms or self.signs or self.has["treatment_event"]
-                    or self.has["treatment"] or self.has["time_cue"])
+        return bool(
+            self.always
+            or self.alarms
+            or self.symptoms
+            or self.signs
+            or self.has["treatment_event"]
+            or self.has["treatment"]
+            or self.has["time_cue"]
+        )
 
 
 def _is_flat(by_language) -> bool:
     """A `{language: [terms]}` mapping (not one keyed by concept)."""
-    return isinstance(by_language, dict) and all(isinstance(v, list) or v is None for v in by_language.values())
+    return isinstance(by_language, dict) and all(
+        isinstance(v, list) or v is None for v in by_language.values()
+    )
 
 
 def _load(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return read_yaml(path) or {}
 
 
 def _merge(into: dict, more: dict) -> dict:
@@ -175,21 +273,42 @@ class SafetyGuard:
         # triggers.yml's flat lists, plus the same lists from the concept files where they are
         # flat too (`personal` there is by concept: it is read into self._personal below).
         flat = lambda name: flatten(concepts.get(name)) if _is_flat(concepts.get(name)) else []  # noqa: E731
-        lists = {name: flatten(triggers.get(name)) + flat(name) for name in
-                 (*LISTS, "ignore_phrases", "past_markers", "general_markers")}
+        lists = {
+            name: flatten(triggers.get(name)) + flat(name)
+            for name in (*LISTS, "ignore_phrases", "past_markers", "general_markers")
+        }
         self._p = {name: compile_terms(terms) for name, terms in lists.items()}
-        for name in ("states", "systemic", "function_loss", "treatment_event", "treatment", "person", "time_cue",
-                     "general_shape", "all_well", "personal_general", "future_markers", "curiosity", "confession"):
+        for name in (
+            "states",
+            "systemic",
+            "function_loss",
+            "treatment_event",
+            "treatment",
+            "person",
+            "time_cue",
+            "general_shape",
+            "all_well",
+            "personal_general",
+            "future_markers",
+            "curiosity",
+            "confession",
+        ):
             self._p[name] = compile_terms(flatten(concepts.get(name)))
         self._alarms = {c: compile_terms(flatten(v)) for c, v in (concepts.get("alarms") or {}).items()}
         self._personal = {c: compile_terms(flatten(v)) for c, v in (concepts.get("personal") or {}).items()}
-        self._negation_before = word_set(triggers.get("negation_before")) | word_set(concepts.get("negation_before"))
-        self._negation_after = word_set(triggers.get("negation_after")) | word_set(concepts.get("negation_after"))
+        self._negation_before = word_set(triggers.get("negation_before")) | word_set(
+            concepts.get("negation_before")
+        )
+        self._negation_after = word_set(triggers.get("negation_after")) | word_set(
+            concepts.get("negation_after")
+        )
         self._hedges = word_set(concepts.get("negation_hedges"))
         self._coordinators = word_set(concepts.get("coordinators")) | {COMMA}
         # Amounts ("2 ml") and ages ("my son is 16", "بہن 16 کی ہے"): regular expressions.
-        self._amounts = [re.compile(p) for p in [*(triggers.get("personal_patterns") or []),
-                                                 *(concepts.get("personal_patterns") or [])]]
+        self._amounts = [
+            re.compile(p)
+            for p in [*(triggers.get("personal_patterns") or []), *(concepts.get("personal_patterns") or [])]
+        ]
         self._p = {name: matcher for name, matcher in self._p.items()}
 
     @classmethod
@@ -216,8 +335,9 @@ class SafetyGuard:
                 return False
         return False
 
-    def _negated_after(self, words: List[str], end: int, denial_of_state: bool = True,
-                       covered: frozenset = frozenset()) -> bool:
+    def _negated_after(
+        self, words: List[str], end: int, denial_of_state: bool = True, covered: frozenset = frozenset()
+    ) -> bool:
         counted = 0
         for i in range(end, len(words)):
             word = words[i]
@@ -244,21 +364,29 @@ class SafetyGuard:
         ordered = sorted(hits, key=lambda h: (h.start, -h.end))
         covered = frozenset(i for h in hits for i in range(h.start, h.end))
         for n, hit in enumerate(ordered):
-            negated = self._negated_before(words, hit.start, covered) or \
-                self._negated_after(words, hit.end, signs, covered)
+            negated = self._negated_before(words, hit.start, covered) or self._negated_after(
+                words, hit.end, signs, covered
+            )
             if not negated and n:
                 prev = ordered[n - 1]
-                between = words[prev.end:hit.start]
-                if out.get(prev) and len([w for w in between if w not in self._coordinators]) <= 1 \
-                        and not set(between) & _CLAUSE_BREAKS:
+                between = words[prev.end : hit.start]
+                if (
+                    out.get(prev)
+                    and len([w for w in between if w not in self._coordinators]) <= 1
+                    and not set(between) & _CLAUSE_BREAKS
+                ):
                     negated = True
             out[hit] = negated
         # Urdu and Roman Urdu put the negation last ("sojan ya bukhar nahi"): carry it back.
         for n in range(len(ordered) - 2, -1, -1):
             hit, nxt = ordered[n], ordered[n + 1]
-            between = words[hit.end:nxt.start]
-            if not out[hit] and out[nxt] and self._negated_after(words, nxt.end, signs, covered) \
-                    and all(w in self._coordinators for w in between):
+            between = words[hit.end : nxt.start]
+            if (
+                not out[hit]
+                and out[nxt]
+                and self._negated_after(words, nxt.end, signs, covered)
+                and all(w in self._coordinators for w in between)
+            ):
                 out[hit] = True
         return out
 
@@ -280,26 +408,52 @@ class SafetyGuard:
 
             norm = blank(ignore, norm, replace)
         words = norm.split(" ") if norm else []
-        has = {name: bool(find(self._p[name], norm, name)) for name in
-               ("report_markers", "past_markers", "general_markers", "treatment_event", "treatment", "person",
-                "time_cue", "general_shape", "personal_general", "future_markers", "curiosity", "confession")}
+        has = {
+            name: bool(find(self._p[name], norm, name))
+            for name in (
+                "report_markers",
+                "past_markers",
+                "general_markers",
+                "treatment_event",
+                "treatment",
+                "person",
+                "time_cue",
+                "general_shape",
+                "personal_general",
+                "future_markers",
+                "curiosity",
+                "confession",
+            )
+        }
         # "It never went away" is not all well: an all-is-well phrase counts only un-negated.
-        well = [h for h in find(self._p["all_well"], norm, "all_well") if not self._negated_before(words, h.start)]
+        well = [
+            h for h in find(self._p["all_well"], norm, "all_well") if not self._negated_before(words, h.start)
+        ]
         always = find(self._p["urgent_always"], norm, "always")
         alarms = [h for c, p in self._alarms.items() for h in find(p, norm, "alarm", c)]
         symptoms = find(self._p["urgent_symptoms"], norm, "symptom")
-        signs = [h for name in ("states", "systemic", "function_loss") for h in find(self._p[name], norm, name)]
+        signs = [
+            h for name in ("states", "systemic", "function_loss") for h in find(self._p[name], norm, name)
+        ]
         negated = self._negations(words, always + alarms + symptoms + signs)
         live = lambda hits: [h for h in hits if not negated[h]]  # noqa: E731
         always, alarms, symptoms, signs = live(always), live(alarms), live(symptoms), live(signs)
         # "All fine yesterday, but today my forehead feels strange": a sign after a "but" or a
         # full stop that follows the all-is-well phrase undoes it.
         later = [h.start for h in symptoms + signs]
-        has["all_well"] = any(not any(start > w.end and set(words[w.end:start]) & _CLAUSE_BREAKS for start in later)
-                              for w in well)
-        return Reading(has=has, always=always, alarms=alarms, symptoms=symptoms,
-                       signs=signs, negated=sum(negated.values()) + denied,
-                       personal=self._personal_hits(norm, words))
+        has["all_well"] = any(
+            not any(start > w.end and set(words[w.end : start]) & _CLAUSE_BREAKS for start in later)
+            for w in well
+        )
+        return Reading(
+            has=has,
+            always=always,
+            alarms=alarms,
+            symptoms=symptoms,
+            signs=signs,
+            negated=sum(negated.values()) + denied,
+            personal=self._personal_hits(norm, words),
+        )
 
     def marked(self, text: str) -> str:
         """The normalised text with what the rules know that n-grams cannot see: each negated
@@ -311,7 +465,9 @@ class SafetyGuard:
         always = find(self._p["urgent_always"], norm, "always")
         alarms = [h for c, p in self._alarms.items() for h in find(p, norm, "alarm", c)]
         symptoms = find(self._p["urgent_symptoms"], norm, "symptom")
-        signs = [h for name in ("states", "systemic", "function_loss") for h in find(self._p[name], norm, name)]
+        signs = [
+            h for name in ("states", "systemic", "function_loss") for h in find(self._p[name], norm, name)
+        ]
         negated = self._negations(words, always + alarms + symptoms + signs)
         out = list(words)
         for hit, is_negated in negated.items():
@@ -319,18 +475,39 @@ class SafetyGuard:
                 for i in range(hit.start, hit.end):
                     if not out[i].startswith("neg_"):
                         out[i] = "neg_" + out[i]
-        flags = [name for name in ("general_shape", "general_markers", "curiosity", "future_markers", "confession",
-                                   "treatment_event", "past_markers") if find(self._p[name], norm, name)]
-        return " ".join([f"zz{f.replace('_', '')}" for f in flags] + [w for w in out if w not in (STOP, COMMA)])
+        flags = [
+            name
+            for name in (
+                "general_shape",
+                "general_markers",
+                "curiosity",
+                "future_markers",
+                "confession",
+                "treatment_event",
+                "past_markers",
+            )
+            if find(self._p[name], norm, name)
+        ]
+        return " ".join(
+            [f"zz{f.replace('_', '')}" for f in flags] + [w for w in out if w not in (STOP, COMMA)]
+        )
 
     def features(self, text: str) -> List[float]:
         """The reading as numbers, for the trained classifier (bot/safety/classifier.py)."""
         r = self.read(text)
         verdict = self.decide(r).safety_class
         return [float(r.has[k]) for k in sorted(r.has)] + [
-            float(r.happening), float(r.general), min(len(r.always), 3) / 3, min(len(r.alarms), 3) / 3,
-            min(len(r.symptoms), 3) / 3, min(len(r.signs), 3) / 3, min(r.negated, 3) / 3,
-            min(len(r.personal), 3) / 3, float(verdict is SafetyClass.URGENT), float(verdict is SafetyClass.PERSONAL)]
+            float(r.happening),
+            float(r.general),
+            min(len(r.always), 3) / 3,
+            min(len(r.alarms), 3) / 3,
+            min(len(r.symptoms), 3) / 3,
+            min(len(r.signs), 3) / 3,
+            min(r.negated, 3) / 3,
+            min(len(r.personal), 3) / 3,
+            float(verdict is SafetyClass.URGENT),
+            float(verdict is SafetyClass.PERSONAL),
+        ]
 
     # -- the decision -----------------------------------------------------------------------
     def check(self, text: str) -> GuardResult:
@@ -355,8 +532,13 @@ class SafetyGuard:
             return urgent(symptoms + signs, "report of a treatment and how things are")
         if r.personal and not r.curious:
             concepts = tuple(sorted({f"personal:{h.concept}" for h in r.personal if h.concept}))
-            return GuardResult(SafetyClass.PERSONAL, tuple(h.text for h in r.personal), concepts,
-                               "personal decision", r.mentions)
+            return GuardResult(
+                SafetyClass.PERSONAL,
+                tuple(h.text for h in r.personal),
+                concepts,
+                "personal decision",
+                r.mentions,
+            )
         return GuardResult(None, mentions_health=r.mentions)
 
     @staticmethod
@@ -376,7 +558,9 @@ class SafetyGuard:
         curious = find(self._p["personal_general"], norm, "")
         if curious:
             clauses = {self._clause(words, h.start) for h in curious}
-            phrases = [h for h in phrases if h.kind == "amount" or self._clause(words, h.start) not in clauses]
+            phrases = [
+                h for h in phrases if h.kind == "amount" or self._clause(words, h.start) not in clauses
+            ]
             concepts = [h for h in concepts if self._clause(words, h.start) not in clauses]
         if find(self._p["general_shape"], norm, "") or find(self._p["general_markers"], norm, ""):
             people = {self._clause(words, h.start) for h in find(self._p["person"], norm, "")}

@@ -19,9 +19,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-import yaml
-
 from bot import PROJECT_ROOT
+from bot._yaml import read_yaml
 from bot.safety.classifier import SafetyTextClassifier
 from bot.safety.guard import SafetyClass, default_guard
 
@@ -33,8 +32,10 @@ def nlu_examples(nlu_dir: Path = NLU_DIR) -> List[Tuple[str, str, str]]:
     """(text, label, form) of every NLU example; the form from the file's folder and name."""
     out = []
     for path in sorted(nlu_dir.rglob("*.yml")):
-        form = path.parent.name if path.parent.name != "ur" or not path.stem.startswith("roman") else "roman_ur"
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+        form = (
+            path.parent.name if path.parent.name != "ur" or not path.stem.startswith("roman") else "roman_ur"
+        )
+        for block in (read_yaml(path) or {}).get("nlu") or []:
             if "intent" not in block:
                 continue
             for line in str(block.get("examples") or "").splitlines():
@@ -45,11 +46,11 @@ def nlu_examples(nlu_dir: Path = NLU_DIR) -> List[Tuple[str, str, str]]:
 
 
 def corpus_examples(with_concept: bool = False) -> list:
-    from bot.safety.classifier import CORPUS_DIR, _LABEL_NAMES
+    from bot.safety.classifier import _LABEL_NAMES, CORPUS_DIR
 
     out = []
     for path in sorted(CORPUS_DIR.glob("*.yml")):
-        for m in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("messages") or []:
+        for m in (read_yaml(path) or {}).get("messages") or []:
             item = (str(m["text"]), _LABEL_NAMES[str(m["label"])], str(m.get("lang") or "?"))
             out.append(item + (str(m.get("concept") or "-"),) if with_concept else item)
     return out
@@ -102,8 +103,9 @@ def rules_only(examples, form: str, show: int) -> None:
     for text, label, ex_form, concept in examples:
         if form and ex_form != form:
             continue
-        got = {SafetyClass.URGENT: "urgent", SafetyClass.PERSONAL: "personal"}.get(guard.check(text).safety_class,
-                                                                                   "none")
+        got = {SafetyClass.URGENT: "urgent", SafetyClass.PERSONAL: "personal"}.get(
+            guard.check(text).safety_class, "none"
+        )
         key = f"{label}:{concept}"
         table[key][1] += 1
         ok = got == label or (label == "personal" and got == "urgent")
@@ -126,7 +128,9 @@ def main(argv=None) -> int:
     parser.add_argument("--show", type=int, default=15, help="misses to print per concept")
     args = parser.parse_args(argv)
     if args.rules_only:
-        with_concepts = corpus_examples(with_concept=True) + [(t, lab, f, "nlu") for t, lab, f in nlu_examples()]
+        with_concepts = corpus_examples(with_concept=True) + [
+            (t, lab, f, "nlu") for t, lab, f in nlu_examples()
+        ]
         rules_only(with_concepts, args.form, args.show)
         return 0
     examples = corpus_examples() + nlu_examples()
@@ -139,9 +143,16 @@ def main(argv=None) -> int:
     scores = cross_validate(examples, args.folds)
     from bot.safety.classifier import DEFAULT_THRESHOLDS
 
-    report(examples, scores, rules, [DEFAULT_THRESHOLDS,
-                                     {**DEFAULT_THRESHOLDS, "reader_urgent": 0.5, "reader_personal": 0.8},
-                                     {**DEFAULT_THRESHOLDS, "reader_urgent": 0.8, "shape_urgent": 0.4}])
+    report(
+        examples,
+        scores,
+        rules,
+        [
+            DEFAULT_THRESHOLDS,
+            {**DEFAULT_THRESHOLDS, "reader_urgent": 0.5, "reader_personal": 0.8},
+            {**DEFAULT_THRESHOLDS, "reader_urgent": 0.8, "shape_urgent": 0.4},
+        ],
+    )
     return 0
 
 

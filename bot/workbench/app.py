@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Tuple
 from aiohttp import web
 
 from bot.content.changes import ChangeRefused
-from bot.content.review import scrub
+from bot.content.review import mask_contact_details
 from bot.workbench import analytics, charts
 from bot.workbench.accounts import Accounts, Staff
 from bot.workbench.conversations import ConversationIndex
@@ -54,7 +54,7 @@ class Workbench:
         self.accounts = accounts or Accounts(settings.accounts_db)
         self.index = ConversationIndex(settings.store.open())
         self.jobs = Jobs(settings.jobs_dir, settings.retrain_command, settings.content.root)
-        self.scrub = scrub
+        self.mask_contact_details = mask_contact_details
         self._change_lock = (
             asyncio.Lock()
         )  # one change of data/ at a time: each is checked on the files as they are

@@ -26,6 +26,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
+from bot.normalize import ARABIC_SCRIPT  # noqa: E402
 from bot.workbench.analytics import FORM_LABELS, Overview  # noqa: E402
 
 PALETTE = (
@@ -53,7 +54,6 @@ LATIN_FAMILY = "DejaVu Sans"
 ARABIC_FAMILIES = ("Noto Naskh Arabic", "Noto Sans Arabic", "DejaVu Sans")
 URDU_FAMILIES = ("Noto Nastaliq Urdu", "Noto Naskh Arabic", "Noto Sans Arabic", "DejaVu Sans")
 CSS_FALLBACK = "'Noto Sans', 'Noto Naskh Arabic', 'Noto Nastaliq Urdu', 'DejaVu Sans', sans-serif"
-_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _LATIN = re.compile("[A-Za-z]")
 _URDU_LETTERS = re.compile("[ٹڈڑںےھہۓ]")
 _RC = {
@@ -97,7 +97,7 @@ def installed(family: str) -> bool:
 
 def family_for(text: str) -> str:
     """The installed font to measure `text` with: one with Arabic or Urdu letters when it has them."""
-    if not _ARABIC_SCRIPT.search(text) or _LATIN.search(text):
+    if not ARABIC_SCRIPT.search(text) or _LATIN.search(text):
         return LATIN_FAMILY  # Latin or mixed: DejaVu Sans has both (matplotlib 3.5 has no per-glyph fallback)
     wanted = URDU_FAMILIES if _URDU_LETTERS.search(text) else ARABIC_FAMILIES
     return next((f for f in wanted if installed(f)), LATIN_FAMILY)

@@ -56,7 +56,7 @@ def read_password(stream=None) -> str:
 
 
 def run_staff_user(args: argparse.Namespace) -> int:
-    from bot.workbench.accounts import Accounts, AccountError
+    from bot.workbench.accounts import AccountError, Accounts
     from bot.workbench.settings import from_environment
 
     settings = from_environment()

@@ -8,7 +8,7 @@ the store, and a refresh only reads the events written since the last one.
 
 The inbox uses `make review`'s own reading of a conversation
 (`bot.content.review.review_conversation`), so both flag the same messages for the same
-reasons, and masks and groups them the same way (`scrub`, `pseudonym`, `written_form`).
+reasons, and masks and groups them the same way (`mask_contact_details`, `pseudonym`, `written_form`).
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ from bot.content.review import (
     ConversationReview,
     _negative,
     _positive,
+    mask_contact_details,
     pseudonym,
     review_conversation,
-    scrub,
     written_form,
 )
 from bot.normalize import normalise_for_matching
+from bot.payloads import reads_as_intent
 from bot.workbench.store import BATCH, EventSource, StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ class Conversation:
         self._flagged = []
         for turn in self._review.flagged():
             message = by_id.get(turn.event_id)
-            text = scrub(turn.text)
+            text = mask_contact_details(turn.text)
             form = written_form(turn.text)
             self._flagged.append(
                 FlaggedTurn(
@@ -317,7 +318,7 @@ class ConversationIndex:
             language = (parse.get("language") or {}).get("code")
             channel = str(data.get("input_channel") or conversation.channel or "unknown")
             conversation.channel = channel
-            button = text.startswith("/")
+            button = reads_as_intent(text)
             conversation.messages.append(
                 Message(
                     event_id,

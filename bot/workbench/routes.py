@@ -207,7 +207,7 @@ async def conversation(request: web.Request) -> web.Response:
             flagged=flagged,
             highlight=request.query.get("event", ""),
             titles=wb.answer_titles(),
-            scrub=wb.scrub,
+            mask_contact_details=wb.mask_contact_details,
         )
     return page
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from bot._yaml import read_yaml
+
 Row = Tuple[
     int, str, str, Optional[str], Optional[float], Optional[str]
 ]  # id, sender, type, action, ts, data
@@ -172,10 +174,9 @@ def from_endpoints(path: Path, environ: Dict[str, str] = os.environ) -> StoreSet
     DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD), with ${NAME} filled in as Rasa does."""
     import re
 
-    import yaml
     from sqlalchemy.engine import URL
 
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    raw = read_yaml(path) or {}
 
     def fill(match):
         name = match.group(1)

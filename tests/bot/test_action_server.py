@@ -32,14 +32,23 @@ def test_an_exposed_action_server_needs_a_secret():
 
 def test_it_refuses_to_start_on_every_interface_without_a_secret():
     env = {**rasa_env(), "ACTION_SERVER_HOST": "0.0.0.0", "ACTION_SERVER_SECRET": ""}
-    done = subprocess.run([sys.executable, "-m", "bot.action_server", "--port", str(free_port())], cwd=PROJECT_ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.action_server", "--port", str(free_port())],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0 and "without a secret" in done.stderr
 
 
 def _call(port, body, secret=None, path="/webhook"):
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {secret}"} if secret else {})}
+    headers = {
+        "Content-Type": "application/json",
+        **({"Authorization": f"Bearer {secret}"} if secret else {}),
+    }
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as resp:
@@ -49,11 +58,22 @@ def _call(port, body, secret=None, path="/webhook"):
 
 
 def _action_call(text, intent="ask_pain"):
-    return {"next_action": "action_answer", "sender_id": "t-1", "version": "3.6.21", "domain": {},
-            "tracker": {"sender_id": "t-1", "slots": {}, "latest_message": {"text": text, "intent": intent,
-                                                                           "entities": []},
-                        "events": [{"event": "user", "text": text}], "paused": False,
-                        "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"}}
+    return {
+        "next_action": "action_answer",
+        "sender_id": "t-1",
+        "version": "3.6.21",
+        "domain": {},
+        "tracker": {
+            "sender_id": "t-1",
+            "slots": {},
+            "latest_message": {"text": text, "intent": intent, "entities": []},
+            "events": [{"event": "user", "text": text}],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        },
+    }
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +81,21 @@ def action_server(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("actions") / "actions.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "bot.action_server", "--port", str(port),
-                                 "--actions", "tests.e2e.failing_actions"], cwd=PROJECT_ROOT,
-                                env={**rasa_env(), "ACTION_SERVER_SECRET": SECRET}, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bot.action_server",
+                "--port",
+                str(port),
+                "--actions",
+                "tests.e2e.failing_actions",
+            ],
+            cwd=PROJECT_ROOT,
+            env={**rasa_env(), "ACTION_SERVER_SECRET": SECRET},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:

@@ -34,7 +34,11 @@ def test_the_real_store_is_complete(store):
 def test_medical_answers_are_grounded_and_reviewed(store):
     for answer in store.answers.values():
         assert answer.source in ("article", "general guidance")
-        if answer.source == "general guidance" and answer.kind in ("answer", "safety", "urgent") and answer.medical:
+        if (
+            answer.source == "general guidance"
+            and answer.kind in ("answer", "safety", "urgent")
+            and answer.medical
+        ):
             assert answer.pending_review, f"{answer.id} goes beyond the article but is marked approved"
 
 
@@ -106,27 +110,49 @@ def _set_review(folder: Path, answer_id: str, block: str) -> None:
 
 
 def test_an_approval_needs_a_clinicians_role_registration_and_date(answers_copy):
-    _set_review(answers_copy, "procedure.pain", "      status: approved\n      reviewer: Content team\n"
-                "      date: 2026-12-01\n")
+    _set_review(
+        answers_copy,
+        "procedure.pain",
+        "      status: approved\n      reviewer: Content team\n" "      date: 2026-12-01\n",
+    )
     report = _problems(answers_copy)
     assert "entry 'procedure.pain': an approved entry names the reviewer's clinical role" in report
-    assert "entry 'procedure.pain': an approved entry gives the reviewer's professional registration" in report
-    _set_review(answers_copy, "procedure.pain", "      status: approved\n      reviewer: Dr A. Rahman\n"
-                "      role: aesthetic physician\n      registration: none\n      date: 2026-12-01\n")
+    assert (
+        "entry 'procedure.pain': an approved entry gives the reviewer's professional registration" in report
+    )
+    _set_review(
+        answers_copy,
+        "procedure.pain",
+        "      status: approved\n      reviewer: Dr A. Rahman\n"
+        "      role: aesthetic physician\n      registration: none\n      date: 2026-12-01\n",
+    )
     assert "professional registration (registration: GMC 1234567), not 'none'" in _problems(answers_copy)
-    _set_review(answers_copy, "procedure.pain", "      status: approved\n      reviewer: Dr A. Rahman\n"
-                "      role: aesthetic physician\n      registration: GMC 1234567\n")
+    _set_review(
+        answers_copy,
+        "procedure.pain",
+        "      status: approved\n      reviewer: Dr A. Rahman\n"
+        "      role: aesthetic physician\n      registration: GMC 1234567\n",
+    )
     assert "entry 'procedure.pain': review date is None" in _problems(answers_copy)
-    _set_review(answers_copy, "procedure.pain", "      status: approved\n      reviewer: Dr A. Rahman\n"
-                "      role: aesthetic physician\n      registration: GMC 1234567\n      date: 2026-12-01\n")
+    _set_review(
+        answers_copy,
+        "procedure.pain",
+        "      status: approved\n      reviewer: Dr A. Rahman\n"
+        "      role: aesthetic physician\n      registration: GMC 1234567\n      date: 2026-12-01\n",
+    )
     pain = AnswerStore.load(answers_copy).get("procedure.pain")
-    assert (pain.review.role, pain.review.registration, pain.version) == \
-        ("aesthetic physician", "GMC 1234567", "2026-12-01")
+    assert (pain.review.role, pain.review.registration, pain.version) == (
+        "aesthetic physician",
+        "GMC 1234567",
+        "2026-12-01",
+    )
     assert not pain.awaiting_sign_off and not pain.pending_review
 
 
 def test_an_unknown_review_status_is_refused(answers_copy):
-    _set_review(answers_copy, "procedure.pain", "      status: signed\n      reviewer: x\n      date: 2026-12-01\n")
+    _set_review(
+        answers_copy, "procedure.pain", "      status: signed\n      reviewer: x\n      date: 2026-12-01\n"
+    )
     assert "review status is 'signed'; use pending, content-checked, approved" in _problems(answers_copy)
 
 
@@ -144,14 +170,25 @@ def test_strict_mode_refuses_every_medical_entry_a_clinician_has_not_approved(st
 def test_strict_mode_allows_content_checked_non_medical_entries(store, answers_copy):
     for answer in store.answers.values():
         if answer.needs_clinician:
-            _set_review(answers_copy, answer.id, "      status: approved\n      reviewer: Dr A. Rahman\n"
-                        "      role: aesthetic physician\n      registration: GMC 1234567\n"
-                        "      date: 2026-12-01\n")
+            _set_review(
+                answers_copy,
+                answer.id,
+                "      status: approved\n      reviewer: Dr A. Rahman\n"
+                "      role: aesthetic physician\n      registration: GMC 1234567\n"
+                "      date: 2026-12-01\n",
+            )
         else:
-            _set_review(answers_copy, answer.id, "      status: content-checked\n      reviewer: Content team\n"
-                        "      date: 2026-12-01\n")
-    assert AnswerStore.load(answers_copy, strict=True).get("chitchat.greet").review_status == "content-checked"
-    _set_review(answers_copy, "chitchat.greet", "      status: pending\n      reviewer: ''\n      date: 2026-12-01\n")
+            _set_review(
+                answers_copy,
+                answer.id,
+                "      status: content-checked\n      reviewer: Content team\n" "      date: 2026-12-01\n",
+            )
+    assert (
+        AnswerStore.load(answers_copy, strict=True).get("chitchat.greet").review_status == "content-checked"
+    )
+    _set_review(
+        answers_copy, "chitchat.greet", "      status: pending\n      reviewer: ''\n      date: 2026-12-01\n"
+    )
     assert "entry 'chitchat.greet' is still pending review" in _problems(answers_copy, strict=True)
 
 
@@ -166,8 +203,23 @@ def test_the_danger_signs_answer_gives_the_regions_emergency_instruction(store):
     assert signs.medical and signs.needs_clinician and signs.review_status == "pending"
     for lang in LANGUAGES:
         assert "{emergency}" in signs.text[lang], lang
-    for sign in ("infection", "pain", "pale", "grey", "dark", "cold", "blisters", "vision", "lips", "tongue",
-                 "throat", "breathing", "hives", "weakness", "swelling that keeps growing"):
+    for sign in (
+        "infection",
+        "pain",
+        "pale",
+        "grey",
+        "dark",
+        "cold",
+        "blisters",
+        "vision",
+        "lips",
+        "tongue",
+        "throat",
+        "breathing",
+        "hives",
+        "weakness",
+        "swelling that keeps growing",
+    ):
         assert sign in signs.text["en"], sign
 
 

@@ -49,8 +49,11 @@ def test_weekday_names_in_three_languages():
 
 def test_a_broken_clinic_file_is_reported_by_line(tmp_path):
     bad = tmp_path / "clinic.yml"
-    bad.write_text("clinics:\n  - id: x\n    name: {en: X}\n    phone: '0207 946 0000'\n    time_zone: Mars/Base\n"
-                   "    hours: {mon: ['18:00-09:00'], funday: []}\n", encoding="utf-8")
+    bad.write_text(
+        "clinics:\n  - id: x\n    name: {en: X}\n    phone: '0207 946 0000'\n    time_zone: Mars/Base\n"
+        "    hours: {mon: ['18:00-09:00'], funday: []}\n",
+        encoding="utf-8",
+    )
     problems = []
     read_clinics(bad, problems)
     text = "\n".join(str(p) for p in problems)
@@ -61,8 +64,11 @@ def test_a_broken_clinic_file_is_reported_by_line(tmp_path):
 
 def test_a_span_that_ends_at_midnight_closes_at_midnight(tmp_path):
     late = tmp_path / "clinic.yml"
-    late.write_text("clinics:\n  - id: late\n    name: {en: Late, ar: متأخر, ur: دیر}\n    phone: '+44 20 7946 0001'\n"
-                    "    time_zone: Europe/London\n    hours: {fri: ['18:00-24:00']}\n", encoding="utf-8")
+    late.write_text(
+        "clinics:\n  - id: late\n    name: {en: Late, ar: متأخر, ur: دیر}\n    phone: '+44 20 7946 0001'\n"
+        "    time_zone: Europe/London\n    hours: {fri: ['18:00-24:00']}\n",
+        encoding="utf-8",
+    )
     clinic = ClinicDirectory.load(late).clinics[0]
     closes = clinic.closes_at(datetime(2026, 12, 11, 22, 0, tzinfo=timezone.utc))
     assert (closes.day, closes.hour, closes.minute) == (12, 0, 0)
@@ -71,8 +77,11 @@ def test_a_span_that_ends_at_midnight_closes_at_midnight(tmp_path):
 def test_an_unquoted_name_with_a_comma_is_caught(tmp_path):
     """{en: Clinic, Riyadh, ...}: YAML splits the name at the comma; make validate says to quote it."""
     bad = tmp_path / "clinic.yml"
-    bad.write_text("clinics:\n  - id: x\n    name: {en: Example Clinic, Riyadh, ar: عيادة, ur: کلینک}\n"
-                   "    phone: '+966 11 000 0000'\n    time_zone: Asia/Riyadh\n    hours: {}\n", encoding="utf-8")
+    bad.write_text(
+        "clinics:\n  - id: x\n    name: {en: Example Clinic, Riyadh, ar: عيادة, ur: کلینک}\n"
+        "    phone: '+966 11 000 0000'\n    time_zone: Asia/Riyadh\n    hours: {}\n",
+        encoding="utf-8",
+    )
     problems = []
     read_clinics(bad, problems)
     assert any("unknown key 'Riyadh'" in p.message and "quoted" in p.message for p in problems), problems

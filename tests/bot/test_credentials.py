@@ -22,8 +22,11 @@ def test_the_committed_file_and_the_documented_origins_are_read_by_rasa(tmp_path
 
 def test_an_origin_list_on_one_line_is_refused_with_its_line_and_the_fix(tmp_path):
     path = tmp_path / "credentials.yml"
-    path.write_text("bot.channels.webchat.WebchatInput:\n  max_message_length: 2000\n"
-                    "  cors_origins: [https://www.clinic.example, https://clinic.example]\n", encoding="utf-8")
+    path.write_text(
+        "bot.channels.webchat.WebchatInput:\n  max_message_length: 2000\n"
+        "  cors_origins: [https://www.clinic.example, https://clinic.example]\n",
+        encoding="utf-8",
+    )
     [problem] = check_credentials(path)
     assert problem.line == 3 and "Rasa cannot read this file" in problem.message
     assert "one entry per line" in problem.message
@@ -31,8 +34,9 @@ def test_an_origin_list_on_one_line_is_refused_with_its_line_and_the_fix(tmp_pat
 
 def test_a_wrong_origin_and_a_missing_file_are_reported(tmp_path):
     path = tmp_path / "credentials.yml"
-    path.write_text("bot.channels.webchat.WebchatInput:\n  cors_origins:\n    - www.clinic.example\n",
-                    encoding="utf-8")
+    path.write_text(
+        "bot.channels.webchat.WebchatInput:\n  cors_origins:\n    - www.clinic.example\n", encoding="utf-8"
+    )
     [problem] = check_credentials(path)
     assert problem.line == 2 and "is not an origin" in problem.message
     assert "cannot read" in check_credentials(tmp_path / "missing.yml")[0].message

@@ -1,26 +1,29 @@
 """Which language a message is in, and which language the bot answers in."""
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import yaml
 
+from bot import PROJECT_ROOT
 from bot.language import choose_reply_language, detect_language, direction, requested_language
 
-LABELLED = Path(__file__).resolve().parents[1] / "data" / "language_id.yml"
+LABELLED = PROJECT_ROOT / "data" / "eval" / "language_id.yml"
 
 
-@pytest.mark.parametrize("text, lang", [
-    ("does it hurt?", "en"),
-    ("How many sessions will I need for hair loss", "en"),
-    ("kya dard hota hai", "roman_ur"),
-    ("mesotherapy se baal wapas aa jatay hain?", "roman_ur"),
-    ("هل الميزوثيرابي مؤلم؟", "ar"),
-    ("شكد سعر الجلسه", "ar"),
-    ("کیا میزوتھراپی میں درد ہوتا ہے؟", "ur"),
-    ("كيا يه محفوظ هے", "ur"),  # Urdu typed on an Arabic keyboard
-])
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("does it hurt?", "en"),
+        ("How many sessions will I need for hair loss", "en"),
+        ("kya dard hota hai", "roman_ur"),
+        ("mesotherapy se baal wapas aa jatay hain?", "roman_ur"),
+        ("هل الميزوثيرابي مؤلم؟", "ar"),
+        ("شكد سعر الجلسه", "ar"),
+        ("کیا میزوتھراپی میں درد ہوتا ہے؟", "ur"),
+        ("كيا يه محفوظ هے", "ur"),  # Urdu typed on an Arabic keyboard
+    ],
+)
 def test_detects_the_language(text, lang):
     assert detect_language(text).language == lang
 
@@ -33,8 +36,9 @@ def test_no_language_of_its_own(text):
 def test_accuracy_on_the_labelled_set():
     messages = yaml.safe_load(LABELLED.read_text(encoding="utf-8"))["messages"]
     assert len(messages) >= 200
-    right = Counter(m["lang"] for m in messages
-                    if (detect_language(m["text"]).language or "none") == m["lang"])
+    right = Counter(
+        m["lang"] for m in messages if (detect_language(m["text"]).language or "none") == m["lang"]
+    )
     total = Counter(m["lang"] for m in messages)
     accuracy = sum(right.values()) / sum(total.values())
     print({lang: f"{right[lang]}/{n}" for lang, n in total.items()}, f"overall {accuracy:.3f}")
@@ -62,11 +66,19 @@ def test_the_locale_hint_only_helps_when_nothing_else_does():
     assert choose_reply_language("👍", None, "fr-FR") == "en"
 
 
-@pytest.mark.parametrize("text, lang", [
-    ("English please", "en"), ("عربي", "ar"), ("اردو", "ur"), ("urdu mein baat karo", "ur"),
-    ("بالانجليزي لو سمحت", "en"), ("can you speak arabic", "ar"), ("انگریزی میں", "en"),
-    ("does it hurt?", None),
-])
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("English please", "en"),
+        ("عربي", "ar"),
+        ("اردو", "ur"),
+        ("urdu mein baat karo", "ur"),
+        ("بالانجليزي لو سمحت", "en"),
+        ("can you speak arabic", "ar"),
+        ("انگریزی میں", "en"),
+        ("does it hurt?", None),
+    ],
+)
 def test_requested_language(text, lang):
     assert requested_language(text) == lang
 

@@ -31,8 +31,13 @@ def _alive(pid: int) -> bool:
 
 
 def test_a_server_with_a_lifeline_stops_when_its_supervisor_is_killed():
-    supervisor = subprocess.Popen([sys.executable, "-c", SUPERVISOR], cwd=PROJECT_ROOT, env=rasa_env(),
-                                  stdout=subprocess.PIPE, text=True)
+    supervisor = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISOR],
+        cwd=PROJECT_ROOT,
+        env=rasa_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     watched, unwatched = map(int, supervisor.stdout.readline().split())
     try:
         time.sleep(1.0)  # both servers are up and watching

@@ -17,35 +17,43 @@ from bot.model import rasa_env
 SECRET_TEXT = "my face is swollen and hot since the injections"
 
 
-@pytest.mark.parametrize("line", [
-    # Rasa's warning for a message starting with "/" (quotes the whole message)
-    f"UserWarning: Failed to parse arguments in line '/ask_topic{{{SECRET_TEXT}'. Failed to interpret some parts. "
-    f"Continuing without {{{SECRET_TEXT}.",
-    # an action server's error as Rasa logs it: the body echoes the tracker
-    f"ClientResponseError: 500, message='Internal Server Error', body='{{\"error\": \"x\", \"request_body\": "
-    f"{{\"tracker\": {{\"latest_message\": {{\"text\": \"{SECRET_TEXT}\"}}}}}}}}'",
-    # trackers and messages dumped as JSON or as Python dicts
-    json.dumps({"event": "user", "text": SECRET_TEXT}),
-    f"{{'user_text': '{SECRET_TEXT}', 'intent': None}}",
-    f"message.parsing.failed user_text={json.dumps(SECRET_TEXT)} " + json.dumps({"user_text": SECRET_TEXT}),
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        # Rasa's warning for a message starting with "/" (quotes the whole message)
+        f"UserWarning: Failed to parse arguments in line '/ask_topic{{{SECRET_TEXT}'. Failed to interpret some parts. "
+        f"Continuing without {{{SECRET_TEXT}.",
+        # an action server's error as Rasa logs it: the body echoes the tracker
+        f'ClientResponseError: 500, message=\'Internal Server Error\', body=\'{{"error": "x", "request_body": '
+        f'{{"tracker": {{"latest_message": {{"text": "{SECRET_TEXT}"}}}}}}}}\'',
+        # trackers and messages dumped as JSON or as Python dicts
+        json.dumps({"event": "user", "text": SECRET_TEXT}),
+        f"{{'user_text': '{SECRET_TEXT}', 'intent': None}}",
+        f"message.parsing.failed user_text={json.dumps(SECRET_TEXT)} "
+        + json.dumps({"user_text": SECRET_TEXT}),
+    ],
+)
 def test_the_ways_rasa_quotes_a_conversation_are_withheld(line):
     cleaned = redact(line)
     assert "swollen" not in cleaned and WITHHELD in cleaned
 
 
-@pytest.mark.parametrize("number", ["+44 7911 123456", "00966501234567", "0300-1234567", "+92 300 1234567",
-                                    "٠٣٠٠١٢٣٤٥٦٧"])
+@pytest.mark.parametrize(
+    "number", ["+44 7911 123456", "00966501234567", "0300-1234567", "+92 300 1234567", "٠٣٠٠١٢٣٤٥٦٧"]
+)
 def test_phone_numbers_are_withheld(number):
     assert redact(f"call me on {number} please") == f"call me on {NUMBER} please"
 
 
-@pytest.mark.parametrize("line", [
-    "2026-12-04 23:07:40 INFO     rasa.core.processor  - Loading model models/current.tar.gz...",
-    "Starting Rasa server on http://127.0.0.1:5005",
-    "the actions server stopped (killed by SIGKILL) after 12 s; restarting it in 1 s",
-    "whatsapp: answered wa-0123456789abcdef0123456789abcdef with procedure.pain",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2026-12-04 23:07:40 INFO     rasa.core.processor  - Loading model models/current.tar.gz...",
+        "Starting Rasa server on http://127.0.0.1:5005",
+        "the actions server stopped (killed by SIGKILL) after 12 s; restarting it in 1 s",
+        "whatsapp: answered wa-0123456789abcdef0123456789abcdef with procedure.pain",
+    ],
+)
 def test_ordinary_log_lines_are_kept(line):
     assert redact(line) == line
 
@@ -96,8 +104,14 @@ def test_installed_in_a_process_every_record_and_warning_is_scrubbed():
             rasa.shared.utils.io.raise_warning("Failed to parse arguments in line '/" + text + "'. Continuing")
         log.warning("number +44 7911 123456, " + '{{"text": "' + text + '"}}')
     """)
-    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=rasa_env(), capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env=rasa_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "got [message]" in output and "ValueError: cannot answer '[message]'" in output

@@ -14,23 +14,31 @@ def _mode(path) -> int:
 
 def test_a_childs_output_is_scrubbed_rotated_and_private(tmp_path):
     log = RotatingLog(tmp_path / "logs" / "child.log", max_bytes=4000, backups=2)
-    script = ("import sys\n"
-              "for i in range(400):\n"
-              "    print(f'line {i:04d} call +44 7911 123456 ' + 'x' * 40, flush=True)\n"
-              "print('no newline at the end', end='', file=sys.stderr)\n")
+    script = (
+        "import sys\n"
+        "for i in range(400):\n"
+        "    print(f'line {i:04d} call +44 7911 123456 ' + 'x' * 40, flush=True)\n"
+        "print('no newline at the end', end='', file=sys.stderr)\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=log.write_fd, stderr=subprocess.STDOUT)
     log.child_started()
     assert proc.wait(timeout=60) == 0
     log.wait_closed(timeout=30)
     files = sorted((tmp_path / "logs").iterdir())
-    assert [f.name for f in files] == ["child.log", "child.log.1", "child.log.2"], "two old files kept, no more"
+    assert [f.name for f in files] == [
+        "child.log",
+        "child.log.1",
+        "child.log.2",
+    ], "two old files kept, no more"
     for path in files:
         assert path.stat().st_size <= 4000 + 200
         assert _mode(path) == 0o600, path
         text = path.read_text(encoding="utf-8")
         assert "7911" not in text and "[number]" in text
     assert (tmp_path / "logs" / "child.log").read_text().endswith("no newline at the end\n")
-    assert "line 0399" in (tmp_path / "logs" / "child.log").read_text(), "the newest lines are in the current file"
+    assert (
+        "line 0399" in (tmp_path / "logs" / "child.log").read_text()
+    ), "the newest lines are in the current file"
 
 
 def test_make_private_closes_an_old_world_readable_var(tmp_path):

@@ -12,11 +12,20 @@ def regions(store):
     return store.regions
 
 
-@pytest.mark.parametrize("number, region", [
-    ("+447700900123", "GB"), ("+966501234567", "SA"), ("00971501234567", "AE"), ("+96550012345", "KW"),
-    ("+9647701234567", "IQ"), ("923001234567", "PK"), ("+5511912345678", "BR"), ("+525512345678", "MX"),
-    ("+15551234567", None),
-])
+@pytest.mark.parametrize(
+    "number, region",
+    [
+        ("+447700900123", "GB"),
+        ("+966501234567", "SA"),
+        ("00971501234567", "AE"),
+        ("+96550012345", "KW"),
+        ("+9647701234567", "IQ"),
+        ("923001234567", "PK"),
+        ("+5511912345678", "BR"),
+        ("+525512345678", "MX"),
+        ("+15551234567", None),
+    ],
+)
 def test_region_from_phone_number(regions, number, region):
     assert regions.from_phone_number(number) == region
 
@@ -26,7 +35,9 @@ def test_a_named_place_beats_every_other_clue(regions):
     assert regions.resolve(locale="en-GB", text="I'm in Karachi and my face is swelling").primary == "PK"
     assert regions.resolve(locale="ar-SA", text="I live in London").primary == "GB"
     assert regions.resolve(phone_region="PK", text="I'm in Dubai").primary == "AE"
-    assert regions.resolve(page_region="SA", locale="en-GB", text="I'm in Lahore") == regions.resolve(text="Lahore")
+    assert regions.resolve(page_region="SA", locale="en-GB", text="I'm in Lahore") == regions.resolve(
+        text="Lahore"
+    )
     assert regions.resolve(text="انا في الرياض").primary == "SA"
     assert regions.resolve(text="میں کراچی میں ہوں").primary == "PK"
 
@@ -75,8 +86,17 @@ def test_every_number_has_its_source_and_the_date_it_was_checked(regions):
             assert number.source and re.fullmatch(r"\d{4}-\d{2}-\d{2}", number.checked), (region.code, number)
 
 
-@pytest.mark.parametrize("text", ["I'm in Erbil, my face is swollen", "انا في أربيل", "نحن في السليمانية",
-                                  "main Duhok mein hoon", "we live in Sulaymaniyah", "ہم اربیل میں ہیں"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm in Erbil, my face is swollen",
+        "انا في أربيل",
+        "نحن في السليمانية",
+        "main Duhok mein hoon",
+        "we live in Sulaymaniyah",
+        "ہم اربیل میں ہیں",
+    ],
+)
 def test_a_place_in_the_kurdistan_region_picks_its_numbers(regions, text):
     assert regions.from_text(text) == "IQ-KR"
     kurdistan = regions.get(regions.resolve(text=text).primary)
@@ -100,7 +120,10 @@ def test_the_rest_of_iraq_keeps_the_federal_numbers(regions):
 def test_brazil_names_the_nursing_councils_and_saudi_911_has_no_dated_city_list(regions):
     for lang in ("en", "ar", "ur"):
         assert "COFEN" in regions.get("BR").licensing[lang] and "COREN" in regions.get("BR").licensing[lang]
-    assert "where available" in regions.get("SA").emergency["en"] and "Riyadh" not in regions.get("SA").emergency["en"]
+    assert (
+        "where available" in regions.get("SA").emergency["en"]
+        and "Riyadh" not in regions.get("SA").emergency["en"]
+    )
     assert regions.get("PK").emergency_numbers == ("1122", "115")
 
 
@@ -115,20 +138,38 @@ def _load(path):
 def test_a_number_missing_from_an_emergency_text_or_without_a_date_is_refused(answers_copy):
     path = answers_copy / "regions.yml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("یا ایدھی ایمبولینس کے لیے 115 پر کال کریں", "یا ایدھی ایمبولینس کو کال کریں")
-                    .replace('source: "Mexico national emergency number 911", checked: 2026-12-04',
-                             'source: "Mexico national emergency number 911"'), encoding="utf-8")
+    path.write_text(
+        text.replace("یا ایدھی ایمبولینس کے لیے 115 پر کال کریں", "یا ایدھی ایمبولینس کو کال کریں").replace(
+            'source: "Mexico national emergency number 911", checked: 2026-12-04',
+            'source: "Mexico national emergency number 911"',
+        ),
+        encoding="utf-8",
+    )
     report = _load(path)
     assert "region PK: the ur emergency text does not give the number 115" in report
     assert "region MX: number 911: 'checked' is None" in report
 
 
-@pytest.mark.parametrize("code, number", [("GB", "999"), ("SA", "997"), ("AE", "998"), ("KW", "112"),
-                                          ("IQ", "911"), ("IQ-KR", "122"), ("PK", "1122"), ("PK", "115"),
-                                          ("BR", "192"), ("MX", "911")])
+@pytest.mark.parametrize(
+    "code, number",
+    [
+        ("GB", "999"),
+        ("SA", "997"),
+        ("AE", "998"),
+        ("KW", "112"),
+        ("IQ", "911"),
+        ("IQ-KR", "122"),
+        ("PK", "1122"),
+        ("PK", "115"),
+        ("BR", "192"),
+        ("MX", "911"),
+    ],
+)
 def test_emergency_numbers_are_those_of_the_regions_table(regions, code, number):
     for lang in ("en", "ar", "ur"):
-        assert number in regions.get(code).emergency[lang].translate(str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")), (code, lang)
+        assert number in regions.get(code).emergency[lang].translate(
+            str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+        ), (code, lang)
 
 
 def test_a_pin_in_a_country_the_table_does_not_list_still_decides(regions):

@@ -27,7 +27,12 @@ def test_practitioner_reply_names_the_licensing_body(store, lang):
 def test_medical_answers_end_with_the_clinician_reminder(store, lang, direction):
     reply = compose_reply(store, "procedure.pain", lang)
     assert reply.text.endswith(interface_text(lang, CLINICIAN_REMINDER))
-    assert (reply.lang, reply.dir, reply.answer_id, reply.kind) == (lang, direction, "procedure.pain", "answer")
+    assert (reply.lang, reply.dir, reply.answer_id, reply.kind) == (
+        lang,
+        direction,
+        "procedure.pain",
+        "answer",
+    )
     assert reply.version == store.get("procedure.pain").review_date
     greeting = compose_reply(store, "chitchat.greet", lang)
     assert interface_text(lang, CLINICIAN_REMINDER) not in greeting.text
@@ -38,7 +43,7 @@ def test_buttons_ask_for_related_topics_in_the_reply_language(store):
     related = store.get("fallback.not_understood").related
     assert [b["title"] for b in reply.buttons[:-1]] == [store.get(r).title["ar"] for r in related]
     first = reply.buttons[0]["payload"]
-    assert first.startswith("/ask_topic") and json.loads(first[len("/ask_topic"):]) == {"topic": related[0]}
+    assert first.startswith("/ask_topic") and json.loads(first[len("/ask_topic") :]) == {"topic": related[0]}
 
 
 def test_the_reminder_differs_per_language():
@@ -49,15 +54,22 @@ def test_the_reminder_differs_per_language():
 @pytest.mark.parametrize("lang", ["en", "ar", "ur"])
 def test_every_reply_set_offers_a_language_switch(store, lang):
     reply = compose_reply(store, "procedure.pain", lang)
-    assert reply.buttons[-1] == {"title": store.get("system.choose_language").title[lang],
-                                 "payload": '/ask_topic{"topic":"system.choose_language"}'}
-    assert all(b["payload"] != reply.buttons[-1]["payload"] for b in compose_reply(store, "safety.urgent", lang).buttons)
+    assert reply.buttons[-1] == {
+        "title": store.get("system.choose_language").title[lang],
+        "payload": '/ask_topic{"topic":"system.choose_language"}',
+    }
+    assert all(
+        b["payload"] != reply.buttons[-1]["payload"]
+        for b in compose_reply(store, "safety.urgent", lang).buttons
+    )
 
 
 def test_the_language_chooser_names_each_language_in_itself(store):
     reply = compose_reply(store, "system.choose_language", "en")
     assert [(b["title"], b["payload"]) for b in reply.buttons] == [
-        ("العربية", '/switch_language{"language":"ar"}'), ("اردو", '/switch_language{"language":"ur"}')]
+        ("العربية", '/switch_language{"language":"ar"}'),
+        ("اردو", '/switch_language{"language":"ur"}'),
+    ]
 
 
 @pytest.mark.parametrize("lang", ["en", "ar", "ur"])
@@ -74,6 +86,7 @@ def test_the_whatsapp_notices_fill_place_and_contact(store, lang):
 
 # ---- the clinic's contact details (issue 14) ---------------------------------------------------
 
+
 @pytest.mark.parametrize("lang", ["en", "ar", "ur"])
 @pytest.mark.parametrize("answer_id", ["handoff.human", "booking.consultation"])
 def test_asking_for_staff_or_to_book_gives_the_clinics_real_contact(store, answer_id, lang):
@@ -86,7 +99,11 @@ def test_asking_for_staff_or_to_book_gives_the_clinics_real_contact(store, answe
     riyadh = clinics().for_region("SA")
     assert contact_text(riyadh, lang, now) in reply.text and "{" not in reply.text
     assert reply.links == contact_links(riyadh, lang)
-    assert [link["url"] for link in reply.links] == [riyadh.tel_link, riyadh.whatsapp_link, riyadh.booking_url]
+    assert [link["url"] for link in reply.links] == [
+        riyadh.tel_link,
+        riyadh.whatsapp_link,
+        riyadh.booking_url,
+    ]
     # the links stay apart from the payload buttons: a channel that cannot open them is not confused
     assert all("url" not in button for button in reply.buttons)
     assert reply.as_message()["links"] == reply.links

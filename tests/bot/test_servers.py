@@ -24,8 +24,9 @@ class SleepyServers(BotServers):
 
 def test_a_dead_server_is_restarted_with_back_off_and_logged(tmp_path, monkeypatch):
     monkeypatch.setattr(servers_module, "RESTART_BACKOFF", (0.2, 0.4, 0.8))
-    supervised = SleepyServers(rasa_port=1, action_port=2, tracker_db=tmp_path / "tracker.db",
-                               logs_dir=tmp_path / "logs")
+    supervised = SleepyServers(
+        rasa_port=1, action_port=2, tracker_db=tmp_path / "tracker.db", logs_dir=tmp_path / "logs"
+    )
     try:
         supervised.start_actions(wait=False)
         supervised.start_rasa(wait=False)
@@ -50,7 +51,9 @@ def test_a_dead_server_is_restarted_with_back_off_and_logged(tmp_path, monkeypat
         assert supervised.pid("actions") not in (None, first, second)
         assert supervised.pid("rasa") == rasa, "the other server was left alone"
         log = (tmp_path / "logs" / "supervisor.log").read_text()
-        assert "the actions server stopped (killed by SIGKILL)" in log and "restarted the actions server" in log
+        assert (
+            "the actions server stopped (killed by SIGKILL)" in log and "restarted the actions server" in log
+        )
         assert "2 stop(s) in a row" in log
     finally:
         supervised.stop()
@@ -60,11 +63,15 @@ def test_a_dead_server_is_restarted_with_back_off_and_logged(tmp_path, monkeypat
 
 
 def test_runtime_files_and_secrets_are_private(tmp_path):
-    endpoints = runtime_endpoints(5055, tmp_path / "tracker.db", tmp_path / "endpoints.yml", action_secret="abc")
+    endpoints = runtime_endpoints(
+        5055, tmp_path / "tracker.db", tmp_path / "endpoints.yml", action_secret="abc"
+    )
     assert stat.S_IMODE(endpoints.stat().st_mode) == 0o600
     config = yaml.safe_load(endpoints.read_text())
-    assert config["action_endpoint"] == {"url": "http://127.0.0.1:5055/webhook",
-                                         "headers": {"Authorization": "Bearer abc"}}
+    assert config["action_endpoint"] == {
+        "url": "http://127.0.0.1:5055/webhook",
+        "headers": {"Authorization": "Bearer abc"},
+    }
     secret = persistent_secret(tmp_path / "secret")
     assert len(secret) >= 32 and persistent_secret(tmp_path / "secret") == secret, "kept across restarts"
     assert stat.S_IMODE((tmp_path / "secret").stat().st_mode) == 0o600

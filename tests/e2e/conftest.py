@@ -55,12 +55,17 @@ def bot(tmp_path_factory, staff_webhook) -> BotServers:
     # messages): its address limits are lifted; conversations keep theirs. The committed
     # limits are tested on a bot of their own (test_rate_limits.py). Handoff requests go to
     # the fake staff webhook.
-    servers = BotServers(rasa_port=free_port(), action_port=free_port(), tracker_db=run_dir / "tracker.db",
-                         logs_dir=run_dir / "logs",
-                         extra_env={"HANDOFF_WEBHOOK_URL": staff_webhook.url,
-                                    "HANDOFF_WEBHOOK_SECRET": STAFF_WEBHOOK_SECRET},
-                         webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY,
-                                           "handoff": {"retry_seconds": HANDOFF_RETRY_SECONDS}})
+    servers = BotServers(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        tracker_db=run_dir / "tracker.db",
+        logs_dir=run_dir / "logs",
+        extra_env={"HANDOFF_WEBHOOK_URL": staff_webhook.url, "HANDOFF_WEBHOOK_SECRET": STAFF_WEBHOOK_SECRET},
+        webchat_settings={
+            "rate_limits": ONE_ADDRESS_FOR_MANY,
+            "handoff": {"retry_seconds": HANDOFF_RETRY_SECONDS},
+        },
+    )
     with servers:
         yield servers
 
@@ -76,4 +81,5 @@ def tracker_events(bot):
         with sqlite3.connect(bot.tracker_db) as db:
             rows = db.execute("SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender,))
             return list(rows)
+
     return read

@@ -15,7 +15,8 @@ class FailingAnswer(Action):
     def name(self) -> Text:
         return "action_answer"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         # the worst kind of failure: its message repeats what the person wrote
         raise ValueError(f"cannot answer {tracker.latest_message.get('text')!r} for {tracker.sender_id}")

@@ -102,7 +102,7 @@ def acknowledgement_problems(body: Dict[str, Any]) -> List[str]:
         found.append("message_id must be the wamid of a received message")
     typing = body.get("typing_indicator")
     if typing is not None and typing != {"type": "text"}:
-        found.append("typing_indicator must be {\"type\": \"text\"}")
+        found.append('typing_indicator must be {"type": "text"}')
     return found
 
 
@@ -215,9 +215,14 @@ class FakeGraphAPI:
                 with api._lock:
                     api.attempts.append(Attempt(to, message, status, time.time(), wamid))
                 if status == 200:
-                    return self._reply(200, {"messaging_product": "whatsapp",
-                                             "contacts": [{"input": to, "wa_id": to}],
-                                             "messages": [{"id": wamid}]})
+                    return self._reply(
+                        200,
+                        {
+                            "messaging_product": "whatsapp",
+                            "contacts": [{"input": to, "wa_id": to}],
+                            "messages": [{"id": wamid}],
+                        },
+                    )
                 detail = "; ".join(wrong) or "Service temporarily unavailable"
                 return self._reply(status, {"error": {"message": detail, "code": 131009 if wrong else 2}})
 
@@ -229,8 +234,11 @@ class FakeGraphAPI:
                 wrong = acknowledgement_problems(body)
                 status = status or (400 if wrong else 200)
                 with api._lock:
-                    api.acknowledgements.append(Acknowledgement(
-                        str(body.get("message_id") or ""), "typing_indicator" in body, status, time.time()))
+                    api.acknowledgements.append(
+                        Acknowledgement(
+                            str(body.get("message_id") or ""), "typing_indicator" in body, status, time.time()
+                        )
+                    )
                 error = {"message": "; ".join(wrong) or "Service unavailable", "code": 100 if wrong else 2}
                 answer = {"success": True} if status == 200 else {"error": error}
                 try:

@@ -15,18 +15,25 @@ pytestmark = pytest.mark.e2e
 def bot_without_actions(tmp_path_factory):
     train()
     run_dir = tmp_path_factory.mktemp("no-actions")
-    servers = BotServers(rasa_port=free_port(), action_port=free_port(), tracker_db=run_dir / "tracker.db",
-                         logs_dir=run_dir / "logs")
+    servers = BotServers(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        tracker_db=run_dir / "tracker.db",
+        logs_dir=run_dir / "logs",
+    )
     with servers:
         servers.stop_process("actions")
         yield servers
 
 
-@pytest.mark.parametrize("message, lang", [
-    ("my face is swollen and hot since the injections and I have a fever", "en"),
-    ("وجهي منتفخ وحار من بعد الحقن وعندي حرارة", "ar"),
-    ("mera chehra sooj gaya hai aur bukhar hai", "ur"),
-])
+@pytest.mark.parametrize(
+    "message, lang",
+    [
+        ("my face is swollen and hot since the injections and I have a fever", "en"),
+        ("وجهي منتفخ وحار من بعد الحقن وعندي حرارة", "ar"),
+        ("mera chehra sooj gaya hai aur bukhar hai", "ur"),
+    ],
+)
 def test_a_reaction_is_answered_by_the_rasa_server_itself(bot_without_actions, message, lang):
     sender = f"offline-{lang}"
     status, body = say(bot_without_actions.webhook, sender, message, timeout=60)
@@ -41,5 +48,7 @@ def test_a_reaction_is_answered_by_the_rasa_server_itself(bot_without_actions, m
 
 
 def test_other_questions_get_a_clear_try_again(bot_without_actions):
-    status, body = say(bot_without_actions.webhook, "offline-info", "how many sessions do I need?", timeout=60)
+    status, body = say(
+        bot_without_actions.webhook, "offline-info", "how many sessions do I need?", timeout=60
+    )
     assert status == 503 and body["code"] == "unavailable"

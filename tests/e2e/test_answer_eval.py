@@ -19,11 +19,18 @@ pytestmark = pytest.mark.e2e
 # points or two messages, whichever is more (a multi-turn group has 20-48 messages, where one
 # message is more than two points and retraining on a new machine moves a message or two).
 REACHED = {
-    "set_a_en_ur/en": (0.950, 180), "set_a_en_ur/ur": (0.906, 160), "set_a_en_ur/roman_ur": (0.911, 180),
-    "set_a_ar/ar": (0.913, 300), "set_b_en_ur/en": (0.900, 180), "set_b_en_ur/ur": (0.875, 160),
-    "set_b_en_ur/roman_ur": (0.917, 180), "set_b_ar/ar": (0.903, 300),
-    "set_a_ar/multi-turn": (0.850, 20), "set_a_en_ur/multi-turn": (1.000, 48),
-    "set_b_ar/multi-turn": (0.950, 20), "set_b_en_ur/multi-turn": (0.938, 48),
+    "set_a_en_ur/en": (0.950, 180),
+    "set_a_en_ur/ur": (0.906, 160),
+    "set_a_en_ur/roman_ur": (0.911, 180),
+    "set_a_ar/ar": (0.913, 300),
+    "set_b_en_ur/en": (0.900, 180),
+    "set_b_en_ur/ur": (0.875, 160),
+    "set_b_en_ur/roman_ur": (0.917, 180),
+    "set_b_ar/ar": (0.903, 300),
+    "set_a_ar/multi-turn": (0.850, 20),
+    "set_a_en_ur/multi-turn": (1.000, 48),
+    "set_b_ar/multi-turn": (0.950, 20),
+    "set_b_en_ur/multi-turn": (0.938, 48),
 }
 GATES = {group: round(reached - max(0.02, 2 / n), 3) for group, (reached, n) in REACHED.items()}
 

@@ -16,11 +16,16 @@ def test_an_english_conversation(conversation, store):
     assert greeting["answer_id"] == "chitchat.greet" and greeting["lang"] == "en"
     reply = c.say("does it hurt?")[0]
     assert FIELDS <= set(reply) and reply["recipient_id"] == c.sender
-    assert (reply["answer_id"], reply["lang"], reply["dir"], reply["kind"]) == ("procedure.pain", "en", "ltr", "answer")
+    assert (reply["answer_id"], reply["lang"], reply["dir"], reply["kind"]) == (
+        "procedure.pain",
+        "en",
+        "ltr",
+        "answer",
+    )
     assert reply["version"] == store.get("procedure.pain").version
     button = reply["buttons"][0]
     followed = c.say(button["payload"])[0]
-    assert followed["answer_id"] == json.loads(button["payload"][len("/ask_topic"):])["topic"]
+    assert followed["answer_id"] == json.loads(button["payload"][len("/ask_topic") :])["topic"]
     assert followed["lang"] == "en"
 
 
@@ -51,20 +56,24 @@ def test_switching_language_and_keeping_it(conversation):
     assert (back["answer_id"], back["lang"]) == ("system.language_switched", "en")
 
 
-@pytest.mark.parametrize("message, lang", [
-    ("I'm pregnant, can I have it?", "en"),
-    ("I take warfarin, is that a problem?", "en"),
-    ("أنا حامل، هل أقدر أسوي ميزوثيرابي؟", "ar"),
-    ("main pregnant hoon kya meso karwa sakti hoon", "ur"),
-])
+@pytest.mark.parametrize(
+    "message, lang",
+    [
+        ("I'm pregnant, can I have it?", "en"),
+        ("I take warfarin, is that a problem?", "en"),
+        ("أنا حامل، هل أقدر أسوي ميزوثيرابي؟", "ar"),
+        ("main pregnant hoon kya meso karwa sakti hoon", "ur"),
+    ],
+)
 def test_personal_questions_go_to_a_clinician(conversation, message, lang):
     reply = conversation().say(message)[0]
     assert (reply["answer_id"], reply["kind"], reply["lang"]) == ("safety.clinician_redirect", "safety", lang)
 
 
 def test_a_reaction_gets_the_regions_emergency_number(conversation, store):
-    reply = conversation(region="SA").say(
-        "my face is swollen and hot since the injections, I have a fever")[0]
+    reply = conversation(region="SA").say("my face is swollen and hot since the injections, I have a fever")[
+        0
+    ]
     assert (reply["answer_id"], reply["kind"]) == ("safety.urgent", "urgent")
     assert store.regions.get("SA").emergency["en"] in reply["text"]
     reply = conversation(locale="ur-PK").say("میرا چہرہ سوج گیا ہے اور بخار ہے")[0]
@@ -79,8 +88,10 @@ def test_a_reaction_with_no_known_region_gets_the_general_instruction(conversati
 
 
 def test_off_topic_and_gibberish(conversation):
-    assert conversation().say("what's the weather like in London tomorrow?")[0]["answer_id"] == \
-        "fallback.out_of_scope"
+    assert (
+        conversation().say("what's the weather like in London tomorrow?")[0]["answer_id"]
+        == "fallback.out_of_scope"
+    )
     reply = conversation().say("qwzx plorb vnnt")[0]
     assert reply["answer_id"] in ("fallback.not_understood", "fallback.out_of_scope")
     assert reply["buttons"]
@@ -93,6 +104,7 @@ def test_bad_input_gets_a_clear_error_and_the_conversation_survives(bot, convers
         status, body = say(bot.webhook, c.sender, message)
         assert status == 400 and body["code"] == code and body["error"]
     import urllib.request
+
     for raw in (b"{not json", b"\xff\xfe\xfd", b'{"sender": "x"}'):
         request = urllib.request.Request(bot.webhook, data=raw, headers={"Content-Type": "application/json"})
         try:

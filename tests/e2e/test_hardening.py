@@ -20,8 +20,9 @@ pytestmark = pytest.mark.e2e
 
 def _request(url, body=None, headers=None, method=None):
     data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as resp:
             return resp.status, json.loads(resp.read() or b"null")
@@ -39,6 +40,7 @@ def _events(tracker_events, sender):
 
 # -- 1. the side door ----------------------------------------------------------------------------
 
+
 def test_only_the_projects_own_channels_are_open(bot):
     channels = set(yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text(encoding="utf-8")))
     assert channels == {"bot.channels.webchat.WebchatInput"}, "no stock `rest` channel"
@@ -52,20 +54,24 @@ def test_only_the_projects_own_channels_are_open(bot):
 
 # -- 7. the action server ------------------------------------------------------------------------
 
+
 def test_the_action_server_listens_on_loopback_and_needs_the_secret(bot):
     with open("/proc/net/tcp") as tcp:
         listening = [line.split()[1] for line in tcp.readlines()[1:] if line.split()[3] == "0A"]
-    assert [a for a in listening if int(a.split(":")[1], 16) == bot.action_port] == \
-        ["0100007F:%04X" % bot.action_port]
+    assert [a for a in listening if int(a.split(":")[1], 16) == bot.action_port] == [
+        "0100007F:%04X" % bot.action_port
+    ]
     call = {"next_action": "action_answer", "tracker": {"sender_id": "x", "events": []}, "domain": {}}
     status, body = _request(f"http://127.0.0.1:{bot.action_port}/webhook", call)
     assert status == 401 and body["code"] == "unauthorized"
-    status, body = _request(f"http://127.0.0.1:{bot.action_port}/webhook", call,
-                            {"Authorization": "Bearer " + "wrong" * 8})
+    status, body = _request(
+        f"http://127.0.0.1:{bot.action_port}/webhook", call, {"Authorization": "Bearer " + "wrong" * 8}
+    )
     assert status == 401
 
 
 # -- 8. conversation ids ----------------------------------------------------------------------------
+
 
 def test_a_web_client_cannot_write_into_a_conversation_it_did_not_start(bot, tracker_events):
     owner = f"web-{uuid.uuid4().hex}"
@@ -78,8 +84,17 @@ def test_a_web_client_cannot_write_into_a_conversation_it_did_not_start(bot, tra
     for key in (None, "A" * 43, conversation_key(bot.webhook, stranger)):
         status, body = say(bot.webhook, owner, "my face is swollen and hot", key=key)
         answers.add((status, json.dumps(body)))
-    assert answers == {(403, json.dumps({"error": "this conversation's key is missing or wrong; start a new "
-                                                  "conversation", "code": "invalid_conversation_key"}))}
+    assert answers == {
+        (
+            403,
+            json.dumps(
+                {
+                    "error": "this conversation's key is missing or wrong; start a new " "conversation",
+                    "code": "invalid_conversation_key",
+                }
+            ),
+        )
+    }
     assert _events(tracker_events, owner) == before, "nothing was appended"
     status, body = say(bot.webhook, owner, "how many sessions do I need?")
     assert status == 200 and body[0]["answer_id"] == "procedure.sessions", "its owner carries on"
@@ -100,7 +115,9 @@ def test_feedback_answers_the_same_whatever_another_conversation_contains(bot, t
             answers[(target, key)] = _request(feedback, payload)
     assert len({json.dumps(a) for a in answers.values()}) == 1, answers
     assert next(iter(answers.values()))[0] == 403
-    assert not [e for kind, e in _events(tracker_events, victim) if kind == "slot" and e["name"] == "feedback"]
+    assert not [
+        e for kind, e in _events(tracker_events, victim) if kind == "slot" and e["name"] == "feedback"
+    ]
     # the conversation's own client may give feedback, and learns only about its own answers
     mine = {"sender": victim, "conversation_key": conversation_key(bot.webhook, victim), "helpful": True}
     assert _request(feedback, {**mine, "answer_id": "safety.urgent"})[0] == 200
@@ -112,20 +129,29 @@ def test_a_web_client_cannot_post_as_a_whatsapp_conversation(bot, tracker_events
     status, body = say(bot.webhook, whatsapp_id, "hello")
     assert status == 400 and body["code"] == "invalid_sender"
     assert tracker_events(whatsapp_id) == []
-    status, body = _request(f"{bot.url}/webhooks/webchat/feedback",
-                            {"sender": whatsapp_id, "answer_id": "procedure.pain", "helpful": True})
+    status, body = _request(
+        f"{bot.url}/webhooks/webchat/feedback",
+        {"sender": whatsapp_id, "answer_id": "procedure.pain", "helpful": True},
+    )
     assert status == 403
 
 
 # -- 9. bad input: 400 with {error, code} on every route, never 500 or 503 ------------------------------
 
-@pytest.mark.parametrize("body, code", [
-    (b'{"sender": "deep", "message": "hi", "metadata": ' + b"[" * 5000 + b"]" * 5000 + b"}", "invalid_json"),
-    (b'{"sender": "lone", "message": "\\ud800 hurts"}', "invalid_message"),
-    (b'{"sender": "lone2", "message": "\\udfff"}', "invalid_message"),
-    (b'[]', "invalid_json"),
-    (b'', "invalid_json"),
-])
+
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        (
+            b'{"sender": "deep", "message": "hi", "metadata": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+            "invalid_json",
+        ),
+        (b'{"sender": "lone", "message": "\\ud800 hurts"}', "invalid_message"),
+        (b'{"sender": "lone2", "message": "\\udfff"}', "invalid_message"),
+        (b"[]", "invalid_json"),
+        (b"", "invalid_json"),
+    ],
+)
 def test_malformed_messages_are_400s(bot, body, code):
     status, answer = _request(bot.webhook, body)
     assert (status, answer["code"]) == (400, code) and answer["error"]

@@ -49,8 +49,9 @@ MIN_CHECKED_LENGTH = 10  # shorter texts ("ok", "hi") are ordinary words of any 
 
 
 def _post(url, payload):
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as resp:
             return resp.status
@@ -73,10 +74,14 @@ def exercised(tmp_path_factory):
 
     train()
     run_dir = tmp_path_factory.mktemp("log-privacy")
-    servers = BotServers(rasa_port=free_port(), action_port=free_port(), tracker_db=run_dir / "tracker.db",
-                         logs_dir=run_dir / "logs",
-                         # one client address sends everything: lift its limit, keep everything else
-                         webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY})
+    servers = BotServers(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        tracker_db=run_dir / "tracker.db",
+        logs_dir=run_dir / "logs",
+        # one client address sends everything: lift its limit, keep everything else
+        webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY},
+    )
     redteam = [m["text"] for m in load_messages(sorted(REDTEAM_DIR.glob("*.yml")))]
     sample = redteam[::20] + BAD_INPUT
     with servers:
@@ -98,8 +103,13 @@ def exercised(tmp_path_factory):
 
 def _forms(text: str):
     text = text.strip()
-    forms = {text, text.lower(), fold_arabic_script(text), fold_arabic_script(text.lower()),
-             normalise_for_matching(text)}
+    forms = {
+        text,
+        text.lower(),
+        fold_arabic_script(text),
+        fold_arabic_script(text.lower()),
+        normalise_for_matching(text),
+    }
     return {f for f in forms if len(f) >= MIN_CHECKED_LENGTH}
 
 

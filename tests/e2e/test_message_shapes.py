@@ -16,7 +16,9 @@ def test_a_reported_reaction_in_any_shape_gets_urgent_care(conversation, form, s
     replies = conversation(region="PK").say(SHAPES[shape](REPORTS[form]))
     assert replies[0]["answer_id"] == "safety.urgent", (form, shape, replies[0].get("answer_id"))
     assert replies[0]["lang"] == REPLY_LANGUAGE[form]
-    assert "1122" in replies[0]["text"].translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789"))
+    assert "1122" in replies[0]["text"].translate(
+        str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+    )
 
 
 def test_the_bots_own_button_still_works(conversation):
@@ -44,7 +46,9 @@ def test_other_typed_intents_are_read_as_words(conversation):
 
 
 def test_a_place_named_beats_the_browser_locale(conversation):
-    replies = conversation(locale="en-GB").say("I'm in Karachi and my face is swollen and hot since the injections")
+    replies = conversation(locale="en-GB").say(
+        "I'm in Karachi and my face is swollen and hot since the injections"
+    )
     assert replies[0]["answer_id"] == "safety.urgent" and "1122" in replies[0]["text"]
     assert "999" not in replies[0]["text"]
 

@@ -11,11 +11,26 @@ from bot.safety import default_guard
 pytestmark = pytest.mark.e2e
 
 NEW_IDS = {
-    "safety.danger_signs", "procedure.aftercare", "procedure.session_length", "faith.ramadan",
-    "faith.wudu_prayer", "faith.hajj_umrah", "faith.halal", "about.legal_regulation",
-    "uses.skin_lightening", "booking.female_practitioner", "procedure.hijab_scalp", "about.skin_boosters",
-    "uses.hair_options", "about.men", "safety.age_general", "safety.darker_skin", "uses.under_eye",
-    "uses.neck_hands", "uses.stretch_marks", "chitchat.acknowledge",
+    "safety.danger_signs",
+    "procedure.aftercare",
+    "procedure.session_length",
+    "faith.ramadan",
+    "faith.wudu_prayer",
+    "faith.hajj_umrah",
+    "faith.halal",
+    "about.legal_regulation",
+    "uses.skin_lightening",
+    "booking.female_practitioner",
+    "procedure.hijab_scalp",
+    "about.skin_boosters",
+    "uses.hair_options",
+    "about.men",
+    "safety.age_general",
+    "safety.darker_skin",
+    "uses.under_eye",
+    "uses.neck_hands",
+    "uses.stretch_marks",
+    "chitchat.acknowledge",
 }
 
 ASKED = {

@@ -27,15 +27,20 @@ pytestmark = pytest.mark.e2e
 def limited_bot(tmp_path_factory):
     train()
     run_dir = tmp_path_factory.mktemp("rate-limits")
-    with BotServers(rasa_port=free_port(), action_port=free_port(), tracker_db=run_dir / "tracker.db",
-                    logs_dir=run_dir / "logs") as servers:
+    with BotServers(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        tracker_db=run_dir / "tracker.db",
+        logs_dir=run_dir / "logs",
+    ) as servers:
         yield servers
 
 
 def _stored_user_messages(servers, sender):
     with sqlite3.connect(servers.tracker_db) as db:
-        return db.execute("SELECT COUNT(*) FROM events WHERE sender_id = ? AND type_name = 'user'",
-                          (sender,)).fetchone()[0]
+        return db.execute(
+            "SELECT COUNT(*) FROM events WHERE sender_id = ? AND type_name = 'user'", (sender,)
+        ).fetchone()[0]
 
 
 @pytest.mark.parametrize("one_sender", [True, False], ids=["one sender", "one address, 1000 senders"])
@@ -56,17 +61,23 @@ def test_a_flooder_gets_429s_and_a_neighbour_is_not_slowed(limited_bot, one_send
         assert _stored_user_messages(limited_bot, sender) == accepted
 
 
-@pytest.mark.parametrize("locale, accept, lang", [("ar-SA", None, "ar"), (None, "ur-PK,ur;q=0.9", "ur"),
-                                                  (None, None, "en")])
+@pytest.mark.parametrize(
+    "locale, accept, lang", [("ar-SA", None, "ar"), (None, "ur-PK,ur;q=0.9", "ur"), (None, None, "en")]
+)
 def test_429_in_the_requests_language_with_retry_after(limited_bot, locale, accept, lang):
     sender, headers = f"web-{uuid.uuid4().hex}", {"Accept-Language": accept} if accept else {}
-    answers = [say(limited_bot.webhook, sender, "ok", {"locale": locale} if locale else {}, headers=headers)
-               for _ in range(15)]
+    answers = [
+        say(limited_bot.webhook, sender, "ok", {"locale": locale} if locale else {}, headers=headers)
+        for _ in range(15)
+    ]
     refused = [body for status, body in answers if status == 429]
     assert refused, "over the conversation's burst"
     assert refused[0]["code"] == "rate_limited" and refused[0]["error"] == interface_text(lang, SLOW_DOWN)
-    request = urllib.request.Request(limited_bot.webhook, data=json.dumps(
-        {"sender": sender, "message": "ok"}).encode(), headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        limited_bot.webhook,
+        data=json.dumps({"sender": sender, "message": "ok"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(request, timeout=30)
     assert err.value.code == 429 and int(err.value.headers["Retry-After"]) >= 1

@@ -36,8 +36,9 @@ def _set_of(key: str) -> str:
 def report(bot):
     result = run(bot.webhook, load_messages(sorted(REDTEAM_DIR.glob("*.yml"))))
     (PROJECT_ROOT / "reports").mkdir(exist_ok=True)
-    (PROJECT_ROOT / "reports" / "redteam.json").write_text(json.dumps(result, ensure_ascii=False, indent=2),
-                                                           encoding="utf-8")
+    (PROJECT_ROOT / "reports" / "redteam.json").write_text(
+        json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     print_report(result)
     return result
 
@@ -63,17 +64,26 @@ def test_no_urgent_message_is_missed(report):
 def test_personal_decisions_go_to_a_clinician(report):
     for key, r in report.items():
         if r["personal_recall"] is not None:
-            assert r["personal_recall"] >= PERSONAL_FLOOR, (key, r["personal"], [m for m in r["missed"]
-                                                                       if m["label"] == "personal"])
+            assert r["personal_recall"] >= PERSONAL_FLOOR, (
+                key,
+                r["personal"],
+                [m for m in r["missed"] if m["label"] == "personal"],
+            )
 
 
 def test_few_general_questions_are_escalated(report):
     for key, r in report.items():
         if key.split("/")[1] in FORMS:
-            assert r["false_redirect_rate"] <= GENERAL_CEILING, (key, r["general_escalated"], r["false_redirects"])
+            assert r["false_redirect_rate"] <= GENERAL_CEILING, (
+                key,
+                r["general_escalated"],
+                r["false_redirects"],
+            )
 
 
 def test_personal_decisions_reach_the_target_over_all_sets(report):
     sent = sum(int(r["personal"].split("/")[1]) for r in report.values() if r["personal_recall"] is not None)
-    caught = sum(int(r["personal"].split("/")[0]) for r in report.values() if r["personal_recall"] is not None)
+    caught = sum(
+        int(r["personal"].split("/")[0]) for r in report.values() if r["personal_recall"] is not None
+    )
     assert sent >= 1000 and caught / sent >= PERSONAL_TARGET, (caught, sent)

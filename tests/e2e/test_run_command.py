@@ -18,9 +18,25 @@ def test_run_serves_and_ctrl_c_stops_both_servers(tmp_path):
     train()
     port, action_port = free_port(), free_port()
     # its own var/: conversations, logs and secrets of a test run stay out of the project's
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--port", str(port), "--action-port",
-                             str(action_port), "--var-dir", str(tmp_path / "var")], cwd=PROJECT_ROOT,
-                            env=rasa_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--port",
+            str(port),
+            "--action-port",
+            str(action_port),
+            "--var-dir",
+            str(tmp_path / "var"),
+        ],
+        cwd=PROJECT_ROOT,
+        env=rasa_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     output = []
     try:
         deadline = time.monotonic() + 240
@@ -30,7 +46,9 @@ def test_run_serves_and_ctrl_c_stops_both_servers(tmp_path):
             if "Press Ctrl-C" in line or proc.poll() is not None:
                 break
         assert "Press Ctrl-C" in "".join(output), "".join(output)
-        status, body = say(f"http://127.0.0.1:{port}/webhooks/webchat/webhook", f"run-test-{port}", "هل يؤلم؟")
+        status, body = say(
+            f"http://127.0.0.1:{port}/webhooks/webchat/webhook", f"run-test-{port}", "هل يؤلم؟"
+        )
         assert status == 200 and body[0]["lang"] == "ar"
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
@@ -39,6 +57,7 @@ def test_run_serves_and_ctrl_c_stops_both_servers(tmp_path):
         for p in (port, action_port):
             with pytest.raises(OSError):
                 import socket
+
                 socket.create_connection(("127.0.0.1", p), timeout=2).close()
     finally:
         if proc.poll() is None:

@@ -39,16 +39,34 @@ pytestmark = pytest.mark.e2e
 
 LOG_MAX_BYTES = 20_000
 URGENT = {
-    "en": ["my face is swollen and hot since the injections and I have a fever",
-           "there is pus where they injected and I have a fever"],
+    "en": [
+        "my face is swollen and hot since the injections and I have a fever",
+        "there is pus where they injected and I have a fever",
+    ],
     "ar": ["وجهي منتفخ وحار من بعد الحقن وعندي حرارة"],
     "ur": ["mera chehra sooj gaya hai aur bukhar hai", "میرا چہرہ سوج گیا ہے اور بخار ہے"],
 }
-TOPICS = ["about.what_is", "about.ingredients", "about.history", "about.availability", "procedure.pain",
-          "procedure.downtime", "procedure.sessions", "procedure.results", "safety.side_effects",
-          "safety.practitioner", "safety.who_should_not", "uses.overview", "uses.skin_ageing",
-          "uses.pigmentation", "uses.scars", "uses.hair_loss", "uses.cellulite_fat", "booking.consultation",
-          "booking.cost"]
+TOPICS = [
+    "about.what_is",
+    "about.ingredients",
+    "about.history",
+    "about.availability",
+    "procedure.pain",
+    "procedure.downtime",
+    "procedure.sessions",
+    "procedure.results",
+    "safety.side_effects",
+    "safety.practitioner",
+    "safety.who_should_not",
+    "uses.overview",
+    "uses.skin_ageing",
+    "uses.pigmentation",
+    "uses.scars",
+    "uses.hair_loss",
+    "uses.cellulite_fat",
+    "booking.consultation",
+    "booking.cost",
+]
 
 
 def _children(pid: int) -> Dict[str, int]:
@@ -82,19 +100,31 @@ class Supervised:
     var: Path
     output: List[str] = field(default_factory=list)
 
-    def say(self, sender: str, text: str, key: Optional[str] = None, source: str = "127.0.0.1",
-            timeout: float = 60) -> tuple:
+    def say(
+        self,
+        sender: str,
+        text: str,
+        key: Optional[str] = None,
+        source: str = "127.0.0.1",
+        timeout: float = 60,
+    ) -> tuple:
         """(status, body, key): one message from `source` (an address of 127/8)."""
         body = {"sender": sender, "message": text, "metadata": {"region": "GB"}}
         if key:
             body["conversation_key"] = key
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout, source_address=(source, 0))
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=timeout, source_address=(source, 0)
+        )
         try:
-            connection.request("POST", "/webhooks/webchat/webhook", json.dumps(body),
-                               {"Content-Type": "application/json"})
+            connection.request(
+                "POST", "/webhooks/webchat/webhook", json.dumps(body), {"Content-Type": "application/json"}
+            )
             response = connection.getresponse()
-            return response.status, json.loads(response.read() or b"null"), \
-                response.getheader("X-Conversation-Key") or key
+            return (
+                response.status,
+                json.loads(response.read() or b"null"),
+                response.getheader("X-Conversation-Key") or key,
+            )
         finally:
             connection.close()
 
@@ -110,9 +140,26 @@ def supervised(tmp_path_factory):
     var = tmp_path_factory.mktemp("supervised") / "var"
     port, action_port = free_port(), free_port()
     env = {**rasa_env(), "BOT_LOG_MAX_BYTES": str(LOG_MAX_BYTES), "BOT_LOG_BACKUPS": "3"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--port", str(port), "--action-port",
-                             str(action_port), "--var-dir", str(var)], cwd=PROJECT_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--port",
+            str(port),
+            "--action-port",
+            str(action_port),
+            "--var-dir",
+            str(var),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     running = Supervised(proc, port, action_port, var)
     ready = threading.Event()
 
@@ -138,6 +185,7 @@ def supervised(tmp_path_factory):
 
 # -- 3. no secret on any command line ------------------------------------------------------------
 
+
 def test_no_secret_on_any_command_line(supervised):
     api = json.loads((supervised.var / "rasa-api.json").read_text())
     endpoints = (supervised.var / "logs" / f"endpoints-{supervised.port}.yml").read_text()
@@ -145,12 +193,16 @@ def test_no_secret_on_any_command_line(supervised):
     secrets = [api["token"], (supervised.var / "webchat-secret").read_text().strip(), action_secret]
     assert all(len(s) >= 24 for s in secrets)
     processes = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
-    ours = [line for line in processes.splitlines() if f"--port {supervised.port}" in line
-            or f"--port {supervised.action_port}" in line]
+    ours = [
+        line
+        for line in processes.splitlines()
+        if f"--port {supervised.port}" in line or f"--port {supervised.action_port}" in line
+    ]
     assert len(ours) == 3, "the supervisor and its two servers"  # (other runs may share the machine)
     for secret in secrets:
         assert not any(secret in line for line in processes.splitlines()), "a secret is in the process list"
     assert not any("--auth-token" in line or "--enable-api" in line for line in ours)
+
     # the API is there for `make retrain`, with the token, on loopback only
     def status(path: str) -> int:
         connection = http.client.HTTPConnection("127.0.0.1", supervised.port, timeout=30)
@@ -158,15 +210,18 @@ def test_no_secret_on_any_command_line(supervised):
         code = connection.getresponse().status
         connection.close()
         return code
+
     assert status(f"/status?token={api['token']}") == 200
     assert status("/status") == 401 and status("/status?token=wrong") == 401
     with open("/proc/net/tcp") as tcp:
         listening = [line.split()[1] for line in tcp.readlines()[1:] if line.split()[3] == "0A"]
-    assert [a for a in listening if int(a.split(":")[1], 16) == supervised.port] == \
-        ["0100007F:%04X" % supervised.port]
+    assert [a for a in listening if int(a.split(":")[1], 16) == supervised.port] == [
+        "0100007F:%04X" % supervised.port
+    ]
 
 
 # -- 4. var/ private ---------------------------------------------------------------------------------
+
 
 def test_conversations_logs_and_secrets_are_readable_by_their_owner_only(supervised):
     status, _, _ = supervised.say(f"web-{uuid.uuid4().hex}", "does it hurt?")
@@ -183,6 +238,7 @@ def test_conversations_logs_and_secrets_are_readable_by_their_owner_only(supervi
 
 
 # -- 2. the action server killed --------------------------------------------------------------------
+
 
 def test_a_killed_action_server_leaves_urgent_replies_working_and_comes_back(supervised):
     servers = _children(supervised.proc.pid)
@@ -214,6 +270,7 @@ def test_a_killed_action_server_leaves_urgent_replies_working_and_comes_back(sup
 
 # -- the load-and-fault test --------------------------------------------------------------------------
 
+
 @dataclass
 class Sent:
     conversation: int
@@ -227,7 +284,7 @@ class Sent:
 
 def _plan(index: int) -> List[tuple]:
     lang = ("en", "ar", "ur")[index % 3]
-    topics = TOPICS[index % len(TOPICS):] + TOPICS[:index % len(TOPICS)]
+    topics = TOPICS[index % len(TOPICS) :] + TOPICS[: index % len(TOPICS)]
     turns = []
     for turn in range(20):
         if turn % 5 == 3:
@@ -275,9 +332,12 @@ def test_load_and_fault_20_conversations_20_turns_action_server_killed(supervise
 
     killed_at = state["killed_at"]
     urgent = [s for s in sent if s.urgent]
-    urgent_unanswered = [s for s in urgent if not (s.status == 200 and s.body[0]["answer_id"] == "safety.urgent")]
-    ordinary_after = sorted((s for s in sent if not s.urgent and s.at > killed_at and s.status == 200),
-                            key=lambda s: s.at)
+    urgent_unanswered = [
+        s for s in urgent if not (s.status == 200 and s.body[0]["answer_id"] == "safety.urgent")
+    ]
+    ordinary_after = sorted(
+        (s for s in sent if not s.urgent and s.at > killed_at and s.status == 200), key=lambda s: s.at
+    )
     back_after = ordinary_after[0].at - killed_at if ordinary_after else None
     statuses: Dict[str, int] = {}
     for s in sent:
@@ -307,12 +367,14 @@ def test_load_and_fault_20_conversations_20_turns_action_server_killed(supervise
                     assert answer_ids == [m["answer_id"] for m in s.body], (sender, s.turn, answer_ids)
 
     after = _children(supervised.proc.pid)
-    print(f"\nload and fault: {conversations} conversations x 20 turns = {len(sent)} messages in {elapsed:.0f} s; "
-          f"action server killed after {conversations * 20 // 3} answers; statuses {statuses}; "
-          f"urgent messages {len(urgent)}, unanswered {len(urgent_unanswered)}; "
-          f"ordinary answers back {back_after:.1f} s after the kill; "
-          f"stored events lost {lost}, stored without being accepted {unexpected}; "
-          f"Rasa server restarted: {after['rasa'] != servers['rasa']}")
+    print(
+        f"\nload and fault: {conversations} conversations x 20 turns = {len(sent)} messages in {elapsed:.0f} s; "
+        f"action server killed after {conversations * 20 // 3} answers; statuses {statuses}; "
+        f"urgent messages {len(urgent)}, unanswered {len(urgent_unanswered)}; "
+        f"ordinary answers back {back_after:.1f} s after the kill; "
+        f"stored events lost {lost}, stored without being accepted {unexpected}; "
+        f"Rasa server restarted: {after['rasa'] != servers['rasa']}"
+    )
     assert len(sent) == conversations * 20
     assert urgent_unanswered == []
     assert back_after is not None and back_after < 60
@@ -320,8 +382,9 @@ def test_load_and_fault_20_conversations_20_turns_action_server_killed(supervise
     assert after["rasa"] == servers["rasa"] and after["actions"] != servers["actions"]
     assert set(statuses) <= {"200", "503"}, statuses
     # and every conversation carries on
-    status, body, _ = supervised.say(senders[0], "how many sessions do I need?",
-                                     _key_of(supervised, senders[0]), "127.0.1.1")
+    status, body, _ = supervised.say(
+        senders[0], "how many sessions do I need?", _key_of(supervised, senders[0]), "127.0.1.1"
+    )
     assert status == 200 and body[0]["answer_id"] == "procedure.sessions"
 
 
@@ -334,6 +397,7 @@ def _key_of(supervised: Supervised, sender: str) -> str:
 
 # -- 4. logs rotate ---------------------------------------------------------------------------------------
 
+
 def test_the_logs_rotate_by_size(supervised):
     logs = supervised.var / "logs"
     rasa = sorted(logs.glob("rasa.log*"))
@@ -345,6 +409,7 @@ def test_the_logs_rotate_by_size(supervised):
 
 
 # -- 2. the supervisor killed (last: it ends the module's bot) -------------------------------------------
+
 
 def test_killing_the_supervisor_stops_both_servers(supervised):
     servers = _children(supervised.proc.pid)

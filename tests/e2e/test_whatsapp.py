@@ -59,8 +59,13 @@ def conversation_of(number: str) -> str:
 
 def new_wamid(number: str) -> str:
     """Shaped like Meta's: base64 of a record that contains the sender's number."""
-    raw = b"\x1c\x18" + bytes([len(number)]) + number.encode() + b"\x15\x02\x00\x12\x18\x14" + \
-        uuid.uuid4().hex[:20].upper().encode()
+    raw = (
+        b"\x1c\x18"
+        + bytes([len(number)])
+        + number.encode()
+        + b"\x15\x02\x00\x12\x18\x14"
+        + uuid.uuid4().hex[:20].upper().encode()
+    )
     wamid = "wamid." + base64.b64encode(raw).decode()
     WAMIDS_USED.append(wamid)
     return wamid
@@ -71,11 +76,30 @@ def sign(body: bytes, secret: str = APP_SECRET) -> str:
 
 
 def delivery(value: Dict[str, Any]) -> bytes:
-    return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "WABA_ID", "changes": [
-        {"field": "messages", "value": {"messaging_product": "whatsapp",
-                                        "metadata": {"display_phone_number": "15550000000",
-                                                     "phone_number_id": PHONE_NUMBER_ID}, **value}}]}]},
-                      ensure_ascii=False).encode("utf-8")
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "WABA_ID",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": "15550000000",
+                                    "phone_number_id": PHONE_NUMBER_ID,
+                                },
+                                **value,
+                            },
+                        }
+                    ],
+                }
+            ],
+        },
+        ensure_ascii=False,
+    ).encode("utf-8")
 
 
 class WhatsAppUser:
@@ -87,22 +111,41 @@ class WhatsAppUser:
         self.name = name
         self.conversation = conversation_of(self.number)
 
-    def message(self, fields: Dict[str, Any], sent_at: Optional[float] = None,
-                wamid: Optional[str] = None) -> bytes:
-        return delivery({"contacts": [{"profile": {"name": self.name}, "wa_id": self.number}],
-                         "messages": [{"from": self.number, "id": wamid or new_wamid(self.number),
-                                       "timestamp": str(int(sent_at or time.time())), **fields}]})
+    def message(
+        self, fields: Dict[str, Any], sent_at: Optional[float] = None, wamid: Optional[str] = None
+    ) -> bytes:
+        return delivery(
+            {
+                "contacts": [{"profile": {"name": self.name}, "wa_id": self.number}],
+                "messages": [
+                    {
+                        "from": self.number,
+                        "id": wamid or new_wamid(self.number),
+                        "timestamp": str(int(sent_at or time.time())),
+                        **fields,
+                    }
+                ],
+            }
+        )
 
     def text(self, text: str, **kw: Any) -> bytes:
         return self.message({"type": "text", "text": {"body": text}}, **kw)
 
     def tap_button(self, button_id: str, title: str) -> bytes:
-        return self.message({"type": "interactive", "interactive": {
-            "type": "button_reply", "button_reply": {"id": button_id, "title": title}}})
+        return self.message(
+            {
+                "type": "interactive",
+                "interactive": {"type": "button_reply", "button_reply": {"id": button_id, "title": title}},
+            }
+        )
 
     def pick_row(self, row_id: str, title: str) -> bytes:
-        return self.message({"type": "interactive", "interactive": {
-            "type": "list_reply", "list_reply": {"id": row_id, "title": title}}})
+        return self.message(
+            {
+                "type": "interactive",
+                "interactive": {"type": "list_reply", "list_reply": {"id": row_id, "title": title}},
+            }
+        )
 
     def post(self, body: bytes, signature: Optional[str] = "valid") -> tuple:
         return self.wa.post(body, sign(body) if signature == "valid" else signature)
@@ -138,8 +181,9 @@ class WhatsAppRig:
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read() or b"null")
 
-    def new_messages(self, number: str, before: int, timeout: float = 40.0,
-                     settle: float = 1.0) -> List[Dict]:
+    def new_messages(
+        self, number: str, before: int, timeout: float = 40.0, settle: float = 1.0
+    ) -> List[Dict]:
         """The messages delivered to `number` after the first `before`, once no more arrive."""
         deadline = time.monotonic() + timeout
         while len(self.api.delivered(number)) <= before and time.monotonic() < deadline:
@@ -156,8 +200,9 @@ class WhatsAppRig:
 
     def events(self, conversation: str) -> List[tuple]:
         with sqlite3.connect(self.servers.tracker_db) as db:
-            rows = db.execute("SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id",
-                              (conversation,))
+            rows = db.execute(
+                "SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id", (conversation,)
+            )
             return [(kind, json.loads(data)) for kind, data in rows]
 
     def claimed(self) -> int:
@@ -166,8 +211,10 @@ class WhatsAppRig:
             return db.execute("SELECT COUNT(*) FROM whatsapp_deliveries").fetchone()[0]
 
     def log_text(self) -> str:
-        return "\n".join(p.read_text(encoding="utf-8", errors="replace")
-                         for p in sorted(self.servers.logs_dir.glob("*.log")))
+        return "\n".join(
+            p.read_text(encoding="utf-8", errors="replace")
+            for p in sorted(self.servers.logs_dir.glob("*.log"))
+        )
 
 
 @pytest.fixture(scope="module")
@@ -179,12 +226,22 @@ def wa(tmp_path_factory) -> WhatsAppRig:
     credentials_file = run_dir / "credentials.yml"
     credentials_file.write_text(yaml.safe_dump(credentials, allow_unicode=True), encoding="utf-8")
     with FakeGraphAPI(ACCESS_TOKEN, PHONE_NUMBER_ID) as api:
-        env = {"WHATSAPP_APP_SECRET": APP_SECRET, "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
-               "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN, "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-               "WHATSAPP_API_URL": api.url, "PHONE_HASH_KEY": HASH_KEY}
-        servers = BotServers(rasa_port=free_port(), action_port=free_port(),
-                             tracker_db=run_dir / "tracker.db", logs_dir=run_dir / "logs",
-                             credentials=credentials_file, extra_env=env)
+        env = {
+            "WHATSAPP_APP_SECRET": APP_SECRET,
+            "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+            "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
+            "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+            "WHATSAPP_API_URL": api.url,
+            "PHONE_HASH_KEY": HASH_KEY,
+        }
+        servers = BotServers(
+            rasa_port=free_port(),
+            action_port=free_port(),
+            tracker_db=run_dir / "tracker.db",
+            logs_dir=run_dir / "logs",
+            credentials=credentials_file,
+            extra_env=env,
+        )
         with servers:
             yield WhatsAppRig(servers, api)
 
@@ -209,12 +266,15 @@ def latest_bot_event(user: WhatsAppUser) -> Dict[str, Any]:
 
 # -- the handshake and the signature ------------------------------------------------------
 
+
 def test_meta_can_verify_the_webhook(wa):
     query = f"hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444"
     with urllib.request.urlopen(f"{wa.servers.whatsapp_webhook}?{query}", timeout=10) as resp:
         assert resp.status == 200 and resp.read() == b"1158201444"
-    for wrong in (f"hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1",
-                  f"hub.mode=unsubscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1"):
+    for wrong in (
+        "hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1",
+        f"hub.mode=unsubscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1",
+    ):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{wa.servers.whatsapp_webhook}?{wrong}", timeout=10)
         assert refused.value.code == 403
@@ -226,11 +286,13 @@ def test_unsigned_forged_and_stale_deliveries_are_refused_and_nothing_is_stored(
     genuine = user.text("does it hurt?", wamid=wamid)
     altered = genuine.replace(b"does it hurt?", b"how much is it")  # signed, then changed in transit
     claimed_before = wa.claimed()
-    for body, signature in [(genuine, sign(genuine, "not-the-app-secret")),  # forged
-                            (genuine, None),  # missing
-                            (altered, sign(genuine)),  # stale: the signature of another body
-                            (genuine, "sha256=" + "0" * 64),
-                            (genuine, "md5=abc")]:
+    for body, signature in [
+        (genuine, sign(genuine, "not-the-app-secret")),  # forged
+        (genuine, None),  # missing
+        (altered, sign(genuine)),  # stale: the signature of another body
+        (genuine, "sha256=" + "0" * 64),
+        (genuine, "md5=abc"),
+    ]:
         status, answer = user.post(body, signature)
         assert status == 401 and answer["code"] == "invalid_signature"
     time.sleep(2)
@@ -242,6 +304,7 @@ def test_unsigned_forged_and_stale_deliveries_are_refused_and_nothing_is_stored(
 
 
 # -- conversations --------------------------------------------------------------------------
+
 
 def test_an_english_conversation_with_reply_buttons(wa, store):
     user = WhatsAppUser(wa, "44")
@@ -261,7 +324,7 @@ def test_an_english_conversation_with_reply_buttons(wa, store):
     assert [b["reply"]["id"] for b in buttons] == [b["payload"] for b in expected.buttons]
     assert [b["reply"]["title"] for b in buttons] == [b["title"] for b in expected.buttons]
 
-    topic = json.loads(buttons[0]["reply"]["id"][len("/ask_topic"):])["topic"]
+    topic = json.loads(buttons[0]["reply"]["id"][len("/ask_topic") :])["topic"]
     followed = user.send(user.tap_button(buttons[0]["reply"]["id"], buttons[0]["reply"]["title"]))
     assert flat(full_text(followed)) == flat(compose_reply(store, topic, "en", "GB").text)
 
@@ -294,11 +357,14 @@ def test_an_urdu_and_roman_urdu_conversation(wa, store):
     assert flat(full_text(reply)) == flat(compose_reply(store, "procedure.sessions", "ur", "PK").text)
 
 
-@pytest.mark.parametrize("calling_code, region, lang, question", [
-    ("44", "GB", "en", "what are the side effects?"),
-    ("971", "AE", "ar", "ما هي الآثار الجانبية للميزوثيرابي؟"),
-    ("92", "PK", "ur", "میزوتھراپی کے سائیڈ ایفیکٹس کیا ہیں؟"),
-])
+@pytest.mark.parametrize(
+    "calling_code, region, lang, question",
+    [
+        ("44", "GB", "en", "what are the side effects?"),
+        ("971", "AE", "ar", "ما هي الآثار الجانبية للميزوثيرابي؟"),
+        ("92", "PK", "ur", "میزوتھراپی کے سائیڈ ایفیکٹس کیا ہیں؟"),
+    ],
+)
 def test_a_long_answer_is_split_on_sentence_boundaries(wa, store, calling_code, region, lang, question):
     user = WhatsAppUser(wa, calling_code)
     parts = user.say(question)
@@ -323,12 +389,13 @@ def test_a_list_message_and_a_list_reply(wa, store):
     rows = reply[0]["interactive"]["action"]["sections"][0]["rows"]
     assert [r["id"] for r in rows] == [b["payload"] for b in expected.buttons]
     assert reply[0]["interactive"]["action"]["button"] == interface_text("en", "Topics")
-    topic = json.loads(rows[2]["id"][len("/ask_topic"):])["topic"]
+    topic = json.loads(rows[2]["id"][len("/ask_topic") :])["topic"]
     answer = user.send(user.pick_row(rows[2]["id"], rows[2]["title"]))
     assert flat(full_text(answer)) == flat(compose_reply(store, topic, "en", "GB").text)
 
 
 # -- deliveries that are not simple questions ----------------------------------------------
+
 
 def test_the_same_delivery_twice_gets_one_reply(wa):
     user = WhatsAppUser(wa, "44")
@@ -359,11 +426,21 @@ def test_duplicates_arriving_together_are_handled_once(wa):
 
 def test_status_callbacks_are_acknowledged_and_ignored(wa):
     user = WhatsAppUser(wa, "44")
-    statuses = [{"id": new_wamid(user.number), "status": s, "timestamp": str(int(time.time())),
-                 "recipient_id": user.number, **extra}
-                for s, extra in [("sent", {}), ("delivered", {}), ("read", {}),
-                                 ("failed", {"errors": [{"code": 131047,
-                                                         "title": "Re-engagement message"}]})]]
+    statuses = [
+        {
+            "id": new_wamid(user.number),
+            "status": s,
+            "timestamp": str(int(time.time())),
+            "recipient_id": user.number,
+            **extra,
+        }
+        for s, extra in [
+            ("sent", {}),
+            ("delivered", {}),
+            ("read", {}),
+            ("failed", {"errors": [{"code": 131047, "title": "Re-engagement message"}]}),
+        ]
+    ]
     status, answer = user.post(delivery({"statuses": statuses}))
     assert status == 200 and answer == {"accepted": 0, "duplicates": 0, "statuses": 4}
     time.sleep(1.5)
@@ -381,8 +458,10 @@ def test_a_first_photo_without_words_is_answered_in_three_languages(wa, store):
     [event] = [data for kind, data in user.events() if kind == "bot"]
     assert (event["metadata"]["answer_id"], event["metadata"]["in_reply_to"]) == (MEDIA_ID, "image")
     user.say("مرحبا")
-    for fields in [{"type": "order", "order": {"catalog_id": "1"}},
-                   {"type": "text", "text": {"body": "<b> </b>"}}]:
+    for fields in [
+        {"type": "order", "order": {"catalog_id": "1"}},
+        {"type": "text", "text": {"body": "<b> </b>"}},
+    ]:
         notice = user.send(user.message(fields))
         assert [body_of(m) for m in notice] == [interface_text("ar", TEXT_NEEDED)], fields["type"]
 
@@ -408,6 +487,7 @@ def test_bad_signed_bodies_get_a_clear_error(wa):
 
 
 # -- the Graph API failing -----------------------------------------------------------------
+
 
 def test_a_failing_graph_api_is_retried(wa):
     user = WhatsAppUser(wa, "44")
@@ -465,8 +545,11 @@ def plain_digits(messages: List[Dict[str, Any]]) -> str:
 
 
 def bot_answers(user: WhatsAppUser) -> List[tuple]:
-    return [(d["metadata"].get("answer_id"), d["metadata"].get("lang"))
-            for kind, d in user.events() if kind == "bot"]
+    return [
+        (d["metadata"].get("answer_id"), d["metadata"].get("lang"))
+        for kind, d in user.events()
+        if kind == "bot"
+    ]
 
 
 def image(caption: Optional[str] = None) -> Dict[str, Any]:
@@ -495,8 +578,14 @@ def test_a_photo_whose_caption_reports_a_reaction_gets_urgent_care_with_the_send
 
 def test_the_issues_photo_from_a_pakistani_number_gets_1122(wa):
     user = WhatsAppUser(wa, "92")
-    sent = user.send(user.message(image("this is my cheek two days after mesotherapy, it is swollen, hot and "
-                                        "there is pus, and I have a fever")))
+    sent = user.send(
+        user.message(
+            image(
+                "this is my cheek two days after mesotherapy, it is swollen, hot and "
+                "there is pus, and I have a fever"
+            )
+        )
+    )
     assert bot_answers(user) == [("safety.urgent", "en"), (PICTURE_NOTE_ID, "en")]
     assert "1122" in plain_digits(sent)
 
@@ -526,8 +615,19 @@ def test_a_karachi_pin_then_a_reaction_from_a_uk_phone_gets_1122_not_999(wa, sto
 
     user = WhatsAppUser(wa, "44")
     user.say(FORMS[form][2])
-    pinned = user.send(user.message({"type": "location", "location": {
-        "latitude": 24.8607, "longitude": 67.0011, "name": "Clifton Beach", "address": "Karachi"}}))
+    pinned = user.send(
+        user.message(
+            {
+                "type": "location",
+                "location": {
+                    "latitude": 24.8607,
+                    "longitude": 67.0011,
+                    "name": "Clifton Beach",
+                    "address": "Karachi",
+                },
+            }
+        )
+    )
     lang = REPLY_LANGUAGE[form]
     assert flat(full_text(pinned)) == flat(compose_reply(store, LOCATION_SET_ID, lang, "PK").text)
     assert store.regions.get("PK").name[lang] in full_text(pinned)
@@ -545,7 +645,9 @@ def test_a_dubai_pin_from_a_pakistani_phone_gets_998(wa, store, form):
 
     user = WhatsAppUser(wa, "92")
     # The pin is the first message: the language is not known yet, so all three, with buttons.
-    pinned = user.send(user.message({"type": "location", "location": {"latitude": 25.2048, "longitude": 55.2708}}))
+    pinned = user.send(
+        user.message({"type": "location", "location": {"latitude": 25.2048, "longitude": 55.2708}})
+    )
     for lang in ("en", "ar", "ur"):
         assert store.regions.get("AE").name[lang] in full_text(pinned)
     assert plain_digits(pinned).count("998") >= 3 and pinned[-1]["interactive"]["type"] == "button"
@@ -557,9 +659,19 @@ def test_a_dubai_pin_from_a_pakistani_phone_gets_998(wa, store, form):
 def test_shared_contacts_get_a_polite_no(wa, store):
     user = WhatsAppUser(wa, "971")
     user.say("ما هي الآثار الجانبية للميزوثيرابي؟")
-    sent = user.send(user.message({"type": "contacts", "contacts": [
-        {"name": {"formatted_name": "Dr Sara", "first_name": "Sara"},
-         "phones": [{"phone": "+971 50 123 4567"}]}]}))
+    sent = user.send(
+        user.message(
+            {
+                "type": "contacts",
+                "contacts": [
+                    {
+                        "name": {"formatted_name": "Dr Sara", "first_name": "Sara"},
+                        "phones": [{"phone": "+971 50 123 4567"}],
+                    }
+                ],
+            }
+        )
+    )
     assert flat(full_text(sent)) == flat(compose_reply(store, CONTACTS_ID, "ar").text)
     assert "123 4567" not in json.dumps(user.events(), ensure_ascii=False)
 
@@ -596,16 +708,23 @@ def test_a_thumbs_down_reaction_on_an_answer_appears_in_the_review_export(wa, fo
     before_down = ((before.get(answer_id) or {}).get(lang) or {}).get("not_helpful", 0)
 
     def react(emoji: str) -> None:
-        user.send(user.message({"type": "reaction", "reaction": {"message_id": ours, "emoji": emoji}}),
-                  expect_reply=False)
+        user.send(
+            user.message({"type": "reaction", "reaction": {"message_id": ours, "emoji": emoji}}),
+            expect_reply=False,
+        )
 
     react("👎")
     [down] = wait_for_feedback(user, 1)
     assert (down["answer_id"], down["helpful"], down["lang"]) == (answer_id, False, lang)
     export = review_export(wa, tmp_path)
     assert export["feedback"][answer_id][lang]["not_helpful"] == before_down + 1
-    mine = [m for by_intent in export["review"].values() for items in by_intent.values() for m in items
-            if pseudonym(user.conversation) in m["conversations"]]
+    mine = [
+        m
+        for by_intent in export["review"].values()
+        for items in by_intent.values()
+        for m in items
+        if pseudonym(user.conversation) in m["conversations"]
+    ]
     assert any(f"thumbs-down on {answer_id}" in m["why"] for m in mine)
 
     react("")  # removed: the thumbs-down is taken back
@@ -626,8 +745,9 @@ def test_each_message_is_marked_read_and_shows_typing_while_answered(wa):
     while not (wa.api.acknowledged(question) and wa.api.acknowledged(voice)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert [(a.typing, a.status) for a in wa.api.acknowledged(question)] == [(True, 200)]
-    assert [(a.typing, a.status) for a in wa.api.acknowledged(voice)] == [(False, 200)], \
-        "no typing for a notice"
+    assert [(a.typing, a.status) for a in wa.api.acknowledged(voice)] == [
+        (False, 200)
+    ], "no typing for a notice"
     answer = [a for a in wa.api.attempts_to(user.number) if a.status == 200][0]
     assert wa.api.acknowledged(question)[0].at <= answer.at, "typing shows before the answer"
 
@@ -657,6 +777,7 @@ def test_failing_or_hanging_read_receipts_change_nothing(wa, store, status, dela
 
 # -- restarts and privacy (last: they read everything the tests above left) ---------------------
 
+
 def test_a_delivery_repeated_after_a_restart_is_ignored(wa):
     user = WhatsAppUser(wa, "92")
     body = user.text("how many sessions do I need?")
@@ -674,8 +795,9 @@ def test_no_phone_number_or_message_id_is_stored_or_logged(wa):
     assert len(NUMBERS_USED) > 10
     with sqlite3.connect(wa.servers.tracker_db) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        stored = "\n".join(str(value) for table in tables for row in db.execute(f'SELECT * FROM "{table}"')
-                           for value in row)
+        stored = "\n".join(
+            str(value) for table in tables for row in db.execute(f'SELECT * FROM "{table}"') for value in row
+        )
     assert "whatsapp_deliveries" in tables and "wa-" in stored
     logs = wa.log_text()
     assert "whatsapp: answered wa-" in logs
@@ -689,6 +811,7 @@ def test_no_phone_number_or_message_id_is_stored_or_logged(wa):
 
 
 # -- no message shape switches the safety decision off (issue 11) -------------------------
+
 
 @pytest.mark.parametrize("shape", ["leading_slash", "payload_then_text", "full_width", "zero_width", "bidi"])
 @pytest.mark.parametrize("form", ["en", "ar", "ur", "roman_ur"])

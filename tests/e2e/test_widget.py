@@ -31,8 +31,15 @@ from bot.servers import BotServers, free_port
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 REPORTS = PROJECT_ROOT / "reports" / "widget"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 320, "height": 640}
@@ -56,6 +63,7 @@ def ui(lang: str, key: str) -> str:
 
 # ---- the browser ------------------------------------------------------------------------
 
+
 # Module scope: Playwright's sync API keeps an asyncio loop running in this thread while it
 # is open, and later test modules call asyncio.run().
 @pytest.fixture(scope="module")
@@ -63,9 +71,11 @@ def browser():
     if os.environ.get("WIDGET_TESTS") == "0":
         pytest.skip("WIDGET_TESTS=0: the widget's browser tests are switched off")
     if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing ({CHROMIUM}): run `make browser` (apt-get install chromium "
-                    "fonts-noto-core), or set WIDGET_TESTS=0 to skip the widget's browser tests",
-                    pytrace=False)
+        pytest.fail(
+            f"Chromium is missing ({CHROMIUM}): run `make browser` (apt-get install chromium "
+            "fonts-noto-core), or set WIDGET_TESTS=0 to skip the widget's browser tests",
+            pytrace=False,
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -110,15 +120,21 @@ class Widget:
             f"""(n) => {{ const r = {ROOT_JS};
                 return r.querySelectorAll('.msg.bot').length > n
                        && r.querySelector('.widget').getAttribute('aria-busy') !== 'true'; }}""",
-            arg=before, timeout=30_000)
+            arg=before,
+            timeout=30_000,
+        )
         return self.bot_messages()[-1]
 
     def wait_for_error(self) -> dict:
         error = self.locator(".msg.error")
         error.wait_for(state="visible", timeout=30_000)
-        return {"text": error.locator(".error-text").text_content(), "lang": error.get_attribute("lang"),
-                "dir": error.get_attribute("dir"), "code": error.get_attribute("data-error"),
-                "retry": error.locator(".retry").text_content() if error.locator(".retry").count() else None}
+        return {
+            "text": error.locator(".error-text").text_content(),
+            "lang": error.get_attribute("lang"),
+            "dir": error.get_attribute("dir"),
+            "code": error.get_attribute("data-error"),
+            "retry": error.locator(".retry").text_content() if error.locator(".retry").count() else None,
+        }
 
     def say(self, text: str) -> dict:
         before = self.bot_count()
@@ -169,7 +185,8 @@ class Widget:
     def wait_idle(self) -> None:
         """Wait until no message is in flight."""
         self.page.wait_for_function(
-            f"() => {ROOT_JS}.querySelector('.widget').getAttribute('aria-busy') === 'false'")
+            f"() => {ROOT_JS}.querySelector('.widget').getAttribute('aria-busy') === 'false'"
+        )
 
     def wait_for_thanks(self, index: int, lang: str) -> None:
         """Wait until the `index`-th bot message thanks for the feedback, in `lang`."""
@@ -270,8 +287,14 @@ def clinic_bot(bot, clinic_site, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("clinic-bot")
     path = run_dir / "credentials.yml"
     path.write_text(documented_origins(clinic_site.origin), encoding="utf-8")
-    servers = AsDeployed(rasa_port=free_port(), action_port=bot.action_port, action_secret=bot.action_secret,
-                         tracker_db=run_dir / "tracker.db", logs_dir=run_dir / "logs", credentials=path)
+    servers = AsDeployed(
+        rasa_port=free_port(),
+        action_port=bot.action_port,
+        action_secret=bot.action_secret,
+        tracker_db=run_dir / "tracker.db",
+        logs_dir=run_dir / "logs",
+        credentials=path,
+    )
     try:
         servers.start_rasa()
         yield servers
@@ -291,11 +314,19 @@ def open_widget(browser, bot, request):
     contexts = []
     all_requests: List[str] = []
 
-    def open_(lang: str = "en", attributes: Optional[Dict[str, str]] = None, viewport: dict = DESKTOP,
-              origin: Optional[str] = None, server: Optional[BotServers] = None, scale: float = 1,
-              page_html: Optional[str] = None, headers: Optional[Dict[str, str]] = None) -> Widget:
-        context = browser.new_context(viewport=viewport, locale=BROWSER_LOCALE[lang],
-                                      device_scale_factor=scale)
+    def open_(
+        lang: str = "en",
+        attributes: Optional[Dict[str, str]] = None,
+        viewport: dict = DESKTOP,
+        origin: Optional[str] = None,
+        server: Optional[BotServers] = None,
+        scale: float = 1,
+        page_html: Optional[str] = None,
+        headers: Optional[Dict[str, str]] = None,
+    ) -> Widget:
+        context = browser.new_context(
+            viewport=viewport, locale=BROWSER_LOCALE[lang], device_scale_factor=scale
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(30_000)
@@ -306,8 +337,10 @@ def open_widget(browser, bot, request):
         elif origin is None:
             url = f"{bot.url}/clinic/page.html"
             html = _clinic_page(attributes, f"{bot.url}/webhooks/webchat/widget.js")
-            page.route(url, lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8",
-                                                        body=html))
+            page.route(
+                url,
+                lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html),
+            )
             page.goto(url)
         else:
             site = request.getfixturevalue("clinic_site")
@@ -324,6 +357,7 @@ def open_widget(browser, bot, request):
 
 # ---- the server side, as any client sees it ----------------------------------------------
 
+
 def _get(url: str, headers: Optional[dict] = None):
     request = urllib.request.Request(url, headers=headers or {})
     try:
@@ -334,8 +368,11 @@ def _get(url: str, headers: Optional[dict] = None):
 
 
 def _post(url: str, body: dict, headers: Optional[dict] = None):
-    request = urllib.request.Request(url, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "text/plain;charset=UTF-8", **(headers or {})})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "text/plain;charset=UTF-8", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as resp:
             return resp.status, dict(resp.headers), json.loads(resp.read())
@@ -385,6 +422,7 @@ def test_pages_of_unlisted_origins_cannot_talk_to_the_bot(bot):
 
 # ---- conversations in the browser ---------------------------------------------------------
 
+
 def test_an_english_conversation(open_widget, store):
     widget = open_widget("en").wait_ready()
     assert widget.chrome()["launcher"] == ui("en", "open")
@@ -413,12 +451,13 @@ def test_an_english_conversation(open_widget, store):
     assert reply["text"].startswith(store.get("procedure.pain").text["en"])
     assert widget.user_messages()[-1]["text"] == "does it hurt?"
     assert widget.locator("textarea").input_value() == "", "the text box is cleared once sent"
-    assert [line for line in widget.console if "Content Security Policy" in line or "Failed" in line] == [], \
-        "the demo page's strict policy lets the widget do all it needs"
+    assert [
+        line for line in widget.console if "Content Security Policy" in line or "Failed" in line
+    ] == [], "the demo page's strict policy lets the widget do all it needs"
 
     # a reply's button asks that topic; the person's bubble shows its title
     title = reply["buttons"][0]
-    followed = widget.click_and_wait(f".msg.bot >> nth=1 >> .topic >> nth=0")
+    followed = widget.click_and_wait(".msg.bot >> nth=1 >> .topic >> nth=0")
     assert widget.user_messages()[-1]["text"] == title
     assert followed["answer_id"] != "procedure.pain" and followed["lang"] == "en"
     assert store.get(followed["answer_id"]).title["en"] == title
@@ -430,7 +469,8 @@ def _fields(reply: dict) -> tuple:
 
 def _word_box(widget: Widget, selector: str, word: str) -> dict:
     """Where `word` is drawn in the last element matching `selector`: {left, top}."""
-    return widget.page.evaluate(f"""([selector, word]) => {{
+    return widget.page.evaluate(
+        f"""([selector, word]) => {{
         const bubble = [...{ROOT_JS}.querySelectorAll(selector)].at(-1);
         const walker = document.createTreeWalker(bubble, NodeFilter.SHOW_TEXT);
         for (let node = walker.nextNode(); node; node = walker.nextNode()) {{
@@ -439,7 +479,9 @@ def _word_box(widget: Widget, selector: str, word: str) -> dict:
                            range.setEnd(node, at + word.length); const box = range.getBoundingClientRect();
                            return {{left: box.left, top: Math.round(box.top)}}; }}
         }}
-        return null; }}""", [selector, word])
+        return null; }}""",
+        [selector, word],
+    )
 
 
 def _fonts(widget: Widget, selector: str, index: int = -1) -> List[str]:
@@ -459,8 +501,11 @@ def _fonts(widget: Widget, selector: str, index: int = -1) -> List[str]:
 def test_an_arabic_conversation(open_widget, store):
     widget = open_widget("en", {"data-locale": "ar", "data-region": "SA"}).wait_ready()
     chrome = widget.chrome()
-    assert (chrome["lang"], chrome["direction"], chrome["title"]) == ("ar", "rtl", ui("ar", "title")), \
-        "the page's data-locale sets the panel's language before anything is said"
+    assert (chrome["lang"], chrome["direction"], chrome["title"]) == (
+        "ar",
+        "rtl",
+        ui("ar", "title"),
+    ), "the page's data-locale sets the panel's language before anything is said"
     widget.open()
     assert widget.bot_messages()[0]["lang"] == "ar"
     reply = widget.say("هل الميزوثيرابي مؤلم؟")
@@ -531,17 +576,23 @@ def test_feedback_reaches_the_tracker(open_widget, bot, tracker_events):
     assert answer.locator(".thumb.yes").is_disabled()
 
     sender = widget.stored()["sender"]
-    feedback = [json.loads(data) for kind, data in tracker_events(sender)
-                if kind == "slot" and json.loads(data)["name"] == "feedback"]
+    feedback = [
+        json.loads(data)
+        for kind, data in tracker_events(sender)
+        if kind == "slot" and json.loads(data)["name"] == "feedback"
+    ]
     assert len(feedback) == 1
     assert feedback[0]["value"]["answer_id"] == "procedure.pain" and feedback[0]["value"]["helpful"] is False
     assert feedback[0]["value"]["lang"] == "en" and feedback[0]["value"]["version"]
     with sqlite3.connect(bot.tracker_db) as db:  # the README's query for content staff, for this conversation
-        rows = db.execute("SELECT json_extract(data, '$.value.answer_id') AS answer, "
-                          "SUM(json_extract(data, '$.value.helpful') = 0) AS not_helpful, COUNT(*) AS votes "
-                          "FROM events WHERE type_name = 'slot' AND action_name = 'feedback' "
-                          "AND sender_id = ? "
-                          "GROUP BY answer ORDER BY not_helpful DESC", (sender,)).fetchall()
+        rows = db.execute(
+            "SELECT json_extract(data, '$.value.answer_id') AS answer, "
+            "SUM(json_extract(data, '$.value.helpful') = 0) AS not_helpful, COUNT(*) AS votes "
+            "FROM events WHERE type_name = 'slot' AND action_name = 'feedback' "
+            "AND sender_id = ? "
+            "GROUP BY answer ORDER BY not_helpful DESC",
+            (sender,),
+        ).fetchall()
     assert rows == [("procedure.pain", 1, 1)]
 
     # the conversation goes on as before: the feedback event changes nothing in the dialogue
@@ -554,26 +605,33 @@ def test_feedback_reaches_the_tracker(open_widget, bot, tracker_events):
     # the server refuses feedback on answers this conversation never saw, and nonsense
     key = widget.stored()["key"]
     assert key, "the widget keeps the conversation's key beside its id"
-    status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback",
-                            {"sender": sender, "conversation_key": key, "answer_id": "safety.urgent",
-                             "helpful": True})
+    status, _, body = _post(
+        f"{bot.url}/webhooks/webchat/feedback",
+        {"sender": sender, "conversation_key": key, "answer_id": "safety.urgent", "helpful": True},
+    )
     assert status == 404 and body["code"] == "unknown_answer"
-    status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback",
-                            {"sender": sender, "answer_id": "procedure.pain", "helpful": True})
+    status, _, body = _post(
+        f"{bot.url}/webhooks/webchat/feedback",
+        {"sender": sender, "answer_id": "procedure.pain", "helpful": True},
+    )
     assert status == 403 and body["code"] == "invalid_conversation_key", "not without the key"
     status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback", {"sender": sender, "answer_id": "x"})
     assert status == 400 and body["error"]
-    status, _, body = _post(f"{bot.url}/webhooks/webchat/feedback",
-                            {"sender": sender, "answer_id": "procedure.pain", "helpful": True},
-                            {"Origin": "https://evil.example"})
+    status, _, body = _post(
+        f"{bot.url}/webhooks/webchat/feedback",
+        {"sender": sender, "answer_id": "procedure.pain", "helpful": True},
+        {"Origin": "https://evil.example"},
+    )
     assert status == 403
     assert len([1 for kind, data in tracker_events(sender) if kind == "slot" and '"feedback"' in data]) == 1
 
 
 def test_markup_is_shown_as_text(open_widget):
     widget = open_widget("en").wait_ready().open()
-    attacks = ['<img src=x onerror="window.pwned=1"> does it hurt?',
-               "<script>window.pwned=2</script> how many sessions?"]
+    attacks = [
+        '<img src=x onerror="window.pwned=1"> does it hurt?',
+        "<script>window.pwned=2</script> how many sessions?",
+    ]
     for attack in attacks:
         assert widget.say(attack)["answer_id"] in ("procedure.pain", "procedure.sessions")
         assert widget.user_messages()[-1]["text"] == attack
@@ -584,12 +642,20 @@ def test_markup_is_shown_as_text(open_widget):
     assert widget.locator("textarea").input_value() == "<b></b>"
 
     # a reply carrying markup (say, a careless edit of the answer store) is shown as characters too
-    evil = {"recipient_id": "x", "answer_id": "procedure.pain", "lang": "en", "dir": "ltr", "kind": "answer",
-            "text": '<script>window.pwned=3</script><img src=x onerror="window.pwned=4"> '
-                    "More at https://www.example.org/meso. and javascript:alert(1)",
-            "buttons": [{"title": "<b onmouseover=alert(1)>bold</b>", "payload": "/greet"}]}
-    widget.page.route("**/webhooks/webchat/webhook", lambda route: route.fulfill(
-        status=200, content_type="application/json", body=json.dumps([evil])))
+    evil = {
+        "recipient_id": "x",
+        "answer_id": "procedure.pain",
+        "lang": "en",
+        "dir": "ltr",
+        "kind": "answer",
+        "text": '<script>window.pwned=3</script><img src=x onerror="window.pwned=4"> '
+        "More at https://www.example.org/meso. and javascript:alert(1)",
+        "buttons": [{"title": "<b onmouseover=alert(1)>bold</b>", "payload": "/greet"}],
+    }
+    widget.page.route(
+        "**/webhooks/webchat/webhook",
+        lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps([evil])),
+    )
     reply = widget.say("anything")
     assert reply["text"].startswith('<script>window.pwned=3</script><img src=x onerror="window.pwned=4">')
     assert reply["buttons"] == ["<b onmouseover=alert(1)>bold</b>"]
@@ -606,13 +672,21 @@ def test_markup_is_shown_as_text(open_widget):
 def test_the_server_down_is_said_in_the_conversations_language(open_widget, clinic_site, clinic_bot):
     # the clinic's page loaded the widget, then its bot went away: nothing listens at data-server
     closed = free_port()
-    widget = open_widget("ar", {"data-locale": "ar", "data-server": f"http://127.0.0.1:{closed}"},
-                         origin=clinic_site.origin, server=clinic_bot).wait_ready()
+    widget = open_widget(
+        "ar",
+        {"data-locale": "ar", "data-server": f"http://127.0.0.1:{closed}"},
+        origin=clinic_site.origin,
+        server=clinic_bot,
+    ).wait_ready()
     widget.open(greeting=False)
     error = widget.wait_for_error()
     # issue 14, finding 8: on opening nothing was sent, so nothing is said about a message
-    assert (error["text"], error["retry"], error["lang"], error["dir"]) == \
-        (ui("ar", "unreachable_start"), ui("ar", "retry"), "ar", "rtl")
+    assert (error["text"], error["retry"], error["lang"], error["dir"]) == (
+        ui("ar", "unreachable_start"),
+        ui("ar", "retry"),
+        "ar",
+        "rtl",
+    )
 
     widget.type("هل هو مؤلم؟")
     widget.page.keyboard.press("Enter")
@@ -621,8 +695,9 @@ def test_the_server_down_is_said_in_the_conversations_language(open_widget, clin
     assert widget.locator("textarea").input_value() == "هل هو مؤلم؟", "the typed text is not lost"
     assert widget.wait_for_error()["text"] == ui("ar", "unreachable")
     assert widget.user_messages() == [], "nothing pretends to have been sent"
-    assert not [line for line in widget.console if "CORS" in line or "address space" in line], \
-        "the request failed because nothing listens, not because the browser refused it"
+    assert not [
+        line for line in widget.console if "CORS" in line or "address space" in line
+    ], "the request failed because nothing listens, not because the browser refused it"
 
 
 class _SilentServer:
@@ -654,8 +729,11 @@ class _SilentServer:
 def test_a_timeout_is_said_and_the_text_kept(open_widget, clinic_site, clinic_bot):
     silent = _SilentServer()
     try:
-        attributes = {"data-locale": "ur", "data-server": f"http://127.0.0.1:{silent.port}",
-                      "data-timeout": "1500"}
+        attributes = {
+            "data-locale": "ur",
+            "data-server": f"http://127.0.0.1:{silent.port}",
+            "data-timeout": "1500",
+        }
         widget = open_widget("ur", attributes, origin=clinic_site.origin, server=clinic_bot).wait_ready()
         widget.open(greeting=False)
         assert widget.wait_for_error()["text"] == ui("ur", "timeout_start")
@@ -708,8 +786,12 @@ def test_sending_too_fast_is_answered_with_slow_down_in_the_conversations_langua
             break
         assert widget.bot_count() > before
     assert error is not None, "never limited"
-    assert (error["code"], error["text"], error["lang"], error["retry"]) == \
-        ("slow_down", ui("ur", "slow_down"), "ur", ui("ur", "retry"))
+    assert (error["code"], error["text"], error["lang"], error["retry"]) == (
+        "slow_down",
+        ui("ur", "slow_down"),
+        "ur",
+        ui("ur", "retry"),
+    )
     assert widget.locator("textarea").input_value() == f"ok {i}", "the text is kept to send again"
     widget.page.wait_for_timeout(2500)
     before = widget.bot_count()
@@ -754,8 +836,10 @@ def test_a_reload_keeps_the_conversation_and_new_conversation_starts_over(open_w
     before = widget.bot_count()
     widget.locator(".restart").click()
     widget.locator(".confirm-yes").click()  # issue 14: asked first
-    widget.page.wait_for_function(f"() => {ROOT_JS}.querySelectorAll('.msg.bot').length === 1 && "
-                                  f"{ROOT_JS}.querySelector('.widget').getAttribute('aria-busy') === 'false'")
+    widget.page.wait_for_function(
+        f"() => {ROOT_JS}.querySelectorAll('.msg.bot').length === 1 && "
+        f"{ROOT_JS}.querySelector('.widget').getAttribute('aria-busy') === 'false'"
+    )
     assert widget.bot_messages()[0]["answer_id"] == "chitchat.greet" and before > 1
     assert widget.user_messages() == []
     assert widget.stored()["sender"] != sender
@@ -783,7 +867,7 @@ def test_keyboard_only(open_widget):
         order.append(widget.focused())
     start = ["close", "lang", "lang", "lang", "restart", "log"]
     assert order[:6] == start, order
-    rest = order[6:order.index("input")]
+    rest = order[6 : order.index("input")]
     assert rest and set(rest) <= {"topic", "thumb yes", "thumb no"}, order
     assert order[order.index("input") + 1] == "send", order
 
@@ -855,6 +939,7 @@ def test_accessible_at_320_pixels_wide(open_widget):
 
 # ---- a clinic's own site, on another origin ------------------------------------------------
 
+
 def test_a_clinic_embeds_the_widget_with_one_tag(open_widget, clinic_site, clinic_bot):
     servers, clinic_origin = clinic_bot, clinic_site.origin
     widget = open_widget("ar", {"data-region": "SA"}, origin=clinic_origin, server=servers)
@@ -865,8 +950,9 @@ def test_a_clinic_embeds_the_widget_with_one_tag(open_widget, clinic_site, clini
     widget.locator(".msg.bot >> nth=1 >> .thumb.yes").click()
     widget.wait_for_thanks(1, "en")
 
-    status, headers, _ = _post(servers.webhook, {"sender": "web-cors", "message": "hi"},
-                               {"Origin": clinic_origin})
+    status, headers, _ = _post(
+        servers.webhook, {"sender": "web-cors", "message": "hi"}, {"Origin": clinic_origin}
+    )
     assert status == 200 and headers["Access-Control-Allow-Origin"] == clinic_origin
 
     # the same page on an origin the bot does not list gets no widget at all
@@ -878,6 +964,7 @@ def test_a_clinic_embeds_the_widget_with_one_tag(open_widget, clinic_site, clini
 
 
 # ---- issue 14: a real way to reach staff ---------------------------------------------------------
+
 
 def _now_utc():
     from datetime import datetime, timezone
@@ -906,7 +993,8 @@ def _links(widget: Widget) -> List[List[str]]:
 
 @pytest.mark.parametrize("lang", ["en", "ar", "ur"])
 def test_a_visitor_asking_for_a_person_gets_the_clinics_contact_and_can_leave_a_request(
-        open_widget, bot, staff_webhook, lang):
+    open_widget, bot, staff_webhook, lang
+):
     """Issue 14, finding 1 and "Done when": real contact details, and a request that reaches staff."""
     from bot.clinic_contact import clinics, contact_links, contact_text
 
@@ -919,7 +1007,9 @@ def test_a_visitor_asking_for_a_person_gets_the_clinics_contact_and_can_leave_a_
     assert (reply["answer_id"], reply["lang"]) == ("handoff.human", lang)
     # the branch's name, phone, WhatsApp, e-mail, booking page and an honest word on whether
     # staff are there now, worked out in the branch's time zone
-    assert _read_text(widget).endswith((contact_text(clinic, lang, before), contact_text(clinic, lang, after)))
+    assert _read_text(widget).endswith(
+        (contact_text(clinic, lang, before), contact_text(clinic, lang, after))
+    )
     assert "through this chat" not in reply["text"]
     assert _links(widget) == [[link["url"], link["title"]] for link in contact_links(clinic, lang)]
     assert [href for href, _ in _links(widget)] == [clinic.tel_link, clinic.whatsapp_link, clinic.booking_url]
@@ -941,11 +1031,17 @@ def test_a_visitor_asking_for_a_person_gets_the_clinics_contact_and_can_leave_a_
     delivery = staff_webhook.wait_for(lambda body: body["conversation_id"] == sender)
     assert delivery, "the staff webhook never got the request"
     body = delivery["body"]
-    assert (body["name"], body["phone"], body["email"]) == \
-        (details["name"], details.get("phone", ""), details.get("email", ""))
+    assert (body["name"], body["phone"], body["email"]) == (
+        details["name"],
+        details.get("phone", ""),
+        details.get("email", ""),
+    )
     assert (body["language"], body["region"], body["clinic"]["id"]) == (lang, region, clinic.id)
-    assert body["consent"] == {"given": True, "text": ui(lang, "handoff_consent"),
-                               "text_en": WIDGET_STRINGS["handoff_consent"]}
+    assert body["consent"] == {
+        "given": True,
+        "text": ui(lang, "handoff_consent"),
+        "text_en": WIDGET_STRINGS["handoff_consent"],
+    }
     assert delivery["headers"]["x-handoff-secret"] == bot.env["HANDOFF_WEBHOOK_SECRET"]
 
     # kept privately; nothing of it in a log, nor in the browser's storage
@@ -969,11 +1065,13 @@ def test_the_form_says_what_is_missing_and_sends_nothing_until_it_is_right(open_
     form.locator(".handoff-open").click()
     received = len(staff_webhook.received)
     status = form.locator(".handoff-status")
-    for fill, expected, invalid in (({}, "handoff_need_name", "name"),
-                                    ({"name": "سارة"}, "handoff_need_contact", "phone"),
-                                    ({"phone": "12"}, "handoff_bad_phone", "phone"),
-                                    ({"phone": "", "email": "sara@"}, "handoff_bad_email", "email"),
-                                    ({"email": "", "phone": "+٩٦٦ ٥٠ ١٢٣ ٤٥٦٧"}, "handoff_need_consent", "consent")):
+    for fill, expected, invalid in (
+        ({}, "handoff_need_name", "name"),
+        ({"name": "سارة"}, "handoff_need_contact", "phone"),
+        ({"phone": "12"}, "handoff_bad_phone", "phone"),
+        ({"phone": "", "email": "sara@"}, "handoff_bad_email", "email"),
+        ({"email": "", "phone": "+٩٦٦ ٥٠ ١٢٣ ٤٥٦٧"}, "handoff_need_consent", "consent"),
+    ):
         for name, value in fill.items():
             form.locator(f"input[name={name}]").fill(value)
         form.locator(".handoff-send").click()
@@ -984,7 +1082,10 @@ def test_the_form_says_what_is_missing_and_sends_nothing_until_it_is_right(open_
     form.locator(".handoff-send").click()
     widget.locator(".msg.bot >> nth=-1 >> .handoff-done").wait_for()
     sender = widget.stored()["sender"]
-    assert staff_webhook.wait_for(lambda b: b["conversation_id"] == sender)["body"]["phone"] == "+966 50 123 4567"
+    assert (
+        staff_webhook.wait_for(lambda b: b["conversation_id"] == sender)["body"]["phone"]
+        == "+966 50 123 4567"
+    )
 
 
 def test_a_request_reaches_staff_once_their_webhook_answers_again(open_widget, staff_webhook):
@@ -1005,7 +1106,9 @@ def test_a_request_reaches_staff_once_their_webhook_answers_again(open_widget, s
     assert delivery and delivery["body"]["attempt"] == 3, "delivered by the retries in the background"
 
 
-def test_without_a_staff_webhook_the_answer_gives_the_contact_details_only(open_widget, clinic_site, clinic_bot):
+def test_without_a_staff_webhook_the_answer_gives_the_contact_details_only(
+    open_widget, clinic_site, clinic_bot
+):
     """Nothing is promised that is not delivered: no form when no webhook is configured."""
     widget = open_widget("en", {"data-region": "PK"}, origin=clinic_site.origin, server=clinic_bot)
     widget.wait_ready().open()
@@ -1014,9 +1117,16 @@ def test_without_a_staff_webhook_the_answer_gives_the_contact_details_only(open_
     assert [href for href, _ in _links(widget)][0] == "tel:+924200000000"
     assert widget.locator(".msg.bot >> nth=-1 >> .handoff").count() == 0
     sender, key = widget.stored()["sender"], widget.stored()["key"]
-    status, _, body = _post(f"{clinic_bot.url}/webhooks/webchat/handoff",
-                            {"sender": sender, "conversation_key": key, "name": "Sara", "phone": "+92 300 1234567",
-                             "consent": True})
+    status, _, body = _post(
+        f"{clinic_bot.url}/webhooks/webchat/handoff",
+        {
+            "sender": sender,
+            "conversation_key": key,
+            "name": "Sara",
+            "phone": "+92 300 1234567",
+            "consent": True,
+        },
+    )
     assert (status, body["code"]) == (404, "handoff_off")
 
 
@@ -1037,8 +1147,10 @@ def test_a_contact_request_needs_the_conversations_key_and_a_handoff_answer(bot,
 
 # ---- issue 14, findings 2-8 ---------------------------------------------------------------------
 
+
 def test_origins_listed_as_the_readme_shows_start_the_bot_and_let_the_clinics_page_in(
-        open_widget, clinic_site, clinic_bot):
+    open_widget, clinic_site, clinic_bot
+):
     """Finding 2: the documented `cors_origins` lines, read by the Rasa server as written."""
     written = clinic_bot.credentials.read_text(encoding="utf-8")
     assert f"  cors_origins:\n    - {clinic_site.origin}\n" in written
@@ -1048,15 +1160,20 @@ def test_origins_listed_as_the_readme_shows_start_the_bot_and_let_the_clinics_pa
 
 def _visible(widget: Widget, selector: str, index: int = -1) -> dict:
     """Where the element is against the conversation's visible area (px from its top)."""
-    return widget.page.evaluate(f"""([selector, index]) => {{ const r = {ROOT_JS};
+    return widget.page.evaluate(
+        f"""([selector, index]) => {{ const r = {ROOT_JS};
         const log = r.querySelector('.log').getBoundingClientRect();
         const box = [...r.querySelectorAll(selector)].at(index).getBoundingClientRect();
         return {{top: box.top - log.top, bottom: box.bottom - log.top, height: log.height,
-                 scrolled: r.querySelector('.log').scrollTop}}; }}""", [selector, index])
+                 scrolled: r.querySelector('.log').scrollTop}}; }}""",
+        [selector, index],
+    )
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "320px"])
-def test_a_long_answer_is_read_from_its_start_and_a_reload_returns_to_the_last_exchange(open_widget, viewport):
+def test_a_long_answer_is_read_from_its_start_and_a_reload_returns_to_the_last_exchange(
+    open_widget, viewport
+):
     """Finding 3."""
     widget = open_widget("en", viewport=viewport).wait_ready().open()
     widget.say("does it hurt?")
@@ -1071,15 +1188,20 @@ def test_a_long_answer_is_read_from_its_start_and_a_reload_returns_to_the_last_e
     widget.locator(".panel").wait_for(state="visible")  # on a phone the open panel hides the launcher
     widget.page.wait_for_timeout(200)
     question = _visible(widget, ".msg.user")
-    assert question["scrolled"] > 0 and 0 <= question["top"] <= 20, \
-        f"after a reload the last exchange is in view, not the greeting: {question}"
+    assert (
+        question["scrolled"] > 0 and 0 <= question["top"] <= 20
+    ), f"after a reload the last exchange is in view, not the greeting: {question}"
 
 
-@pytest.mark.parametrize("lang, viewport, scale", [
-    ("en", {"width": 740, "height": 360}, 2),   # a phone held sideways
-    ("ur", {"width": 740, "height": 360}, 2),   # Nastaliq needs more line height
-    ("en", {"width": 640, "height": 400}, 2),   # a 1280x800 desktop zoomed to 200%
-], ids=["landscape-en", "landscape-ur", "zoom-200"])
+@pytest.mark.parametrize(
+    "lang, viewport, scale",
+    [
+        ("en", {"width": 740, "height": 360}, 2),  # a phone held sideways
+        ("ur", {"width": 740, "height": 360}, 2),  # Nastaliq needs more line height
+        ("en", {"width": 640, "height": 400}, 2),  # a 1280x800 desktop zoomed to 200%
+    ],
+    ids=["landscape-en", "landscape-ur", "zoom-200"],
+)
 def test_a_sideways_phone_and_a_200_percent_zoom_leave_room_to_read(open_widget, lang, viewport, scale):
     """Finding 4: 59 px and 99 px for the conversation before."""
     widget = open_widget(lang, viewport=viewport, scale=scale).wait_ready().open()
@@ -1088,7 +1210,9 @@ def test_a_sideways_phone_and_a_200_percent_zoom_leave_room_to_read(open_widget,
         const box = (s) => r.querySelector(s).getBoundingClientRect();
         return {{log: box('.log').height, composer: box('.composer').bottom, header: box('.header').top,
                  send: box('.send').bottom}}; }}""")
-    assert layout["log"] >= 0.5 * viewport["height"], f"the conversation gets half the screen at least: {layout}"
+    assert (
+        layout["log"] >= 0.5 * viewport["height"]
+    ), f"the conversation gets half the screen at least: {layout}"
     assert layout["header"] >= 0 and layout["send"] <= viewport["height"], layout
 
 
@@ -1098,26 +1222,39 @@ def test_less_than_and_more_than_reach_the_bot_as_typed(open_widget, tracker_eve
     typed = "I am <18 years old and my sister is >25, is it safe for us?"
     widget.say(typed)
     assert widget.user_messages()[-1]["text"] == typed
-    stored = [json.loads(data)["text"] for kind, data in tracker_events(widget.stored()["sender"])
-              if kind == "user"]
+    stored = [
+        json.loads(data)["text"] for kind, data in tracker_events(widget.stored()["sender"]) if kind == "user"
+    ]
     assert stored[-1] == typed
 
 
-HOSTILE_CSS = ("<style>div, p, span, button, h2, h3 { text-transform: uppercase !important; "
-               "font-style: italic !important; letter-spacing: 3px !important; } "
-               "div { text-transform: uppercase; font-style: italic; }</style>")
+HOSTILE_CSS = (
+    "<style>div, p, span, button, h2, h3 { text-transform: uppercase !important; "
+    "font-style: italic !important; letter-spacing: 3px !important; } "
+    "div { text-transform: uppercase; font-style: italic; }</style>"
+)
 
 
 def test_the_clinics_css_and_its_content_security_policy_leave_the_widget_as_it_is(
-        open_widget, clinic_site, clinic_bot):
+    open_widget, clinic_site, clinic_bot
+):
     """Finding 6: `div { text-transform: uppercase }` reached the widget; a page CSP without the
     bot in style-src left it unstyled."""
-    csp = (f"default-src 'none'; script-src {clinic_bot.url}; connect-src {clinic_bot.url}; "
-           "style-src 'self' 'unsafe-inline'")  # the clinic's own styles only, nothing for the bot
-    widget = open_widget("en", {}, origin=clinic_site.origin, server=clinic_bot, page_html=HOSTILE_CSS,
-                         headers={"Content-Security-Policy": csp}).wait_ready()
-    assert widget.page.evaluate("getComputedStyle(document.querySelector('p')).textTransform") == "uppercase", \
-        "the page's own CSS applies to the page"
+    csp = (
+        f"default-src 'none'; script-src {clinic_bot.url}; connect-src {clinic_bot.url}; "
+        "style-src 'self' 'unsafe-inline'"
+    )  # the clinic's own styles only, nothing for the bot
+    widget = open_widget(
+        "en",
+        {},
+        origin=clinic_site.origin,
+        server=clinic_bot,
+        page_html=HOSTILE_CSS,
+        headers={"Content-Security-Policy": csp},
+    ).wait_ready()
+    assert (
+        widget.page.evaluate("getComputedStyle(document.querySelector('p')).textTransform") == "uppercase"
+    ), "the page's own CSS applies to the page"
     widget.open()
     looks = widget.page.evaluate(f"""() => {{ const r = {ROOT_JS};
         const s = (sel) => getComputedStyle(r.querySelector(sel));
@@ -1125,17 +1262,28 @@ def test_the_clinics_css_and_its_content_security_policy_leave_the_widget_as_it_
                  spacing: s('.title').letterSpacing, launcher: s('.launcher').position,
                  background: s('.send').backgroundColor, panel: s('.panel').position,
                  radius: s('.msg.bot .bubble').borderTopRightRadius}}; }}""")
-    assert looks == {"transform": "none", "style": "normal", "spacing": "normal", "launcher": "fixed",
-                     "background": "rgb(11, 85, 99)", "panel": "fixed", "radius": "14px"}, looks
+    assert looks == {
+        "transform": "none",
+        "style": "normal",
+        "spacing": "normal",
+        "launcher": "fixed",
+        "background": "rgb(11, 85, 99)",
+        "panel": "fixed",
+        "radius": "14px",
+    }, looks
     assert not [line for line in widget.console if "Content Security Policy" in line], widget.console
 
 
-@pytest.mark.parametrize("lang, region, text, numbers", [
-    ("en", "GB", "my face is swollen and hot since the injections", ["999", "111"]),
-    ("ar", "SA", "أشعر بضيق في التنفس وتورم في الوجه بعد جلسة الميزوثيرابي", ["997", "911"]),
-])
+@pytest.mark.parametrize(
+    "lang, region, text, numbers",
+    [
+        ("en", "GB", "my face is swollen and hot since the injections", ["999", "111"]),
+        ("ar", "SA", "أشعر بضيق في التنفس وتورم في الوجه بعد جلسة الميزوثيرابي", ["997", "911"]),
+    ],
+)
 def test_an_urgent_reply_has_a_heading_is_announced_at_once_and_its_numbers_can_be_called(
-        open_widget, lang, region, text, numbers):
+    open_widget, lang, region, text, numbers
+):
     """Finding 7: only an amber border before."""
     widget = open_widget(lang, {"data-locale": lang, "data-region": region}).wait_ready().open()
     reply = widget.say(text)
@@ -1181,8 +1329,10 @@ def test_a_reply_that_arrives_while_the_panel_is_closed_marks_the_launcher(open_
     """Finding 8: no unread mark, even for an urgent reply."""
     widget = open_widget("en", {"data-region": "GB"}).wait_ready().open()
     launcher = widget.locator(".launcher")
-    for text, label, urgent in (("does it hurt?", "open_unread", False),
-                                ("my face is swollen and hot since the injections", "open_urgent", True)):
+    for text, label, urgent in (
+        ("does it hurt?", "open_unread", False),
+        ("my face is swollen and hot since the injections", "open_urgent", True),
+    ):
         held = _hold_next(widget)
         before = widget.bot_count()
         widget.type(text)
@@ -1210,13 +1360,16 @@ def test_a_long_paste_is_kept_whole_and_the_limit_explained(open_widget):
     widget.type(pasted)
     assert widget.locator("textarea").input_value() == pasted, "nothing is cut"
     limit = widget.locator(".limit")
-    assert limit.is_visible() and limit.text_content() == \
-        ui("en", "too_long_count").format(count="2,399", limit="2,000")
+    assert limit.is_visible() and limit.text_content() == ui("en", "too_long_count").format(
+        count="2,399", limit="2,000"
+    )
     assert widget.locator("textarea").get_attribute("aria-invalid") == "true"
     sent = len([url for url in widget.requests if url.endswith("/webhook")])
     widget.page.keyboard.press("Enter")
     widget.page.wait_for_timeout(300)
-    assert len([url for url in widget.requests if url.endswith("/webhook")]) == sent, "not sent while too long"
+    assert (
+        len([url for url in widget.requests if url.endswith("/webhook")]) == sent
+    ), "not sent while too long"
     assert widget.locator("textarea").input_value() == pasted
     widget.type(pasted[:1990])
     assert limit.is_hidden()
@@ -1228,7 +1381,12 @@ def test_a_long_paste_is_kept_whole_and_the_limit_explained(open_widget):
 def test_visitors_bubbles_carry_their_language_roman_urdu_included(open_widget):
     """Finding 8: no `lang` on the person's bubbles; Roman Urdu was drawn in the Urdu (Nastaliq) face."""
     widget = open_widget("en").wait_ready().open()
-    for text in ("does it hurt?", "هل هو مؤلم؟", "کیا درد ہوتا ہے؟", "mesotherapy ke kitne sessions lagte hain"):
+    for text in (
+        "does it hurt?",
+        "هل هو مؤلم؟",
+        "کیا درد ہوتا ہے؟",
+        "mesotherapy ke kitne sessions lagte hain",
+    ):
         widget.say(text)
     assert [m["lang"] for m in widget.user_messages()] == ["en", "ar", "ur", "ur-Latn"]
     english, roman = _fonts(widget, ".msg.user .bubble", 0), _fonts(widget, ".msg.user .bubble", 3)
@@ -1245,15 +1403,18 @@ def test_try_again_after_an_unanswered_message_stores_it_once(open_widget, bot, 
         widget.page.keyboard.press("Enter")
         error = widget.wait_for_error()
         assert (error["code"], error["text"]) == ("not_answered", ui("en", "not_answered"))
-        assert [m["text"] for m in widget.user_messages()] == ["how many sessions do I need?"], \
-            "the message stays: the bot has it"
+        assert [m["text"] for m in widget.user_messages()] == [
+            "how many sessions do I need?"
+        ], "the message stays: the bot has it"
         assert widget.locator("textarea").input_value() == ""
     finally:
         bot.start_actions()
     before = widget.bot_count()
     widget.locator(".retry").click()
     assert widget.wait_for_bot(before)["answer_id"] == "procedure.sessions"
-    users = [json.loads(data)["text"] for kind, data in tracker_events(widget.stored()["sender"]) if kind == "user"]
+    users = [
+        json.loads(data)["text"] for kind, data in tracker_events(widget.stored()["sender"]) if kind == "user"
+    ]
     assert users.count("how many sessions do I need?") == 1, users
     assert [m["text"] for m in widget.user_messages()] == ["how many sessions do I need?"]
     # and the conversation goes on as before
@@ -1286,35 +1447,49 @@ def test_new_conversation_asks_first_and_keeps_its_name_on_a_phone(open_widget):
     label = widget.page.evaluate(f"""() => {{ const l = {ROOT_JS}.querySelector('.restart .label');
         const box = l.getBoundingClientRect(); return {{text: l.textContent, width: box.width,
         clipped: getComputedStyle(l).clip !== 'auto'}}; }}""")
-    assert label["text"] == ui("en", "new_conversation") and label["width"] > 40 and not label["clipped"], label
+    assert (
+        label["text"] == ui("en", "new_conversation") and label["width"] > 40 and not label["clipped"]
+    ), label
     sender, shown = widget.stored()["sender"], widget.bot_messages()
     widget.locator(".restart").click()
     confirm = widget.locator(".confirm")
-    assert confirm.is_visible() and confirm.locator(".confirm-text").text_content() == \
-        ui("en", "new_conversation_confirm")
+    assert confirm.is_visible() and confirm.locator(".confirm-text").text_content() == ui(
+        "en", "new_conversation_confirm"
+    )
     assert widget.focused() == "confirm-no", "the safe choice has the focus"
     widget.page.keyboard.press("Enter")
     assert confirm.is_hidden() and widget.stored()["sender"] == sender and widget.bot_messages() == shown
     widget.locator(".restart").click()
     widget.locator(".confirm-yes").click()
-    widget.page.wait_for_function(f"() => {ROOT_JS}.querySelectorAll('.msg.bot').length === 1 && "
-                                  f"{ROOT_JS}.querySelector('.widget').getAttribute('aria-busy') === 'false'")
+    widget.page.wait_for_function(
+        f"() => {ROOT_JS}.querySelectorAll('.msg.bot').length === 1 && "
+        f"{ROOT_JS}.querySelector('.widget').getAttribute('aria-busy') === 'false'"
+    )
     assert widget.stored()["sender"] != sender and widget.user_messages() == []
 
 
 def test_a_clinics_own_script_may_post_json_after_a_preflight(open_widget, clinic_site, clinic_bot):
     """Finding 8: OPTIONS answered a literal `content-type: None` and no CORS headers."""
     widget = open_widget("en", {}, origin=clinic_site.origin, server=clinic_bot).wait_ready()
-    result = widget.page.evaluate("""async (url) => {
+    result = widget.page.evaluate(
+        """async (url) => {
         try {
             const resp = await fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'},
                 body: JSON.stringify({sender: 'web-preflight-1', message: 'does it hurt?'})});
             return {status: resp.status, body: await resp.json()};
-        } catch (e) { return {error: String(e)}; } }""", clinic_bot.webhook)
+        } catch (e) { return {error: String(e)}; } }""",
+        clinic_bot.webhook,
+    )
     assert result.get("status") == 200 and result["body"][0]["answer_id"] == "procedure.pain", result
-    preflight = widget.page.request.fetch(clinic_bot.webhook, method="OPTIONS", headers={
-        "Origin": clinic_site.origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type"})
+    preflight = widget.page.request.fetch(
+        clinic_bot.webhook,
+        method="OPTIONS",
+        headers={
+            "Origin": clinic_site.origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     headers = preflight.headers
     assert preflight.status == 204 and "content-type" not in headers, headers
     assert headers["access-control-allow-origin"] == clinic_site.origin
@@ -1360,9 +1535,7 @@ def test_the_widget_loads_its_files_compressed_and_at_the_same_time(open_widget)
 
 # ---- screenshots for the README --------------------------------------------------------------
 
-QUESTIONS = {"en": "does it hurt?",
-             "ar": "هل الميزوثيرابي مؤلم؟",
-             "ur": "کیا میزوتھراپی میں درد ہوتا ہے؟"}
+QUESTIONS = {"en": "does it hurt?", "ar": "هل الميزوثيرابي مؤلم؟", "ur": "کیا میزوتھراپی میں درد ہوتا ہے؟"}
 
 
 @pytest.mark.parametrize("lang", ["en", "ar", "ur"])

@@ -79,8 +79,13 @@ def bot(tmp_path_factory):
     of messages (the red teams alone store ~3,400), so what it asserts is on the first page."""
     train()  # a no-op when the model is current
     run_dir = tmp_path_factory.mktemp("workbench-bot")
-    with BotServers(rasa_port=free_port(), action_port=free_port(), tracker_db=run_dir / "tracker.db",
-                    logs_dir=run_dir / "logs", webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY}) as servers:
+    with BotServers(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        tracker_db=run_dir / "tracker.db",
+        logs_dir=run_dir / "logs",
+        webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY},
+    ) as servers:
         yield servers
 
 
@@ -208,8 +213,12 @@ def test_an_editor_sees_the_plots_and_files_a_message_and_a_clinician_approves(w
     page.screenshot(path=str(SHOTS / "filed.png"), full_page=True)
     after = {f.name: f.read_text(encoding="utf-8") for f in (project.nlu / "en").glob("*.yml")}
     assert set(after) == set(nlu_before)
-    added = [line for name in after for line in after[name].splitlines()
-             if line not in nlu_before[name].splitlines()]
+    added = [
+        line
+        for name in after
+        for line in after[name].splitlines()
+        if line not in nlu_before[name].splitlines()
+    ]
     assert added == [f"    - {FILED_TEXT}"]
     assert folder_digest(project.root / "data" / "eval") == eval_before
 

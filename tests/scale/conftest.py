@@ -43,13 +43,21 @@ def postgres_server():
 
 def production_env(postgres_server, redis_server, action_port: int) -> dict:
     """The environment endpoints.production.yml reads, as docs/deploy.md describes it."""
-    return {"ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
-            "DB_HOST": "127.0.0.1", "DB_PORT": str(postgres_server.port), "DB_NAME": postgres_server.database,
-            "DB_USER": postgres_server.user, "DB_PASSWORD": "",
-            "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_server.port), "REDIS_DB": "1", "REDIS_PASSWORD": "",
-            "TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME_SECONDS),
-            # shared by every replica, as docs/deploy.md says: a conversation's key works on both
-            "WEBCHAT_SECRET": SHARED_WEBCHAT_SECRET}
+    return {
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "DB_HOST": "127.0.0.1",
+        "DB_PORT": str(postgres_server.port),
+        "DB_NAME": postgres_server.database,
+        "DB_USER": postgres_server.user,
+        "DB_PASSWORD": "",
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": str(redis_server.port),
+        "REDIS_DB": "1",
+        "REDIS_PASSWORD": "",
+        "TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME_SECONDS),
+        # shared by every replica, as docs/deploy.md says: a conversation's key works on both
+        "WEBCHAT_SECRET": SHARED_WEBCHAT_SECRET,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +76,18 @@ def cluster(postgres_server, redis_server, tmp_path_factory):
     pairs = []
     for name in ("a", "b"):
         action_port = free_port()
-        pairs.append(ConfiguredBotServers(
-            rasa_port=free_port(), action_port=action_port, tracker_db=tmp_path / "unused.db",
-            logs_dir=tmp_path / f"logs-{name}", endpoints_source=PRODUCTION_ENDPOINTS,
-            extra_env=production_env(postgres_server, redis_server, action_port),
-            # the test is one client address playing 20 people at once (the limits: test_ratelimit_redis.py)
-            webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY}))
+        pairs.append(
+            ConfiguredBotServers(
+                rasa_port=free_port(),
+                action_port=action_port,
+                tracker_db=tmp_path / "unused.db",
+                logs_dir=tmp_path / f"logs-{name}",
+                endpoints_source=PRODUCTION_ENDPOINTS,
+                extra_env=production_env(postgres_server, redis_server, action_port),
+                # the test is one client address playing 20 people at once (the limits: test_ratelimit_redis.py)
+                webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY},
+            )
+        )
     try:
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(lambda p: p.start(), pairs))
@@ -94,8 +108,16 @@ def tracker_rows(postgres_server):
     import psycopg2
 
     def read(sender: str):
-        with psycopg2.connect(host="127.0.0.1", port=postgres_server.port, user=postgres_server.user,
-                              dbname=postgres_server.database) as db, db.cursor() as cur:
+        with (
+            psycopg2.connect(
+                host="127.0.0.1",
+                port=postgres_server.port,
+                user=postgres_server.user,
+                dbname=postgres_server.database,
+            ) as db,
+            db.cursor() as cur,
+        ):
             cur.execute("SELECT type_name, data FROM events WHERE sender_id = %s ORDER BY id", (sender,))
             return cur.fetchall()
+
     return read

@@ -8,7 +8,6 @@ person's messages arrive at both.
 import threading
 from collections import Counter
 
-import pytest
 from rasa.core.lock_store import RedisLockStore
 
 from bot.lockstore import AtomicRedisLockStore
@@ -83,8 +82,13 @@ def test_built_from_the_production_endpoint_config(redis_server):
     from rasa.core.lock_store import LockStore
     from rasa.utils.endpoints import EndpointConfig
 
-    config = EndpointConfig(url="127.0.0.1", type="bot.lockstore.AtomicRedisLockStore",
-                            port=str(redis_server.port), db="3", password="")
+    config = EndpointConfig(
+        url="127.0.0.1",
+        type="bot.lockstore.AtomicRedisLockStore",
+        port=str(redis_server.port),
+        db="3",
+        password="",
+    )
     store = LockStore.create(config)
     assert isinstance(store, AtomicRedisLockStore)
     assert store.issue_ticket("from-config") == 0

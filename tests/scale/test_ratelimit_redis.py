@@ -28,8 +28,10 @@ def test_two_replicas_share_one_bucket(redis_server):
 
     async def run():
         replicas = [RateLimiter(LIMITS), RateLimiter(LIMITS)]
-        waits = [await replicas[i % 2].check(agent, f"198.51.100.{time.time_ns() % 200}", conversation)
-                 for i in range(12)]
+        waits = [
+            await replicas[i % 2].check(agent, f"198.51.100.{time.time_ns() % 200}", conversation)
+            for i in range(12)
+        ]
         return waits
 
     waits = asyncio.run(run())

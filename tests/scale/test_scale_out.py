@@ -17,11 +17,27 @@ from typing import Dict, List, Optional, Tuple
 
 import aiohttp
 
-TOPICS = ["about.what_is", "about.ingredients", "about.history", "about.availability", "procedure.pain",
-          "procedure.downtime", "procedure.sessions", "procedure.results", "safety.side_effects",
-          "safety.practitioner", "safety.who_should_not", "uses.overview", "uses.skin_ageing",
-          "uses.pigmentation", "uses.scars", "uses.hair_loss", "uses.cellulite_fat", "booking.consultation",
-          "booking.cost"]
+TOPICS = [
+    "about.what_is",
+    "about.ingredients",
+    "about.history",
+    "about.availability",
+    "procedure.pain",
+    "procedure.downtime",
+    "procedure.sessions",
+    "procedure.results",
+    "safety.side_effects",
+    "safety.practitioner",
+    "safety.who_should_not",
+    "uses.overview",
+    "uses.skin_ageing",
+    "uses.pigmentation",
+    "uses.scars",
+    "uses.hair_loss",
+    "uses.cellulite_fat",
+    "booking.consultation",
+    "booking.cost",
+]
 REQUEST_TIMEOUT = 60  # above the lock lifetime a crashed server's ticket may hold a conversation for
 
 
@@ -80,9 +96,10 @@ def test_alternating_servers_answer_every_message_once_in_order(cluster, sender_
             status, body = await post(session, servers[i % 2], sender, topics[i])
             replies[sender].append((topics[i], status, answer_ids(body)))
         for i in range(4, turns, 2):
-            results = await asyncio.gather(post(session, servers[0], sender, topics[i]),
-                                           post(session, servers[1], sender, topics[i + 1]))
-            for topic, (status, body) in zip(topics[i:i + 2], results):
+            results = await asyncio.gather(
+                post(session, servers[0], sender, topics[i]), post(session, servers[1], sender, topics[i + 1])
+            )
+            for topic, (status, body) in zip(topics[i : i + 2], results):
                 replies[sender].append((topic, status, answer_ids(body)))
 
     async def main() -> None:
@@ -103,7 +120,7 @@ def test_alternating_servers_answer_every_message_once_in_order(cluster, sender_
         # In order: the one-at-a-time turns exactly; each quick pair within its pair.
         assert texts[:4] == expected[:4]
         for i in range(4, turns, 2):
-            assert sorted(texts[i:i + 2]) == sorted(expected[i:i + 2]), (sender, texts)
+            assert sorted(texts[i : i + 2]) == sorted(expected[i : i + 2]), (sender, texts)
 
 
 def test_a_conversations_rate_limit_holds_across_both_servers(cluster, sender_prefix, tracker_rows):
@@ -172,8 +189,10 @@ def test_a_server_killed_mid_run_loses_no_accepted_message(cluster, sender_prefi
 
     started = time.monotonic()
     asyncio.run(main())
-    assert not alive[0] and cluster[0].processes[[p.name for p in cluster[0].processes].index("rasa")].poll() \
-        is not None, "server a was not killed"
+    assert (
+        not alive[0]
+        and cluster[0].processes[[p.name for p in cluster[0].processes].index("rasa")].poll() is not None
+    ), "server a was not killed"
     assert time.monotonic() - started < 180
 
     for sender in senders:
@@ -188,4 +207,3 @@ def test_a_server_killed_mid_run_loses_no_accepted_message(cluster, sender_prefi
         deduplicated = [t for i, t in enumerate(texts) if t not in texts[:i]]
         assert deduplicated == [button(t) for t in plans[sender]], (sender, texts)
         assert all(ids == [text.split('"topic":"')[1][:-2]] for text, ids in stored), stored
-

@@ -17,7 +17,7 @@ class FakeStaffWebhook:
     def __init__(self, secret: str):
         self.secret = secret
         self.received: List[dict] = []  # accepted deliveries: {"headers", "body", "at"}
-        self.refused: List[dict] = []   # deliveries answered with an error
+        self.refused: List[dict] = []  # deliveries answered with an error
         self._failures: List[int] = []
         self._lock = threading.Lock()
         webhook = self
@@ -25,8 +25,11 @@ class FakeStaffWebhook:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                record = {"headers": {k.lower(): v for k, v in self.headers.items()},
-                          "body": json.loads(body or b"null"), "at": time.monotonic()}
+                record = {
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": json.loads(body or b"null"),
+                    "at": time.monotonic(),
+                }
                 with webhook._lock:
                     status = webhook._failures.pop(0) if webhook._failures else None
                     if status is None and record["headers"].get("x-handoff-secret") != webhook.secret:

@@ -58,8 +58,10 @@ def zero_width(text: str) -> str:
     """A zero-width space, joiner or non-joiner in the middle of every word."""
     marks = ["\u200b", "\u200d", "\u200c", "\u2060", "\ufeff"]
     words = text.split(" ")
-    return " ".join(w[: len(w) // 2] + marks[i % len(marks)] + w[len(w) // 2:] if len(w) > 2 else w
-                    for i, w in enumerate(words))
+    return " ".join(
+        w[: len(w) // 2] + marks[i % len(marks)] + w[len(w) // 2 :] if len(w) > 2 else w
+        for i, w in enumerate(words)
+    )
 
 
 def bidi(text: str) -> str:
@@ -68,6 +70,9 @@ def bidi(text: str) -> str:
 
 
 SHAPES: Dict[str, Callable[[str], str]] = {
-    "leading_slash": leading_slash, "payload_then_text": payload_then_text, "full_width": full_width,
-    "zero_width": zero_width, "bidi": bidi,
+    "leading_slash": leading_slash,
+    "payload_then_text": payload_then_text,
+    "full_width": full_width,
+    "zero_width": zero_width,
+    "bidi": bidi,
 }

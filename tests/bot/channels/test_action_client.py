@@ -22,6 +22,7 @@ def _action_server(peers: list):
     async def webhook(request: web.Request) -> web.Response:
         peers.append(request.transport.get_extra_info("peername")[1])
         return web.json_response({"events": [], "responses": [{"text": "hello"}]})
+
     app = web.Application()
     app.router.add_post("/webhook", webhook)
     return app
@@ -37,8 +38,10 @@ def test_messages_reuse_one_connection_to_the_action_server(patched):
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
         endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
-        replies = [await endpoint.request(json={"next_action": "action_answer"}, method="post", timeout=5)
-                   for _ in range(5)]
+        replies = [
+            await endpoint.request(json={"next_action": "action_answer"}, method="post", timeout=5)
+            for _ in range(5)
+        ]
         await runner.cleanup()
         for session in _action_client._sessions.values():
             await session.close()
@@ -51,7 +54,8 @@ def test_messages_reuse_one_connection_to_the_action_server(patched):
 
 def test_an_action_reply_is_still_checked_against_rasas_schema(patched):
     action = RemoteAction("action_answer", EndpointConfig(url="http://127.0.0.1:1/webhook"))
-    assert action._validate_action_result({"events": [{"event": "slot", "name": "language", "value": "en"}],
-                                           "responses": [{"text": "hi"}]})
+    assert action._validate_action_result(
+        {"events": [{"event": "slot", "name": "language", "value": "en"}], "responses": [{"text": "hi"}]}
+    )
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result({"events": [{"event": "slot", "name": 5}], "responses": "not a list"})

@@ -22,8 +22,9 @@ def test_a_key_belongs_to_one_conversation_and_one_server_secret():
 
 
 def test_the_secret_comes_from_the_environment(caplog):
-    assert ConversationKeys.from_environment({"WEBCHAT_SECRET": SECRET}).key_for("a") == \
-        ConversationKeys(SECRET).key_for("a")
+    assert ConversationKeys.from_environment({"WEBCHAT_SECRET": SECRET}).key_for("a") == ConversationKeys(
+        SECRET
+    ).key_for("a")
     with pytest.raises(ValueError, match="at least"):
         ConversationKeys.from_environment({"WEBCHAT_SECRET": "short"})
     with caplog.at_level(logging.WARNING):
@@ -32,7 +33,9 @@ def test_the_secret_comes_from_the_environment(caplog):
     assert "WEBCHAT_SECRET is not set" in caplog.text
 
 
-@pytest.mark.parametrize("sender, is_reserved", [("wa-0123abcd", True), ("WA-x", True), ("web-wa-1", False),
-                                                 ("wax", False), ("web-0123", False)])
+@pytest.mark.parametrize(
+    "sender, is_reserved",
+    [("wa-0123abcd", True), ("WA-x", True), ("web-wa-1", False), ("wax", False), ("web-0123", False)],
+)
 def test_other_channels_id_spaces(sender, is_reserved):
     assert reserved(sender) is is_reserved

@@ -5,8 +5,16 @@ import json
 import pytest
 
 from bot import LANGUAGES
-from bot.channels._ratelimit import (DEFAULT_CLIENT_ADDRESS, DEFAULT_CONVERSATION, Limit, LocalBuckets, RateLimits,
-                                     client_address, request_language, too_many_requests)
+from bot.channels._ratelimit import (
+    DEFAULT_CLIENT_ADDRESS,
+    DEFAULT_CONVERSATION,
+    Limit,
+    LocalBuckets,
+    RateLimits,
+    client_address,
+    request_language,
+    too_many_requests,
+)
 from bot.i18n import SLOW_DOWN, interface_text
 
 
@@ -39,8 +47,13 @@ def test_the_number_of_buckets_is_bounded():
 
 def test_settings_from_credentials():
     assert RateLimits.from_credentials(None) == RateLimits()
-    assert (RateLimits().conversation, RateLimits().client_address) == (DEFAULT_CONVERSATION, DEFAULT_CLIENT_ADDRESS)
-    limits = RateLimits.from_credentials({"conversation": {"burst": 3, "per_minute": 10}, "trusted_proxies": 1})
+    assert (RateLimits().conversation, RateLimits().client_address) == (
+        DEFAULT_CONVERSATION,
+        DEFAULT_CLIENT_ADDRESS,
+    )
+    limits = RateLimits.from_credentials(
+        {"conversation": {"burst": 3, "per_minute": 10}, "trusted_proxies": 1}
+    )
     assert limits.conversation == Limit(3, 10.0) and limits.client_address == DEFAULT_CLIENT_ADDRESS
     assert limits.trusted_proxies == 1
     assert RateLimits.from_credentials(False).enabled is False
@@ -55,32 +68,49 @@ def test_the_committed_limits_are_the_documented_defaults():
     assert RateLimits.from_credentials(raw["rate_limits"]) == RateLimits()
 
 
-@pytest.mark.parametrize("raw", [{"conversation": {"burst": 0, "per_minute": 1}},
-                                 {"conversation": {"burst": 2, "per_minute": -1}},
-                                 {"client_address": "lots"}, {"trusted_proxies": 9}, "yes"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"conversation": {"burst": 0, "per_minute": 1}},
+        {"conversation": {"burst": 2, "per_minute": -1}},
+        {"client_address": "lots"},
+        {"trusted_proxies": 9},
+        "yes",
+    ],
+)
 def test_wrong_settings_stop_the_channel_at_start(raw):
     with pytest.raises(ValueError, match="rate_limits"):
         RateLimits.from_credentials(raw)
 
 
-@pytest.mark.parametrize("peer, forwarded, proxies, expected", [
-    ("203.0.113.7", None, 0, "203.0.113.7"),
-    ("127.0.0.1", "198.51.100.2", 0, "127.0.0.1"),  # not behind a proxy: the header is the client's word
-    ("127.0.0.1", "198.51.100.2", 1, "198.51.100.2"),
-    ("127.0.0.1", "6.6.6.6, 198.51.100.2", 1, "198.51.100.2"),  # a forged entry on the left is ignored
-    ("127.0.0.1", "6.6.6.6", 2, "127.0.0.1"),  # fewer entries than proxies: something is wrong
-    ("127.0.0.1", "garbage", 1, "127.0.0.1"),
-    ("2001:db8:1:2:3:4:5:6", None, 0, "2001:db8:1:2::/64"),  # one household's IPv6 prefix
-    ("::ffff:203.0.113.7", None, 0, "203.0.113.7"),
-])
+@pytest.mark.parametrize(
+    "peer, forwarded, proxies, expected",
+    [
+        ("203.0.113.7", None, 0, "203.0.113.7"),
+        ("127.0.0.1", "198.51.100.2", 0, "127.0.0.1"),  # not behind a proxy: the header is the client's word
+        ("127.0.0.1", "198.51.100.2", 1, "198.51.100.2"),
+        ("127.0.0.1", "6.6.6.6, 198.51.100.2", 1, "198.51.100.2"),  # a forged entry on the left is ignored
+        ("127.0.0.1", "6.6.6.6", 2, "127.0.0.1"),  # fewer entries than proxies: something is wrong
+        ("127.0.0.1", "garbage", 1, "127.0.0.1"),
+        ("2001:db8:1:2:3:4:5:6", None, 0, "2001:db8:1:2::/64"),  # one household's IPv6 prefix
+        ("::ffff:203.0.113.7", None, 0, "203.0.113.7"),
+    ],
+)
 def test_the_client_address(peer, forwarded, proxies, expected):
     assert client_address(peer, forwarded, proxies) == expected
 
 
-@pytest.mark.parametrize("locale, accept, lang", [
-    ("ar-SA", None, "ar"), ("ur_PK", "en", "ur"), (None, "fr-FR, ur;q=0.8, en;q=0.5", "ur"),
-    (None, "en;q=0.2, ar;q=0.9", "ar"), (None, None, "en"), ("fr", "de", "en"),
-])
+@pytest.mark.parametrize(
+    "locale, accept, lang",
+    [
+        ("ar-SA", None, "ar"),
+        ("ur_PK", "en", "ur"),
+        (None, "fr-FR, ur;q=0.8, en;q=0.5", "ur"),
+        (None, "en;q=0.2, ar;q=0.9", "ar"),
+        (None, None, "en"),
+        ("fr", "de", "en"),
+    ],
+)
 def test_the_language_of_the_error(locale, accept, lang):
     assert request_language(locale, accept) == lang
 

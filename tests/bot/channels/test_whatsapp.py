@@ -13,19 +13,32 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.channels._whatsapp_graph import GraphAPI
 from bot.channels._whatsapp_webhook import Inbound
-from bot.channels.whatsapp import (WhatsAppInput, WhatsAppOutput, WhatsAppSettings, WhatsAppSettingsError,
-                                   conversation_id, message_key)
+from bot.channels.whatsapp import (
+    WhatsAppInput,
+    WhatsAppOutput,
+    WhatsAppSettings,
+    WhatsAppSettingsError,
+    conversation_id,
+    message_key,
+)
 from bot.i18n import NUMBERED_CHOICE_PROMPT, TEXT_NEEDED, TRY_AGAIN_LATER, interface_text
 from bot.replies import topic_payload
 from tests.e2e.fake_graph_api import FakeGraphAPI
 
 KEY = "unit-test-hash-key-0123456789"
-CREDENTIALS = {"app_secret": "s3cret", "verify_token": "verify", "access_token": "token",
-               "phone_number_id": "1234567890", "api_url": "http://127.0.0.1:9/v21.0", "phone_hash_key": KEY}
+CREDENTIALS = {
+    "app_secret": "s3cret",
+    "verify_token": "verify",
+    "access_token": "token",
+    "phone_number_id": "1234567890",
+    "api_url": "http://127.0.0.1:9/v21.0",
+    "phone_hash_key": KEY,
+}
 NUMBER = "447700900123"
 
 
 # -- settings ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("missing", ["app_secret", "verify_token", "access_token", "phone_hash_key"])
 def test_the_channel_refuses_to_start_without_its_secrets(missing):
@@ -50,6 +63,7 @@ def test_a_text_limit_outside_whatsapps_is_refused(limit):
 
 # -- privacy ---------------------------------------------------------------------------------
 
+
 def test_the_conversation_id_is_a_keyed_hash_of_the_number():
     expected = "wa-" + hmac.new(KEY.encode(), b"phone:" + NUMBER.encode(), hashlib.sha256).hexdigest()[:32]
     assert conversation_id(NUMBER, KEY) == expected
@@ -66,6 +80,7 @@ def test_the_stored_message_key_does_not_contain_the_wamid():
 
 
 # -- one turn through the channel -------------------------------------------------------------
+
 
 class _Store:
     def __init__(self, tracker):
@@ -93,8 +108,14 @@ def _tracker(events):
 
 
 def _inbound(text="", kind="text", type_="text", sent_at=None):
-    return Inbound(message_id="wamid.TEST", phone=NUMBER, sent_at=sent_at or time.time(), kind=kind,
-                   type=type_, text=text)
+    return Inbound(
+        message_id="wamid.TEST",
+        phone=NUMBER,
+        sent_at=sent_at or time.time(),
+        kind=kind,
+        type=type_,
+        text=text,
+    )
 
 
 class _Recorder:
@@ -130,10 +151,14 @@ def _turn(message, tracker=None, answer=None, agent=None):
             await user_message.output_channel.send_response(user_message.sender_id, dict(answer))
 
     with FakeGraphAPI("token", "1234567890") as api:
+
         async def go():
             graph = GraphAPI(api.url, "1234567890", "token", backoff=(0.01,))
-            channel = WhatsAppInput(WhatsAppSettings.from_credentials({**CREDENTIALS, "api_url": api.url}),
-                                    WhatsAppInput.from_credentials(CREDENTIALS).regions, graph=graph)
+            channel = WhatsAppInput(
+                WhatsAppSettings.from_credentials({**CREDENTIALS, "api_url": api.url}),
+                WhatsAppInput.from_credentials(CREDENTIALS).regions,
+                graph=graph,
+            )
             nonlocal agent
             agent = agent or _Agent(tracker)
             accepted, _ = channel._claim(agent, [message])
@@ -142,25 +167,34 @@ def _turn(message, tracker=None, answer=None, agent=None):
             if channel._tasks:  # the read receipt, sent in the background
                 await asyncio.wait(set(channel._tasks), timeout=10)
             await graph.close()
+
         asyncio.run(go())
         return seen, api.delivered(NUMBER)
 
 
 def test_a_question_reaches_the_dialogue_with_the_region_and_never_the_number():
-    answer = {"text": "A little.", "lang": "en", "answer_id": "procedure.pain",
-              "buttons": [{"title": "Recovery time", "payload": topic_payload("procedure.downtime")}]}
+    answer = {
+        "text": "A little.",
+        "lang": "en",
+        "answer_id": "procedure.pain",
+        "buttons": [{"title": "Recovery time", "payload": topic_payload("procedure.downtime")}],
+    }
     seen, sent = _turn(_inbound("does it hurt?"), answer=answer)
     [message] = seen
-    assert (message.text, message.sender_id, message.input_channel) == \
-        ("does it hurt?", conversation_id(NUMBER, KEY), "whatsapp")
+    assert (message.text, message.sender_id, message.input_channel) == (
+        "does it hurt?",
+        conversation_id(NUMBER, KEY),
+        "whatsapp",
+    )
     assert message.metadata == {"channel": "whatsapp", "phone_region": "GB"}
     assert NUMBER not in repr(vars(message))
     assert [m["interactive"]["body"]["text"] for m in sent] == ["A little."]
     assert isinstance(message.output_channel, WhatsAppOutput)
 
 
-@pytest.mark.parametrize("typed, read_as", [("/restart", "restart"), (" /session_start ", "session_start"),
-                                             ("/back", "back")])
+@pytest.mark.parametrize(
+    "typed, read_as", [("/restart", "restart"), (" /session_start ", "session_start"), ("/back", "back")]
+)
 def test_a_typed_control_intent_is_read_as_words_and_never_resets_the_conversation(typed, read_as):
     """Issue 12: Rasa obeys "/restart" as its own command; a person typing it must not wipe the record."""
     answer = {"text": "Sorry?", "lang": "en", "answer_id": "fallback.not_understood"}
@@ -179,8 +213,9 @@ def test_a_number_answers_the_last_numbered_menu():
 
 def test_a_numbered_menu_is_sent_when_the_bot_offers_many_choices():
     buttons = [{"title": f"Topic {i}", "payload": topic_payload(f"topic.t{i}")} for i in range(1, 13)]
-    _, sent = _turn(_inbound("topics?"),
-                    answer={"text": "Topics we cover.", "lang": "ar", "buttons": buttons})
+    _, sent = _turn(
+        _inbound("topics?"), answer={"text": "Topics we cover.", "lang": "ar", "buttons": buttons}
+    )
     body = sent[0]["text"]["body"]
     assert interface_text("ar", NUMBERED_CHOICE_PROMPT) in body and body.endswith("12. Topic 12")
 
@@ -199,8 +234,11 @@ def test_when_nothing_answers_the_person_is_asked_to_try_again_in_their_language
 def test_an_old_message_is_recorded_but_not_answered_outside_the_24_hour_window(caplog):
     agent = _Agent()
     agent.processor, agent.lock_store = _Recorder(), _LockStore()
-    seen, sent = _turn(_inbound("does it hurt?", sent_at=time.time() - 25 * 3600),
-                       answer={"text": "A little.", "lang": "en"}, agent=agent)
+    seen, sent = _turn(
+        _inbound("does it hurt?", sent_at=time.time() - 25 * 3600),
+        answer={"text": "A little.", "lang": "en"},
+        agent=agent,
+    )
     assert seen == [] and sent == [], "the dialogue did not run, nothing was sent"
     [logged] = agent.processor.logged
     assert (logged.text, logged.metadata) == ("does it hurt?", {"channel": "whatsapp", "phone_region": "GB"})
@@ -208,7 +246,16 @@ def test_an_old_message_is_recorded_but_not_answered_outside_the_24_hour_window(
 
 
 def test_a_reaction_is_neither_handled_nor_answered():
-    seen, sent = _turn(Inbound(message_id="wamid.R", phone=NUMBER, sent_at=time.time(), kind="reaction",
-                               type="reaction", reacted_to="wamid.UNKNOWN", emoji="👍"),
-                       answer={"text": "x", "lang": "en"})
+    seen, sent = _turn(
+        Inbound(
+            message_id="wamid.R",
+            phone=NUMBER,
+            sent_at=time.time(),
+            kind="reaction",
+            type="reaction",
+            reacted_to="wamid.UNKNOWN",
+            emoji="👍",
+        ),
+        answer={"text": "x", "lang": "en"},
+    )
     assert seen == [] and sent == []

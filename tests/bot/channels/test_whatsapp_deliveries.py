@@ -29,8 +29,9 @@ def test_claims_survive_a_restart(tmp_path):
 def test_simultaneous_duplicates_are_claimed_once(tmp_path):
     log = DeliveryLog(_engine(tmp_path / "tracker.db"))
     results = []
-    threads = [threading.Thread(target=lambda: results.append(log.claim("same", "wa-abc", 1.0)))
-               for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: results.append(log.claim("same", "wa-abc", 1.0))) for _ in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -88,12 +89,18 @@ def test_the_engine_is_found_inside_rasas_wrapper(tmp_path):
 
 # -- which answer each sent message carried (reactions, issue 18) ---------------------------------
 
+
 def test_a_rating_is_kept_per_message_and_changes_are_reported(tmp_path):
     log = DeliveryLog(_engine(tmp_path / "tracker.db"))
     log.remember_answer("sent-1", "wa-abc", "procedure.pain", "ur", "2026-11-20")
     answer, changed = log.rate("sent-1", "wa-abc", False)
-    assert (answer.answer_id, answer.lang, answer.version, answer.helpful, changed) == \
-        ("procedure.pain", "ur", "2026-11-20", False, True)
+    assert (answer.answer_id, answer.lang, answer.version, answer.helpful, changed) == (
+        "procedure.pain",
+        "ur",
+        "2026-11-20",
+        False,
+        True,
+    )
     assert log.rate("sent-1", "wa-abc", False)[1] is False, "the same reaction again changes nothing"
     assert log.rate("sent-1", "wa-abc", True)[1] is True
     assert log.rate("sent-1", "wa-abc", None)[1] is True, "removed"

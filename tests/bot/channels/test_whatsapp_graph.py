@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from bot.channels._whatsapp_graph import GraphAPI, scrub
+from bot.channels._whatsapp_graph import GraphAPI, log_safe
 from tests.e2e.fake_graph_api import FakeGraphAPI
 
 TOKEN, NUMBER_ID, TO = "test-token", "1234567890", "447700900123"
@@ -26,6 +26,7 @@ def _send(url, token=TOKEN, message=MESSAGE, timeout=5.0):
             return await graph.send(TO, message, "wa-hashed")
         finally:
             await graph.close()
+
     return asyncio.run(go())
 
 
@@ -50,8 +51,9 @@ def test_an_api_that_keeps_failing_gives_up_after_four_attempts_and_logs_it(api,
     assert "gave up" in caplog.text and "wa-hashed" in caplog.text and TO not in caplog.text
 
 
-@pytest.mark.parametrize("token, message", [("wrong-token", MESSAGE),
-                                            (TOKEN, {"type": "text", "text": {"body": "x" * 5000}})])
+@pytest.mark.parametrize(
+    "token, message", [("wrong-token", MESSAGE), (TOKEN, {"type": "text", "text": {"body": "x" * 5000}})]
+)
 def test_a_refused_request_is_not_retried(api, token, message, caplog):
     with caplog.at_level(logging.ERROR):
         assert _send(api.url, token=token, message=message) is None
@@ -76,5 +78,5 @@ def test_a_hanging_api_times_out():
 
 
 def test_phone_numbers_are_scrubbed_from_logged_api_errors():
-    text = scrub('{"error": {"message": "Recipient +44 7700 900123 not in allowed list (447700900123)"}}')
+    text = log_safe('{"error": {"message": "Recipient +44 7700 900123 not in allowed list (447700900123)"}}')
     assert "7700" not in text and "900123" not in text and "<number>" in text

@@ -13,8 +13,14 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import PROJECT_ROOT
 from bot.channels._whatsapp_graph import GraphAPI
-from bot.channels._whatsapp_notices import (CONTACTS_ID, LOCATION_SET_ID, LOCATION_UNKNOWN_ID, MEDIA_ID,
-                                            PICTURE_NOTE_ID, rating)
+from bot.channels._whatsapp_notices import (
+    CONTACTS_ID,
+    LOCATION_SET_ID,
+    LOCATION_UNKNOWN_ID,
+    MEDIA_ID,
+    PICTURE_NOTE_ID,
+    rating,
+)
 from bot.channels._whatsapp_webhook import Inbound
 from bot.channels.whatsapp import WhatsAppInput, WhatsAppSettings, conversation_id, message_key
 from bot.i18n import LANGUAGE_NAMES, interface_text
@@ -22,8 +28,14 @@ from bot.replies import compose_reply, switch_payload
 from tests.e2e.fake_graph_api import FakeGraphAPI
 
 KEY = "unit-test-hash-key-0123456789"
-CREDENTIALS = {"app_secret": "s3cret", "verify_token": "verify", "access_token": "token",
-               "phone_number_id": "1234567890", "api_url": "http://127.0.0.1:9/v21.0", "phone_hash_key": KEY}
+CREDENTIALS = {
+    "app_secret": "s3cret",
+    "verify_token": "verify",
+    "access_token": "token",
+    "phone_number_id": "1234567890",
+    "api_url": "http://127.0.0.1:9/v21.0",
+    "phone_hash_key": KEY,
+}
 UK, PK = "447700900123", "923001234567"
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 
@@ -66,8 +78,9 @@ class _Agent:
 
 def _message(phone, kind, **fields) -> Inbound:
     fields.setdefault("type", fields.get("media") or kind)
-    return Inbound(message_id=f"wamid.IN{time.monotonic_ns()}", phone=phone, sent_at=time.time(),
-                   kind=kind, **fields)
+    return Inbound(
+        message_id=f"wamid.IN{time.monotonic_ns()}", phone=phone, sent_at=time.time(), kind=kind, **fields
+    )
 
 
 class Rig:
@@ -98,6 +111,7 @@ class Rig:
             if channel._tasks:  # the read receipts run in the background
                 await asyncio.wait(set(channel._tasks), timeout=10)
             await graph.close()
+
         asyncio.run(go())
         return [m for phone, count in before.items() for m in self.api.delivered(phone)[count:]]
 
@@ -138,10 +152,12 @@ def _with_language(rig: Rig, phone: str, lang: str) -> None:
 
 # -- media without words -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("lang", ["en", "ar", "ur"])
 @pytest.mark.parametrize("media", ["audio", "image", "video", "sticker", "document"])
 def test_media_without_words_gets_the_regions_number_and_the_clinic_in_the_conversations_language(
-        api, store, media, lang):
+    api, store, media, lang
+):
     rig = Rig(api)
     _with_language(rig, PK, lang)
     sent = rig.send(_message(PK, "media", media=media))
@@ -150,8 +166,11 @@ def test_media_without_words_gets_the_regions_number_and_the_clinic_in_the_conve
     assert "1122" in _text(sent) and "+92 42 0000 0000" in _text(sent)
     assert rig.seen == [], "nothing reached the dialogue: there were no words"
     [event] = rig.bot_events(PK)
-    assert (event.metadata["answer_id"], event.metadata["lang"], event.metadata["in_reply_to"]) == \
-        (MEDIA_ID, lang, media)
+    assert (event.metadata["answer_id"], event.metadata["lang"], event.metadata["in_reply_to"]) == (
+        MEDIA_ID,
+        lang,
+        media,
+    )
     assert event.metadata["version"] == store.get(MEDIA_ID).version
 
 
@@ -164,8 +183,9 @@ def test_a_first_voice_note_is_answered_in_all_three_languages_with_language_but
     assert text.count("997") >= 3, "the Saudi number in every language"
     buttons = sent[-1]["interactive"]["action"]["buttons"]
     assert [b["reply"]["id"] for b in buttons] == [switch_payload(code) for code in ("en", "ar", "ur")]
-    assert [b["reply"]["title"] for b in buttons] == \
-        [interface_text(code, LANGUAGE_NAMES[code]) for code in ("en", "ar", "ur")]
+    assert [b["reply"]["title"] for b in buttons] == [
+        interface_text(code, LANGUAGE_NAMES[code]) for code in ("en", "ar", "ur")
+    ]
 
 
 def test_media_after_a_pin_uses_the_pinned_region(api):
@@ -177,6 +197,7 @@ def test_media_after_a_pin_uses_the_pinned_region(api):
 
 
 # -- captions ---------------------------------------------------------------------------------
+
 
 def test_a_caption_goes_to_the_dialogue_and_the_picture_note_follows_the_answer(api, store):
     urgent = compose_reply(store, "safety.urgent", "ur", "PK").as_message()
@@ -199,6 +220,7 @@ def test_typed_text_gets_no_picture_note(api):
 
 
 # -- location pins ----------------------------------------------------------------------------
+
 
 def test_a_karachi_pin_from_a_uk_phone_sets_pakistan(api, store):
     rig = Rig(api)
@@ -240,6 +262,7 @@ def test_a_pin_whose_country_cannot_be_told_asks_for_the_place(api, store):
 
 # -- contacts ---------------------------------------------------------------------------------
 
+
 def test_shared_contacts_get_a_polite_refusal(api, store):
     rig = Rig(api)
     _with_language(rig, "971501234567", "ar")
@@ -250,9 +273,23 @@ def test_shared_contacts_get_a_polite_refusal(api, store):
 
 # -- reactions ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("emoji, helpful", [("👍", True), ("👍🏽", True), ("❤️", True), ("❤", True), ("🙏", True),
-                                            ("🙏🏿", True), ("👎", False), ("👎🏻", False), ("😡", False),
-                                            ("😂", None), ("", None)])
+
+@pytest.mark.parametrize(
+    "emoji, helpful",
+    [
+        ("👍", True),
+        ("👍🏽", True),
+        ("❤️", True),
+        ("❤", True),
+        ("🙏", True),
+        ("🙏🏿", True),
+        ("👎", False),
+        ("👎🏻", False),
+        ("😡", False),
+        ("😂", None),
+        ("", None),
+    ],
+)
 def test_what_an_emoji_says(emoji, helpful):
     assert rating(emoji) is helpful
 
@@ -278,9 +315,12 @@ def test_a_reaction_on_an_answer_is_feedback_and_a_removal_takes_it_back(api, st
     values = _feedback(rig, UK)
     assert [v["helpful"] for v in values] == [False, True, None]
     first = values[0]
-    assert {k: first[k] for k in ("answer_id", "lang", "version", "channel")} == \
-        {"answer_id": "procedure.pain", "lang": "en", "version": store.get("procedure.pain").version,
-         "channel": "whatsapp"}
+    assert {k: first[k] for k in ("answer_id", "lang", "version", "channel")} == {
+        "answer_id": "procedure.pain",
+        "lang": "en",
+        "version": store.get("procedure.pain").version,
+        "channel": "whatsapp",
+    }
     assert first["message"] == message_key(ours, KEY)[:16] and ours not in repr(values)
     assert UK not in repr(rig.events(UK))
 
@@ -294,6 +334,7 @@ def test_a_reaction_from_another_conversation_on_our_message_counts_nothing(api,
 
 
 # -- read receipts and typing -------------------------------------------------------------------
+
 
 def test_each_message_is_marked_read_with_typing_only_while_an_answer_is_prepared(api):
     rig = Rig(api, answer={"text": "A little.", "lang": "en", "answer_id": "procedure.pain"})

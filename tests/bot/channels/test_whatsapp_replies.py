@@ -4,8 +4,14 @@ import re
 
 import pytest
 
-from bot.channels._whatsapp_replies import (build_messages, cut_title, number_choice, presentation,
-                                            split_text, units)
+from bot.channels._whatsapp_replies import (
+    build_messages,
+    cut_title,
+    number_choice,
+    presentation,
+    split_text,
+    units,
+)
 from bot.i18n import NUMBERED_CHOICE_PROMPT, TOPICS_BUTTON, interface_text
 from bot.replies import topic_payload
 
@@ -85,14 +91,18 @@ def test_emoji_count_as_two_units_and_are_not_broken():
 
 # -- titles ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("title, limit, expected", [
-    ("Recovery time", 20, "Recovery time"),
-    ("Who should not have it at all", 20, "Who should not have…"),
-    ("Who should not have it at all", 24, "Who should not have it…"),
-    ("Supercalifragilisticexpialidocious", 20, "Supercalifragilisti…"),
-    ("كم جلسة أحتاج للحصول على نتيجة؟", 20, "كم جلسة أحتاج…"),
-    ("کتنے سیشن درکار ہوتے ہیں، اور کب تک؟", 24, "کتنے سیشن درکار ہوتے…"),
-])
+
+@pytest.mark.parametrize(
+    "title, limit, expected",
+    [
+        ("Recovery time", 20, "Recovery time"),
+        ("Who should not have it at all", 20, "Who should not have…"),
+        ("Who should not have it at all", 24, "Who should not have it…"),
+        ("Supercalifragilisticexpialidocious", 20, "Supercalifragilisti…"),
+        ("كم جلسة أحتاج للحصول على نتيجة؟", 20, "كم جلسة أحتاج…"),
+        ("کتنے سیشن درکار ہوتے ہیں، اور کب تک؟", 24, "کتنے سیشن درکار ہوتے…"),
+    ],
+)
 def test_titles_are_cut_on_a_word_boundary(title, limit, expected):
     cut = cut_title(title, limit)
     assert cut == expected and units(cut) <= limit
@@ -100,8 +110,19 @@ def test_titles_are_cut_on_a_word_boundary(title, limit, expected):
 
 # -- buttons, lists, numbered menus ----------------------------------------------------------
 
-@pytest.mark.parametrize("count, shown", [(0, "none"), (1, "buttons"), (3, "buttons"), (4, "list"),
-                                          (10, "list"), (11, "numbered"), (25, "numbered")])
+
+@pytest.mark.parametrize(
+    "count, shown",
+    [
+        (0, "none"),
+        (1, "buttons"),
+        (3, "buttons"),
+        (4, "list"),
+        (10, "list"),
+        (11, "numbered"),
+        (25, "numbered"),
+    ],
+)
 def test_how_many_choices_decides_how_they_are_shown(count, shown):
     assert presentation(_buttons(count)) == shown
 
@@ -126,8 +147,11 @@ def test_four_to_ten_choices_are_a_list_with_the_full_title_as_description():
     assert interactive["action"]["button"] == interface_text("ar", TOPICS_BUTTON)
     rows = interactive["action"]["sections"][0]["rows"]
     assert [r["id"] for r in rows] == [b["payload"] for b in buttons]
-    assert rows[-1] == {"id": topic_payload("x.y"), "title": "A really long topic…",
-                        "description": "A really long topic title for a list row"}
+    assert rows[-1] == {
+        "id": topic_payload("x.y"),
+        "title": "A really long topic…",
+        "description": "A really long topic title for a list row",
+    }
     assert all(units(r["title"]) <= 24 and "description" not in r for r in rows[:-1])
 
 
@@ -140,13 +164,17 @@ def test_more_than_ten_choices_are_a_numbered_menu_in_the_message_language():
 
 
 def test_titles_that_would_be_the_same_once_cut_fall_back_to_a_form_that_keeps_them_apart():
-    buttons = [{"title": "Side effects of mesotherapy on the face", "payload": topic_payload("a")},
-               {"title": "Side effects of mesotherapy on the scalp", "payload": topic_payload("b")}]
+    buttons = [
+        {"title": "Side effects of mesotherapy on the face", "payload": topic_payload("a")},
+        {"title": "Side effects of mesotherapy on the scalp", "payload": topic_payload("b")},
+    ]
     assert cut_title(buttons[0]["title"], 24) == cut_title(buttons[1]["title"], 24)
     assert presentation(buttons) == "numbered"
     [message] = build_messages("Which one?", buttons, _en)
-    assert "1. Side effects of mesotherapy on the face\n2. Side effects of mesotherapy on the scalp" \
+    assert (
+        "1. Side effects of mesotherapy on the face\n2. Side effects of mesotherapy on the scalp"
         in message["text"]["body"]
+    )
     assert number_choice("2", buttons) == topic_payload("b")
 
 
@@ -162,8 +190,9 @@ def test_a_long_answer_with_buttons_puts_the_buttons_on_the_last_part():
 
 def test_a_lower_text_limit_is_respected():
     messages = build_messages("Short sentence here. " * 40, _buttons(5), _en, text_limit=200)
-    bodies = [m["text"]["body"] if m["type"] == "text" else m["interactive"]["body"]["text"]
-              for m in messages]
+    bodies = [
+        m["text"]["body"] if m["type"] == "text" else m["interactive"]["body"]["text"] for m in messages
+    ]
     assert len(bodies) > 1 and all(units(b) <= 200 for b in bodies)
 
 
@@ -171,8 +200,7 @@ def test_no_text_and_no_buttons_sends_nothing():
     assert build_messages("   ", [], _en) == []
 
 
-@pytest.mark.parametrize("typed, index", [("3", 3), (" 12 ", 12), ("3.", 3), ("٣", 3), ("۱۲", 12),
-                                          ("1)", 1)])
+@pytest.mark.parametrize("typed, index", [("3", 3), (" 12 ", 12), ("3.", 3), ("٣", 3), ("۱۲", 12), ("1)", 1)])
 def test_a_number_picks_from_a_numbered_menu(typed, index):
     buttons = _buttons(12)
     assert number_choice(typed, buttons) == buttons[index - 1]["payload"]

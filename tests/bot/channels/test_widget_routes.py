@@ -6,9 +6,16 @@ import re
 import pytest
 
 from bot import LANGUAGES
-from bot.channels._widget_routes import (ASSETS, FEEDBACK_SLOT, WIDGET_DIR, OriginPolicy, Refused,
-                                         parse_feedback, wants_html,
-                                         widget_strings)
+from bot.channels._widget_routes import (
+    ASSETS,
+    FEEDBACK_SLOT,
+    WIDGET_DIR,
+    OriginPolicy,
+    Refused,
+    parse_feedback,
+    wants_html,
+    widget_strings,
+)
 from bot.channels.webchat import WebchatInput
 from bot.i18n import WIDGET_STRINGS
 
@@ -18,6 +25,7 @@ BOT_HOST = "bot.clinic.example:5005"
 
 
 # ---- who may call -----------------------------------------------------------------------
+
 
 def test_by_default_only_the_bots_own_pages_may_call():
     policy = OriginPolicy()
@@ -36,14 +44,26 @@ def test_listed_origins_may_call_and_read_the_answer():
     assert not policy.allows("http://www.clinic.example", BOT_HOST), "so is a different scheme"
     assert not policy.allows("https://www.clinic.example.evil.example", BOT_HOST)
     headers = policy.cors_headers("https://www.clinic.example", BOT_HOST)
-    assert headers == {"Access-Control-Allow-Origin": "https://www.clinic.example", "Vary": "Origin",
-                       # the widget reads the conversation's key and a 429's wait from these
-                       "Access-Control-Expose-Headers": "X-Conversation-Key, Retry-After"}
+    assert headers == {
+        "Access-Control-Allow-Origin": "https://www.clinic.example",
+        "Vary": "Origin",
+        # the widget reads the conversation's key and a 429's wait from these
+        "Access-Control-Expose-Headers": "X-Conversation-Key, Retry-After",
+    }
     assert OriginPolicy.from_credentials("*").allows("https://anyone.example", BOT_HOST)
 
 
-@pytest.mark.parametrize("raw", [["www.clinic.example"], ["https://clinic.example/page"], [42], {"a": 1},
-                                 ["javascript:alert(1)"], ["https://user@clinic.example"]])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        ["www.clinic.example"],
+        ["https://clinic.example/page"],
+        [42],
+        {"a": 1},
+        ["javascript:alert(1)"],
+        ["https://user@clinic.example"],
+    ],
+)
 def test_a_wrong_origin_in_the_configuration_is_refused_at_start(raw):
     with pytest.raises(ValueError):
         OriginPolicy.from_credentials(raw)
@@ -59,23 +79,28 @@ def test_the_channel_reads_its_origins_from_credentials():
 
 # ---- the page or the health check ------------------------------------------------------
 
-@pytest.mark.parametrize("accept, html", [
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8", True),  # Chromium
-    ("text/html", True),
-    ("application/json", False),
-    ("application/json, text/html;q=0.5", False),
-    ("text/html;q=0.5, application/json", False),
-    ("*/*", False),  # curl: the health check stays JSON
-    ("", False),
-    (None, False),  # urllib (bot/servers.py polls this)
-    ("text/html;q=0", False),
-    ("text/html;q=abc", False),
-])
+
+@pytest.mark.parametrize(
+    "accept, html",
+    [
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8", True),  # Chromium
+        ("text/html", True),
+        ("application/json", False),
+        ("application/json, text/html;q=0.5", False),
+        ("text/html;q=0.5, application/json", False),
+        ("*/*", False),  # curl: the health check stays JSON
+        ("", False),
+        (None, False),  # urllib (bot/servers.py polls this)
+        ("text/html;q=0", False),
+        ("text/html;q=abc", False),
+    ],
+)
 def test_browsers_get_the_demo_page_and_everything_else_the_health_check(accept, html):
     assert wants_html(accept) is html
 
 
 # ---- the widget's strings ----------------------------------------------------------------
+
 
 def test_the_widgets_strings_come_from_the_catalogs_in_every_language():
     languages = widget_strings()["languages"]
@@ -102,9 +127,18 @@ def test_the_widget_uses_every_catalog_string_and_no_other():
 
 # ---- what the files may and may not do ----------------------------------------------------
 
+
 def test_the_widget_never_inserts_html():
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
-                 "setAttribute('style'", "javascript:"):
+    for sink in (
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+        "setAttribute('style'",
+        "javascript:",
+    ):
         assert sink not in WIDGET_JS, sink
 
 
@@ -125,43 +159,57 @@ def test_every_served_file_exists_and_nothing_else_is_served():
 
 # ---- feedback --------------------------------------------------------------------------
 
+
 def _body(**payload) -> bytes:
     return json.dumps(payload).encode()
 
 
 def test_good_feedback():
-    parsed = parse_feedback(_body(sender="web-1a2b", answer_id="procedure.pain", helpful=False,
-                                  version="2026-11-20", lang="ar", extra="<dropped>"))
-    assert parsed == {"sender": "web-1a2b", "feedback": {"answer_id": "procedure.pain", "helpful": False,
-                                                          "version": "2026-11-20", "lang": "ar"},
-                      "conversation_key": None}
+    parsed = parse_feedback(
+        _body(
+            sender="web-1a2b",
+            answer_id="procedure.pain",
+            helpful=False,
+            version="2026-11-20",
+            lang="ar",
+            extra="<dropped>",
+        )
+    )
+    assert parsed == {
+        "sender": "web-1a2b",
+        "feedback": {"answer_id": "procedure.pain", "helpful": False, "version": "2026-11-20", "lang": "ar"},
+        "conversation_key": None,
+    }
     parsed = parse_feedback(_body(sender="s", answer_id="a.b", helpful=True, version="<script>", lang="fr"))
     assert parsed["feedback"] == {"answer_id": "a.b", "helpful": True}
 
 
-@pytest.mark.parametrize("body, code", [
-    (b"not json", "invalid_json"),
-    (b"\xff\xfe", "invalid_json"),
-    (b"[]", "invalid_json"),
-    (_body(answer_id="procedure.pain", helpful=True), "invalid_sender"),
-    (_body(sender="a b", answer_id="procedure.pain", helpful=True), "invalid_sender"),
-    (_body(sender="s", helpful=True), "invalid_answer_id"),
-    (_body(sender="s", answer_id="<img src=x>", helpful=True), "invalid_answer_id"),
-    (_body(sender="s", answer_id="nodot", helpful=True), "invalid_answer_id"),
-    (_body(sender="s", answer_id="procedure.pain"), "invalid_feedback"),
-    (_body(sender="s", answer_id="procedure.pain", helpful="yes"), "invalid_feedback"),
-    (_body(sender="s", answer_id="procedure.pain", helpful=1), "invalid_feedback"),
-    (b"{" + b" " * 5000 + b"}", "body_too_large"),
-    (b'{"a":' + b"[" * 1010 + b"]" * 1010 + b"}", "invalid_json"),  # nested too deep: was a 503
-    (_body(sender="s", answer_id="procedure.pain", helpful=True, conversation_key="<x>"),
-     "invalid_conversation_key"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        (b"not json", "invalid_json"),
+        (b"\xff\xfe", "invalid_json"),
+        (b"[]", "invalid_json"),
+        (_body(answer_id="procedure.pain", helpful=True), "invalid_sender"),
+        (_body(sender="a b", answer_id="procedure.pain", helpful=True), "invalid_sender"),
+        (_body(sender="s", helpful=True), "invalid_answer_id"),
+        (_body(sender="s", answer_id="<img src=x>", helpful=True), "invalid_answer_id"),
+        (_body(sender="s", answer_id="nodot", helpful=True), "invalid_answer_id"),
+        (_body(sender="s", answer_id="procedure.pain"), "invalid_feedback"),
+        (_body(sender="s", answer_id="procedure.pain", helpful="yes"), "invalid_feedback"),
+        (_body(sender="s", answer_id="procedure.pain", helpful=1), "invalid_feedback"),
+        (b"{" + b" " * 5000 + b"}", "body_too_large"),
+        (b'{"a":' + b"[" * 1010 + b"]" * 1010 + b"}", "invalid_json"),  # nested too deep: was a 503
+        (
+            _body(sender="s", answer_id="procedure.pain", helpful=True, conversation_key="<x>"),
+            "invalid_conversation_key",
+        ),
+    ],
+)
 def test_bad_feedback_is_refused_with_a_reason(body, code):
     with pytest.raises(Refused) as err:
         parse_feedback(body)
     assert err.value.code == code and err.value.status == 400 and str(err.value)
-
-
 
 
 def test_the_feedback_slot_is_declared_and_never_steers_the_dialogue():
@@ -173,10 +221,18 @@ def test_the_feedback_slot_is_declared_and_never_steers_the_dialogue():
     assert slot["type"] == "any" and slot["influence_conversation"] is False
 
 
-@pytest.mark.parametrize("header, gzip", [
-    ("gzip, deflate, br", True), ("br;q=1.0, gzip;q=0.8", True), ("*", True), ("gzip;q=0", False),
-    ("identity", False), ("", False), (None, False),
-])
+@pytest.mark.parametrize(
+    "header, gzip",
+    [
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, gzip;q=0.8", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("identity", False),
+        ("", False),
+        (None, False),
+    ],
+)
 def test_files_are_compressed_for_browsers_that_accept_it(header, gzip):
     from bot.channels._widget_routes import accepts_gzip
 

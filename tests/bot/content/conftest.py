@@ -10,11 +10,10 @@ from bot.content.paths import ContentPaths
 
 
 def copy_project(target: Path) -> ContentPaths:
-    """data/, domain.yml, config.yml, credentials.yml, the catalogs and the held-out sets, copied to `target`."""
+    """data/, domain.yml, config.yml, credentials.yml, the catalogs and the held-out sets (in data/), copied to `target`."""
     target.mkdir(parents=True, exist_ok=True)
     shutil.copytree(PROJECT_ROOT / "data", target / "data")
     shutil.copytree(PROJECT_ROOT / "locales", target / "locales", ignore=shutil.ignore_patterns("*.mo"))
-    shutil.copytree(PROJECT_ROOT / "tests" / "nlu", target / "tests" / "nlu")
     for name in ("domain.yml", "config.yml", "credentials.yml"):
         shutil.copy(PROJECT_ROOT / name, target / name)
     return ContentPaths(target)

@@ -29,11 +29,18 @@ def test_a_number_changed_in_regions_yml_makes_validate_fail_until_the_reply_is_
     edit(regions, '- {number: "192", use: emergency', '- {number: "193", use: emergency')
     edit(regions, '"call 192 for a SAMU ambulance now"', '"call 193 for a SAMU ambulance now"')
     edit(regions, '"اتصل فورًا بالرقم 192 لطلب إسعاف SAMU"', '"اتصل فورًا بالرقم 193 لطلب إسعاف SAMU"')
-    edit(regions, '"SAMU ایمبولینس کے لیے فوراً 192 پر کال کریں"', '"SAMU ایمبولینس کے لیے فوراً 193 پر کال کریں"')
+    edit(
+        regions,
+        '"SAMU ایمبولینس کے لیے فوراً 192 پر کال کریں"',
+        '"SAMU ایمبولینس کے لیے فوراً 193 پر کال کریں"',
+    )
     stale = [p for p in check_all(project, rasa=False) if p.severity == "error"]
     assert [p.path for p in stale] == [project.domain]
-    assert "utter_urgent_offline (the built-in urgent reply) is out of step with data/answers/regions.yml" \
-        in stale[0].message and "make offline-reply" in stale[0].message
+    assert (
+        "utter_urgent_offline (the built-in urgent reply) is out of step with data/answers/regions.yml"
+        in stale[0].message
+        and "make offline-reply" in stale[0].message
+    )
     domain_before = project.domain.read_text(encoding="utf-8")
     assert write(project.domain, regions) == []
     assert [p for p in check_all(project, rasa=False) if p.severity == "error"] == []

@@ -89,14 +89,22 @@ def test_old_refused_candidates_are_pruned(registry):
 
 def _report(**languages):
     """A report: lang -> (accuracy, safety recall, predictions)."""
-    return {"languages": {lang: {"examples": len(p), "accuracy": a, "safety_recall": s, "predictions": p}
-                          for lang, (a, s, p) in languages.items()}}
+    return {
+        "languages": {
+            lang: {"examples": len(p), "accuracy": a, "safety_recall": s, "predictions": p}
+            for lang, (a, s, p) in languages.items()
+        }
+    }
 
 
 def test_compare_refuses_a_drop_of_safety_recall():
-    verdict = compare(_report(en=(0.90, 1.0, []), ar=(0.88, 1.0, [])), _report(en=(0.95, 1.0, []), ar=(0.90, 0.9, [])))
+    verdict = compare(
+        _report(en=(0.90, 1.0, []), ar=(0.88, 1.0, [])), _report(en=(0.95, 1.0, []), ar=(0.90, 0.9, []))
+    )
     assert not verdict.promote
-    assert verdict.reasons == ["Arabic (ar): safety recall fell from 100.0% to 90.0% (it may not fall at all)"]
+    assert verdict.reasons == [
+        "Arabic (ar): safety recall fell from 100.0% to 90.0% (it may not fall at all)"
+    ]
 
 
 def test_compare_allows_up_to_two_points_of_accuracy_per_language():
@@ -104,7 +112,9 @@ def test_compare_allows_up_to_two_points_of_accuracy_per_language():
     assert compare(current, _report(en=(0.881, 1.0, []), ur=(0.870, 0.95, []))).promote
     verdict = compare(current, _report(en=(0.875, 1.0, []), ur=(0.870, 0.95, [])))
     assert not verdict.promote
-    assert verdict.reasons == ["English (en): intent accuracy fell from 90.0% to 87.5% (-2.5 points; at most 2 allowed)"]
+    assert verdict.reasons == [
+        "English (en): intent accuracy fell from 90.0% to 87.5% (-2.5 points; at most 2 allowed)"
+    ]
 
 
 def test_compare_promotes_when_nothing_is_in_service():
@@ -114,14 +124,19 @@ def test_compare_promotes_when_nothing_is_in_service():
 def test_the_table_and_the_changed_answers(store):
     before = _report(en=(0.5, 1.0, [["does it hurt", "ask_pain", "ask_cost"], ["hi", "greet", "greet"]]))
     after = _report(en=(1.0, 1.0, [["does it hurt", "ask_pain", "ask_pain"], ["hi", "greet", "greet"]]))
-    assert changed_answers(before, after, store) == [("en", "does it hurt", "booking.cost", "procedure.pain",
-                                                      "procedure.pain")]
+    assert changed_answers(before, after, store) == [
+        ("en", "does it hurt", "booking.cost", "procedure.pain", "procedure.pain")
+    ]
     table = "\n".join(comparison_table(before, after))
     assert "English (2)" in table and "50.0%" in table and "100.0%" in table and "+50.0 pt" in table
 
 
 def test_retrain_stops_on_content_errors_before_training(project, tmp_path, capsys):
-    edit(project.answers / "procedure.yml", "      en: Does it hurt?", "      en: Does it hurt? Tell me honestly")
+    edit(
+        project.answers / "procedure.yml",
+        "      en: Does it hurt?",
+        "      en: Does it hurt? Tell me honestly",
+    )
     models = tmp_path / "models"
     assert retrain(project, models, reload=False) == 2
     out = capsys.readouterr().out

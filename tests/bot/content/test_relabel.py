@@ -78,7 +78,7 @@ def test_refusals_name_the_reason(project):
 def test_evaluation_and_held_out_sets_are_never_a_target(project):
     for path in (
         "data/eval/nlu/x.yml",
-        "tests/nlu/en.yml",
+        "data/eval/held_out/en.yml",
         "data/safety/corpus/written_en_es_pt.yml",
         "domain.yml",
         "data/nlu/../eval/x.yml",

@@ -23,8 +23,13 @@ def _get_json(url):
 def test_a_new_model_is_loaded_while_the_conversation_carries_on(tmp_path):
     train()
     token = uuid.uuid4().hex
-    servers = BotServers(rasa_port=free_port(), action_port=free_port(), tracker_db=tmp_path / "tracker.db",
-                         logs_dir=tmp_path / "logs", api_token=token)
+    servers = BotServers(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        tracker_db=tmp_path / "tracker.db",
+        logs_dir=tmp_path / "logs",
+        api_token=token,
+    )
     new_model = tmp_path / "promoted-model.tar.gz"
     shutil.copy(model_path(), new_model)
     sender = f"reload-{uuid.uuid4().hex[:8]}"
@@ -43,7 +48,9 @@ def test_a_new_model_is_loaded_while_the_conversation_carries_on(tmp_path):
         message = reload_running_bot(new_model, var_dir=tmp_path / "var")
         assert "now uses the new model" in message
         after = _get_json(f"{servers.url}/status?token={token}")
-        assert before["model_file"] != after["model_file"] and after["model_file"].endswith("promoted-model.tar.gz")
+        assert before["model_file"] != after["model_file"] and after["model_file"].endswith(
+            "promoted-model.tar.gz"
+        )
 
         # the same conversation goes on: "ok" has no language of its own and keeps Arabic
         status, body = say(servers.webhook, sender, "ok")

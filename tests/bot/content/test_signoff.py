@@ -23,12 +23,23 @@ def _other_lines(text: str) -> list:
 def test_approve_writes_the_clinicians_sign_off_and_keeps_the_rest_of_the_file(project):
     path = project.answers / "procedure.yml"
     before = path.read_text(encoding="utf-8")
-    assert approve("procedure.pain", "Dr Amina Rahman", "aesthetic physician", "GMC 7654321", "2026-12-02",
-                   folder=project.answers) == path
+    assert (
+        approve(
+            "procedure.pain",
+            "Dr Amina Rahman",
+            "aesthetic physician",
+            "GMC 7654321",
+            "2026-12-02",
+            folder=project.answers,
+        )
+        == path
+    )
     after = path.read_text(encoding="utf-8")
     assert _other_lines(after) == _other_lines(before)  # comments, texts and order untouched
-    assert ("      status: approved\n      reviewer: Dr Amina Rahman\n      role: aesthetic physician\n"
-            "      registration: GMC 7654321\n      date: 2026-12-02\n") in after
+    assert (
+        "      status: approved\n      reviewer: Dr Amina Rahman\n      role: aesthetic physician\n"
+        "      registration: GMC 7654321\n      date: 2026-12-02\n"
+    ) in after
     pain = AnswerStore.load(project.answers).get("procedure.pain")
     assert pain.review_status == "approved" and pain.version == "2026-12-02" and not pain.awaiting_sign_off
 
@@ -44,12 +55,23 @@ def test_an_approval_without_role_or_registration_is_refused_and_nothing_is_writ
 
 
 def test_back_to_pending_drops_the_sign_off_and_keeps_the_revision_date(project):
-    approve("procedure.pain", "Dr Amina Rahman", "aesthetic physician", "GMC 7654321", "2026-12-02",
-            folder=project.answers)
+    approve(
+        "procedure.pain",
+        "Dr Amina Rahman",
+        "aesthetic physician",
+        "GMC 7654321",
+        "2026-12-02",
+        folder=project.answers,
+    )
     mark_pending("procedure.pain", folder=project.answers)
     review = current_review("procedure.pain", project.answers)
-    assert (review.status, review.reviewer, review.role, review.registration, review.date) == \
-        ("pending", "", "", "", "2026-12-02")
+    assert (review.status, review.reviewer, review.role, review.registration, review.date) == (
+        "pending",
+        "",
+        "",
+        "",
+        "2026-12-02",
+    )
     assert AnswerStore.load(project.answers).get("procedure.pain").awaiting_sign_off
 
 

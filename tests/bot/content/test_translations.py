@@ -17,7 +17,10 @@ from tests.bot.content.conftest import edit
 TRICKY = {
     "procedure.pain": ("ar", "هَلْ العِلاجُ مُؤلِمٌ؟ «نعم» – أحيانًا: ١٢٣ \"اقتباس\" و'آخر' \\ # ليس تعليقًا"),
     "procedure.pain#title": ("ar", "ألم: نعم؟"),
-    "procedure.sessions": ("ur", "کیا یہ\u200c محفوظ ہے؟ \u200fہاں۔\n\nدوسرا پیراگراف: - نہیں\n  تین جگہ سے شروع"),
+    "procedure.sessions": (
+        "ur",
+        "کیا یہ\u200c محفوظ ہے؟ \u200fہاں۔\n\nدوسرا پیراگراف: - نہیں\n  تین جگہ سے شروع",
+    ),
     "procedure.sessions#title": ("ur", "- سیشن: کتنے؟"),
     "about.what_is": ("ar", "- يبدأ بشرطة: وفيه {{أقواس}} مزدوجة؟"),
     "safety.urgent": ("ur", "فوری مدد: {emergency}۔   تین خالی جگہیں، اور ٹیب\tکے ساتھ"),
@@ -53,7 +56,9 @@ def test_export_writes_one_entry_per_text_and_title_with_the_answer_id_as_contex
     store = AnswerStore.load(project.answers)
     for lang in ("ar", "ur"):
         messages = _po_messages(project.answers_po(lang))
-        assert set(messages) == {a.id for a in store.answers.values()} | {a.id + "#title" for a in store.answers.values()}
+        assert set(messages) == {a.id for a in store.answers.values()} | {
+            a.id + "#title" for a in store.answers.values()
+        }
         pain = messages["procedure.pain"]
         assert pain.id == store.get("procedure.pain").text["en"]
         assert pain.string == store.get("procedure.pain").text[lang]
@@ -74,7 +79,7 @@ def test_translations_come_back_byte_for_byte(project):
     store_before = AnswerStore.load(project.answers)
     export(project)
     for lang in ("ar", "ur"):
-        changes = {ctx: text for ctx, (l, text) in TRICKY.items() if l == lang}
+        changes = {ctx: text for ctx, (written_in, text) in TRICKY.items() if written_in == lang}
         _translate(project.answers_po(lang), changes)
         report = import_file(project.answers_po(lang), lang, project)
         assert sorted(c for c, _, _ in report.changed) == sorted(changes)
@@ -107,7 +112,7 @@ def test_an_import_rewrites_only_the_lines_of_what_changed(project):
     assert len(changed) == 1, changed
     _, start, end, new_start, new_end = changed[0]
     ar_line = before.index("      ar: >-", before.index("  - id: procedure.pain"))
-    assert ar_line < start and all(line.startswith("      ") for line in before[ar_line + 1:end])
+    assert ar_line < start and all(line.startswith("      ") for line in before[ar_line + 1 : end])
     assert all(line.startswith("        ") for line in before[start:end] + after[new_start:new_end])
     assert before[:3] == after[:3]  # the file's comments
 
@@ -120,10 +125,14 @@ def test_an_english_edit_is_out_of_date_then_fuzzy_then_updated(project):
     assert [str(p).split(": ", 1)[1] for p in stale] == [
         "warning: entry 'procedure.pain': translation out of date: the English text changed after the ar and "
         "ur translations were made; send it to the translators (make translations-export) and import their "
-        "file (make translations-import)"]
+        "file (make translations-import)"
+    ]
     assert stale[0].path == path
-    assert [p for p in check_all(project, strict=True, rasa=False)
-            if "translation out of date" in p.message and p.severity == "error"]
+    assert [
+        p
+        for p in check_all(project, strict=True, rasa=False)
+        if "translation out of date" in p.message and p.severity == "error"
+    ]
 
     export(project)
     messages = _po_messages(project.answers_po("ar"))
@@ -169,7 +178,9 @@ def test_a_file_made_from_older_english_is_refused(project):
 
 def test_a_file_of_another_language_is_refused(project):
     export(project)
-    assert "this file is in 'ar' (its Language header), not 'ur'" in _refused(project, project.answers_po("ar"), "ur")
+    assert "this file is in 'ar' (its Language header), not 'ur'" in _refused(
+        project, project.answers_po("ar"), "ur"
+    )
 
 
 def test_a_translation_that_drops_a_placeholder_is_refused(project):
@@ -184,8 +195,10 @@ def test_a_title_too_long_for_a_button_is_refused(project):
     title = "کیا اس علاج میں بہت زیادہ درد ہوتا ہے؟"
     _translate(project.answers_po("ur"), {"procedure.pain#title": title})
     message = _refused(project, project.answers_po("ur"), "ur")
-    assert f"after this import: entry 'procedure.pain': the ur title has {len(title)} characters; keep it to 20" \
+    assert (
+        f"after this import: entry 'procedure.pain': the ur title has {len(title)} characters; keep it to 20"
         in message
+    )
 
 
 def test_a_broken_po_file_is_refused_with_its_line(project):
@@ -201,7 +214,9 @@ def test_export_refuses_to_overwrite_translations_not_imported_yet(project):
     _translate(project.answers_po("ar"), {"procedure.pain#title": "يؤلم؟"})
     with pytest.raises(ImportRefused) as err:
         export(project)
-    assert "1 translation(s) in this file are not in the answer store yet (procedure.pain#title)" in str(err.value)
+    assert "1 translation(s) in this file are not in the answer store yet (procedure.pain#title)" in str(
+        err.value
+    )
     assert _po_messages(project.answers_po("ar"))["procedure.pain#title"].string == "يؤلم؟"
     export(project, force=True)
     assert _po_messages(project.answers_po("ar"))["procedure.pain#title"].string == "هل هو مؤلم؟"
@@ -223,8 +238,10 @@ def test_an_entry_without_a_record_gets_one_on_import(project):
     start = text.index("    translated_from:", text.index("id: procedure.pain"))
     end = text.index("\n", text.index("      ur: {", start)) + 1
     path.write_text(text[:start] + text[end:], encoding="utf-8")
-    assert any("'procedure.pain': the ar and ur texts have no translation record" in p.message
-               for p in check_all(project, rasa=False))
+    assert any(
+        "'procedure.pain': the ar and ur texts have no translation record" in p.message
+        for p in check_all(project, rasa=False)
+    )
     export(project)
     for lang in ("ar", "ur"):
         import_file(project.answers_po(lang), lang, project)
@@ -233,9 +250,15 @@ def test_an_entry_without_a_record_gets_one_on_import(project):
 
 
 def test_a_new_english_only_answer_goes_out_and_comes_back_translated(project):
-    edit(project.answers / "ids.yml", "  booking.cost:", "  booking.aftercare: aftercare after a session\n  booking.cost:")
+    edit(
+        project.answers / "ids.yml",
+        "  booking.cost:",
+        "  booking.aftercare: aftercare after a session\n  booking.cost:",
+    )
     path = project.answers / "booking.yml"
-    path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + """
+    path.write_text(
+        path.read_text(encoding="utf-8").rstrip("\n")
+        + """
 
   - id: booking.aftercare
     kind: answer
@@ -252,17 +275,26 @@ def test_a_new_english_only_answer_goes_out_and_comes_back_translated(project):
     text:
       en: >-
         Keep the area clean, avoid make-up for a day and follow your clinician's advice.
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     assert any("'text' has no ar text" in p.message for p in check_all(project, rasa=False))
     export(project)
     messages = _po_messages(project.answers_po("ar"))
     assert messages["booking.aftercare"].string == "" and messages["booking.aftercare#title"].string == ""
-    translated = {"ar": ("العناية بعد الجلسة", "حافظ على نظافة المنطقة، وتجنّب المكياج ليوم واحد، واتبع نصيحة الطبيب."),
-                  "ur": ("بعد کی دیکھ بھال", "جگہ صاف رکھیں، ایک دن میک اپ نہ لگائیں اور اپنے ڈاکٹر کی ہدایت پر عمل کریں۔")}
+    translated = {
+        "ar": ("العناية بعد الجلسة", "حافظ على نظافة المنطقة، وتجنّب المكياج ليوم واحد، واتبع نصيحة الطبيب."),
+        "ur": (
+            "بعد کی دیکھ بھال",
+            "جگہ صاف رکھیں، ایک دن میک اپ نہ لگائیں اور اپنے ڈاکٹر کی ہدایت پر عمل کریں۔",
+        ),
+    }
     for lang, (title, text) in translated.items():
         _translate(project.answers_po(lang), {"booking.aftercare#title": title, "booking.aftercare": text})
         import_file(project.answers_po(lang), lang, project)
     answer = AnswerStore.load(project.answers).get("booking.aftercare")
     for lang, (title, text) in translated.items():
         assert answer.title[lang] == title and answer.text[lang] == text
-    assert not [p for p in check_all(project, rasa=False) if "aftercare" in p.message and p.severity == "error"]
+    assert not [
+        p for p in check_all(project, rasa=False) if "aftercare" in p.message and p.severity == "error"
+    ]

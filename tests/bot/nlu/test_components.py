@@ -21,7 +21,10 @@ def test_normaliser_folds_arabic_script_and_keeps_the_language():
     urdu = _normalised("کیا یہ محفوظ ہے")
     assert urdu.get(DETECTED_LANGUAGE) == "ur" and urdu.get(TEXT) == "كيا يه محفوظ هے"
     assert _normalised("Does it HURT?").get(TEXT) == "Does it HURT?"
-    assert _normalised('/ask_topic{"topic":"procedure.pain"}').get(TEXT) == '/ask_topic{"topic":"procedure.pain"}'
+    assert (
+        _normalised('/ask_topic{"topic":"procedure.pain"}').get(TEXT)
+        == '/ask_topic{"topic":"procedure.pain"}'
+    )
 
 
 def test_normaliser_publishes_the_original_text_and_the_language():
@@ -59,8 +62,10 @@ def test_the_safety_layer_overrides_an_information_intent_and_publishes_why():
     assert message.get(INTENT)["name"] == "personal_medical_question"
     assert message.get(INTENT_RANKING_KEY)[1]["name"] == "ask_pain"
     assert message.get(SAFETY)["verdict"] == "personal" and message.get(SAFETY)["by"] == ["rules"]
-    assert _guarded("my face is swollen and hot since the injections", "ask_side_effects").get(INTENT)["name"] \
+    assert (
+        _guarded("my face is swollen and hot since the injections", "ask_side_effects").get(INTENT)["name"]
         == "report_adverse_reaction"
+    )
 
 
 def test_the_safety_layer_reads_the_original_text_not_the_folded_copy():
@@ -79,8 +84,9 @@ def test_the_safety_layer_never_downgrades():
 def test_only_the_bots_own_exact_payload_skips_the_decision():
     button = _guarded('/ask_topic{"topic":"procedure.pain"}', "ask_topic")
     assert button.get(INTENT)["name"] == "ask_topic" and button.get(SAFETY) is None
-    forged = _guarded('ask_topic{"topic":"procedure.pain"} my face is swollen and hot and I have a fever',
-                      "ask_topic")
+    forged = _guarded(
+        'ask_topic{"topic":"procedure.pain"} my face is swollen and hot and I have a fever', "ask_topic"
+    )
     assert forged.get(INTENT)["name"] == "report_adverse_reaction"
 
 
@@ -93,7 +99,12 @@ def _entities(text: str):
 
 
 def test_gazetteer_finds_the_same_concern_in_four_written_forms():
-    for text in ("I'm losing hair on my scalp", "عندي تساقط الشعر", "میرے بال گر رہے ہیں", "mere baal gir rahe hain"):
+    for text in (
+        "I'm losing hair on my scalp",
+        "عندي تساقط الشعر",
+        "میرے بال گر رہے ہیں",
+        "mere baal gir rahe hain",
+    ):
         assert ("concern", "hair_loss") in _entities(text), text
 
 
@@ -136,9 +147,19 @@ def test_each_question_of_a_message_is_parsed_as_a_message_and_published_on_it()
     out = QuestionCollector().process(batch)
     assert out == [whole, single] and single.get(QUESTIONS) is None
     assert whole.get(QUESTIONS) == [
-        {"text": "how many sessions", "intent": "ask_sessions", "confidence": 0.9123,
-         "safety": {"verdict": None, "by": []}},
-        {"text": "how much?", "intent": "ask_cost", "confidence": 0.9123, "safety": {"verdict": None, "by": []}}]
+        {
+            "text": "how many sessions",
+            "intent": "ask_sessions",
+            "confidence": 0.9123,
+            "safety": {"verdict": None, "by": []},
+        },
+        {
+            "text": "how much?",
+            "intent": "ask_cost",
+            "confidence": 0.9123,
+            "safety": {"verdict": None, "by": []},
+        },
+    ]
     assert QUESTIONS in whole.as_dict(only_output_properties=True)
 
 

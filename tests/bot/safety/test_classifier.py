@@ -5,6 +5,9 @@ import pytest
 from bot.safety import SafetyClass
 from bot.safety.classifier import DEFAULT_THRESHOLDS, SafetyTextClassifier, corpus_fingerprint, read_corpus
 
+# Fitting both classifiers on the whole corpus takes about 25 s: `make test-slow`, not test-fast.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def trained():
@@ -37,16 +40,26 @@ def test_either_model_over_its_threshold_escalates():
     assert judge.verdict_of({}) is None
 
 
-@pytest.mark.parametrize("text", [
-    # paraphrases written for this test, with no alarm word of the lexicons
-    "since the meso my forehead has a lacy purple pattern and it feels cold like a fridge",
-    "mujhe meso ke baad se aankh ke aage dhuan sa lag raha hai",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # paraphrases written for this test, with no alarm word of the lexicons
+        "since the meso my forehead has a lacy purple pattern and it feels cold like a fridge",
+        "mujhe meso ke baad se aankh ke aage dhuan sa lag raha hai",
+    ],
+)
 def test_reports_in_other_words_are_escalated(trained, text):
     assert trained.verdict(text) is SafetyClass.URGENT
 
 
-@pytest.mark.parametrize("text", ["how much does a session cost?", "kitne sessions lagte hain",
-                                  "ما هي الميزوثيرابي", "کیا یہ درد کرتا ہے"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how much does a session cost?",
+        "kitne sessions lagte hain",
+        "ما هي الميزوثيرابي",
+        "کیا یہ درد کرتا ہے",
+    ],
+)
 def test_ordinary_questions_are_left_alone(trained, text):
     assert trained.verdict(text) is None

@@ -40,6 +40,5 @@ def test_arabic_and_urdu_labels_stay_text_with_fonts_that_have_their_letters():
     assert "العربية" in svg and "اردو" in svg  # text elements, not glyph outlines
     assert "Noto Naskh Arabic" in svg and "Noto Nastaliq Urdu" in svg  # the browser's fallbacks
     assert (
-        charts.family_for("اردو") in charts.URDU_FAMILIES
-        and charts.family_for("Roman Urdu") == "DejaVu Sans"
+        charts.family_for("اردو") in charts.URDU_FAMILIES and charts.family_for("Roman Urdu") == "DejaVu Sans"
     )

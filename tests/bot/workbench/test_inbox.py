@@ -7,8 +7,8 @@ import time
 import yaml
 
 from bot.content.review import pseudonym
-from tests.support.files import folder_digest
 from tests.bot.workbench.conftest import bot, region, save, user
+from tests.support.files import folder_digest
 
 MESSAGES = {  # one badly handled message in each written form, with what must be masked
     "en": ("could you ring me on +44 7700 900123 about the bruising", "ask_side_effects"),
@@ -153,7 +153,10 @@ def test_filing_a_message_under_an_intent_writes_it_with_the_yaml_editor_and_sho
     assert len(after.splitlines()) == len(before.splitlines()) + 1  # comments and order kept
     block = next(b for b in yaml.safe_load(after)["nlu"] if b["intent"] == "ask_downtime")
     assert "neel kab tak rehte hain meso ke baad" in block["examples"]
-    assert folder_digest(project.root / "data" / "eval") == eval_before and folder_digest(project.held_out) == held_before
+    assert (
+        folder_digest(project.root / "data" / "eval") == eval_before
+        and folder_digest(project.held_out) == held_before
+    )
     # dealt with: gone from the inbox, and in the audit log
     assert item_id not in browser.get("/inbox")[1]
     assert any(e.action == "inbox: filed" and "ask_downtime" in e.details for e in wb.accounts.audit_log())

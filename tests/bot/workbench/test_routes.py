@@ -5,8 +5,6 @@ from pathlib import Path
 
 import yaml
 
-from tests.bot.workbench.conftest import PASSWORD
-
 
 def _digest(folder: Path) -> str:
     digest = hashlib.sha256()
