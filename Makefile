@@ -49,7 +49,7 @@ test: lint train browser ## install, lint, train if needed, run the whole test s
 
 # Test tiers (docs/architecture.md): `make test` runs all of them.
 test-fast: locales ## unit tests only: no server, no trained model, no Rasa command (under a minute)
-	$(PY) -m pytest -m "not e2e and not slow" -q -p no:cacheprovider
+	$(PY) -m pytest -m "not e2e and not slow" -q -p no:cacheprovider -n auto
 
 test-slow: locales ## tests that run a Rasa command in a subprocess or train a classifier
 	$(PY) -m pytest -m slow -q -p no:cacheprovider

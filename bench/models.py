@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Optional
 
 from bot import PROJECT_ROOT
-from bot.model import MODEL_NAME, TRAINING_DATA, rasa_env, training_hash
+from bot.model import MODEL_NAME, rasa_env, rasa_train_command, training_hash
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
 
@@ -48,22 +48,7 @@ class TrainedModel:
 def _train(name: str, config: Path, root: Path, out_dir: Path, log) -> float:
     tmp = out_dir / ".training"
     shutil.rmtree(tmp, ignore_errors=True)
-    cmd = [
-        sys.executable,
-        "-m",
-        "rasa",
-        "train",
-        "--config",
-        str(config),
-        "--domain",
-        str(root / "domain.yml"),
-        "--out",
-        str(tmp),
-        "--fixed-model-name",
-        MODEL_NAME,
-        "--data",
-        *[str(root / d) for d in TRAINING_DATA],
-    ]
+    cmd = rasa_train_command(root, tmp, config=config)
     started = time.monotonic()
     subprocess.run(cmd, cwd=root, env=rasa_env(), check=True, stdout=log, stderr=subprocess.STDOUT)
     elapsed = time.monotonic() - started

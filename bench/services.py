@@ -208,29 +208,30 @@ class PostgresServer:
             cwd=self.dir,
         )  # noqa: SIM115
         _wait_port(self.port, self.proc, "postgres", log)
-        deadline = time.monotonic() + 30
-        while True:  # listening is not yet accepting: wait until a query works
-            done = subprocess.run(
-                self._as_owner(
-                    [
-                        str(bin_dir / "createdb"),
-                        "-h",
-                        "127.0.0.1",
-                        "-p",
-                        str(self.port),
-                        "-U",
-                        self.user,
-                        self.database,
-                    ]
-                ),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                cwd=self.dir,
-            )
+        self.create_database(self.database, wait=30)  # listening is not yet accepting: retried
+        return self
+
+    def create_database(self, name: str, wait: float = 0) -> None:
+        """A new, empty database `name` in this cluster (a test that needs a store of its own)."""
+        createdb = [
+            str(postgres_bin_dir() / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            self.user,
+        ]
+        deadline = time.monotonic() + wait
+        while True:
+            done = subprocess.run(self._as_owner([*createdb, name]), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, cwd=self.dir)  # fmt: skip
             if done.returncode == 0:
-                return self
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"could not create the database: {done.stderr.decode(errors='replace')}")
+                return
+            if time.monotonic() >= deadline:
+                raise RuntimeError(
+                    f"could not create database {name}: {done.stderr.decode(errors='replace')}"
+                )
             time.sleep(0.3)
 
     def stop(self) -> None:

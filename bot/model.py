@@ -88,6 +88,20 @@ def rasa_env() -> dict:
     return env
 
 
+def rasa_train_command(
+    root: Path, out_dir: Path, model_name: str = MODEL_NAME, config: Optional[Path] = None
+) -> List[str]:
+    """`rasa train` of the project at `root`: `make train`, `make retrain` and the benchmark."""
+    return [
+        sys.executable, "-m", "rasa", "train",
+        "--config", str(config or root / "config.yml"),
+        "--domain", str(root / "domain.yml"),
+        "--out", str(out_dir),
+        "--fixed-model-name", model_name,
+        "--data", *[str(root / d) for d in TRAINING_DATA],
+    ]  # fmt: skip
+
+
 @contextmanager
 def _training_lock(models_dir: Path):
     """One training at a time per project: tests and developers may ask at once."""
@@ -116,22 +130,7 @@ def train(
             return None
         expected = training_hash(root)
         with tempfile.TemporaryDirectory(dir=models_dir, prefix=".training-") as tmp:
-            cmd = [
-                sys.executable,
-                "-m",
-                "rasa",
-                "train",
-                "--config",
-                str(root / "config.yml"),
-                "--domain",
-                str(root / "domain.yml"),
-                "--out",
-                tmp,
-                "--fixed-model-name",
-                MODEL_NAME,
-                "--data",
-                *[str(root / d) for d in TRAINING_DATA],
-            ]
+            cmd = rasa_train_command(root, Path(tmp))
             started = time.monotonic()
             subprocess.run(cmd, cwd=root, env=rasa_env(), check=True, stdout=out, stderr=out)
             elapsed = time.monotonic() - started

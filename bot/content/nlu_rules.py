@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
@@ -18,7 +19,7 @@ from bot import FORM_NAMES, LANGUAGE_NAMES
 from bot._yaml import YamlFileError
 from bot.content._fastyaml import load as load_yaml_with_lines
 from bot.content.paths import ContentPaths
-from bot.language import detect_language
+from bot.language import Detection, detect_language
 from bot.normalize import normalise_for_matching
 from bot.problems import Problem
 
@@ -141,10 +142,16 @@ def read_examples(path: Path, problems: List[Problem]) -> List[Example]:
     return out
 
 
+@lru_cache(maxsize=32768)
+def _detect(text: str) -> Detection:
+    """detect_language, remembered: a staged change re-validates thousands of unchanged examples."""
+    return detect_language(text)
+
+
 def _language_problem(example: Example, folder: str) -> Optional[Problem]:
     allowed = FOLDER_LANGUAGES[folder]
     arabic, latin = len(_ARABIC_LETTER.findall(example.text)), len(_LATIN_LETTER.findall(example.text))
-    detection = detect_language(example.text)
+    detection = _detect(example.text)
     where = f"data/nlu/{folder}/"
     if folder == "en" and arabic > latin:
         return Problem(

@@ -31,7 +31,7 @@ from bot import FORM_NAMES
 from bot.content.paths import ContentPaths
 from bot.content.registry import ModelRecord, NothingToRollBack, Registry, file_digest
 from bot.files import write_text_atomically
-from bot.model import MODELS_DIR, TRAINING_DATA, _training_lock, rasa_env, training_hash
+from bot.model import MODELS_DIR, _training_lock, rasa_env, rasa_train_command, training_hash
 from bot.safety import SAFETY_INTENTS
 
 MAX_ACCURACY_DROP = 0.02  # 2 points
@@ -99,22 +99,7 @@ def _follow(segment: str, progress: Progress, components: List[str]) -> None:
 
 def train_candidate(root: Path, record: ModelRecord, out: Optional[TextIO] = None) -> float:
     """Train the model of `root` into `record` (model.tar.gz, train.log); seconds taken."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "rasa",
-        "train",
-        "--config",
-        str(root / "config.yml"),
-        "--domain",
-        str(root / "domain.yml"),
-        "--out",
-        str(record.folder),
-        "--fixed-model-name",
-        "model",
-        "--data",
-        *[str(root / d) for d in TRAINING_DATA],
-    ]
+    cmd = rasa_train_command(root, record.folder, model_name="model")
     progress = Progress(out or sys.stdout)
     progress.update(0.01, "starting Rasa")
     started, components = time.monotonic(), []

@@ -6,8 +6,9 @@ staged by the workbench, a candidate model's content).
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, Optional, Set, Tuple
 
 import yaml
 
@@ -78,9 +79,18 @@ def check_coverage(store: AnswerStore, domain_file: Path) -> List[Problem]:
     return problems
 
 
+_readable_lexicons: Set[str] = set()  # digests of lexicons already compiled without a problem
+
+
 def check_lexicon(triggers: Path) -> List[Problem]:
+    """The safety lexicon (triggers.yml and the concept files beside it) compiles."""
+    concepts = triggers.parent / "concepts"
     try:
-        SafetyGuard.load(triggers)
+        files = [triggers, *sorted(concepts.glob("*.yml"))]
+        digest = hashlib.sha256(b"".join(f.name.encode() + b"\0" + f.read_bytes() for f in files)).hexdigest()
+        if digest not in _readable_lexicons:
+            SafetyGuard.load(triggers, concepts)
+            _readable_lexicons.add(digest)
     except (OSError, ValueError, yaml.YAMLError) as err:
         return [Problem(triggers, 1, f"the safety lexicon cannot be read: {err}")]
     return []

@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import time
-from functools import partial
+from functools import partial, wraps
 from typing import List, Optional, Tuple
 from urllib.parse import quote, urlencode
 
@@ -42,6 +42,26 @@ def _forbidden(request: web.Request, message: str) -> web.Response:
 
 def _bad_request(request: web.Request, message: str) -> web.Response:
     return render(request, "message.html", status=400, title="Cannot do that", message=message)
+
+
+def _not_found(request: web.Request, title: str, message: str) -> web.Response:
+    return render(request, "message.html", status=404, title=title, message=message)
+
+
+def _only(role: str, refusal: str):
+    """A handler only an `editor` or a `clinician` account may use; any other gets 403 and `refusal`."""
+
+    def wrap(handler):
+        @wraps(handler)
+        async def checked(request: web.Request) -> web.Response:
+            staff = _staff(request)
+            if not (staff.is_clinician if role == "clinician" else staff.is_editor):
+                return _forbidden(request, refusal)
+            return await handler(request)
+
+        return checked
+
+    return wrap
 
 
 # ---- signing in ------------------------------------------------------------------------
@@ -212,21 +232,18 @@ async def conversation(request: web.Request) -> web.Response:
     return page
 
 
+@_only("editor", "Only an editor account files messages as training examples.")
 async def relabel(request: web.Request) -> web.Response:
     wb = _wb(request)
     staff = _staff(request)
-    if not staff.is_editor:
-        return _forbidden(request, "Only an editor account files messages as training examples.")
     form = await request.post()
     item_id = request.match_info["item"]
     item = await _in_thread(wb.find_item, item_id)
     if item is None:
-        return render(
+        return _not_found(
             request,
-            "message.html",
-            status=404,
-            title="Not in the inbox",
-            message="This message is no longer in the inbox (already dealt with, or the store changed).",
+            "Not in the inbox",
+            "This message is no longer in the inbox (already dealt with, or the store changed).",
         )
     choice = str(form.get("choice") or "")
     if choice == "ignore":
@@ -276,21 +293,18 @@ async def answers(request: web.Request) -> web.Response:
     )
 
 
+@_only("clinician", "Only a clinician account can approve an answer. Nothing was changed.")
 async def approve(request: web.Request) -> web.Response:
     wb = _wb(request)
     staff = _staff(request)
     answer_id = request.match_info["answer_id"]
-    if not staff.is_clinician:
-        return _forbidden(request, "Only a clinician account can approve an answer. Nothing was changed.")
     form = await request.post()
     if form.get("confirm") != "read":
         return _bad_request(request, "Tick the box to confirm you have read the texts, then approve.")
     store, _ = await _in_thread(wb.answer_store)
     answer = store.answers.get(answer_id) if store else None
     if answer is None:
-        return render(
-            request, "message.html", status=404, title="No such answer", message=f"No answer '{answer_id}'."
-        )
+        return _not_found(request, "No such answer", f"No answer '{answer_id}'.")
     if form.get("fingerprint") != text_fingerprint(answer):
         return render(
             request,
@@ -305,22 +319,20 @@ async def approve(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/answers#{quote(answer_id)}")
 
 
+@_only("editor", "Only an editor account changes answer texts.")
 async def edit_page(request: web.Request) -> web.Response:
     wb = _wb(request)
-    if not _staff(request).is_editor:
-        return _forbidden(request, "Only an editor account changes answer texts.")
     store, _ = await _in_thread(wb.answer_store)
     answer = store.answers.get(request.match_info["answer_id"]) if store else None
     if answer is None:
-        return render(request, "message.html", status=404, title="No such answer", message="No such answer.")
+        return _not_found(request, "No such answer", "No such answer.")
     return render(request, "answer_edit.html", answer=answer, languages=LANGUAGES)
 
 
+@_only("editor", "Only an editor account changes answer texts. Nothing was changed.")
 async def edit(request: web.Request) -> web.Response:
     wb = _wb(request)
     staff = _staff(request)
-    if not staff.is_editor:
-        return _forbidden(request, "Only an editor account changes answer texts. Nothing was changed.")
     form = await request.post()
     texts = {
         lang: str(form.get(f"text_{lang}")) for lang in LANGUAGES if form.get(f"text_{lang}") is not None
@@ -344,11 +356,10 @@ async def models(request: web.Request) -> web.Response:
     return render(request, "models.html", info=info, job=job, rollback=request.get("rollback_output"))
 
 
+@_only("editor", "Only an editor account retrains the bot.")
 async def retrain(request: web.Request) -> web.Response:
     wb = _wb(request)
     staff = _staff(request)
-    if not staff.is_editor:
-        return _forbidden(request, "Only an editor account retrains the bot.")
     form = await request.post()
     try:
         job = wb.jobs.start(staff.name, ["--force"] if form.get("force") == "yes" else [])
@@ -371,11 +382,10 @@ async def job_status(request: web.Request) -> web.Response:
     return web.json_response({**job.as_dict(), "output": job.output[-20000:]})
 
 
+@_only("editor", "Only an editor account rolls the model back.")
 async def rollback(request: web.Request) -> web.Response:
     wb = _wb(request)
     staff = _staff(request)
-    if not staff.is_editor:
-        return _forbidden(request, "Only an editor account rolls the model back.")
     await request.post()
     if wb.jobs.current() is not None:
         return render(

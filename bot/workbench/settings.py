@@ -21,6 +21,7 @@ from typing import List, Mapping, Optional
 
 from bot import PROJECT_ROOT
 from bot.content.paths import ContentPaths
+from bot.settings import env_flag
 from bot.workbench.store import StoreSettings, from_endpoints
 
 DEFAULT_HOST = "127.0.0.1"
@@ -109,5 +110,5 @@ def from_environment(
         port=int(port or environ.get("WORKBENCH_PORT") or DEFAULT_PORT),
         tls_cert=Path(cert) if cert else None,
         tls_key=Path(key) if key else None,
-        behind_tls_proxy=environ.get("WORKBENCH_BEHIND_TLS_PROXY", "").lower() in ("1", "true", "yes"),
+        behind_tls_proxy=env_flag("WORKBENCH_BEHIND_TLS_PROXY", environ),
     )

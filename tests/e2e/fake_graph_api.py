@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Deque, Dict, Iterable, List, Optional
 
+# How often serve_forever looks for shutdown(): its default (0.5 s) is added to every stop.
+POLL = 0.02
+
 
 def _units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
@@ -248,7 +251,7 @@ class FakeGraphAPI:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(POLL,), daemon=True).start()
         return self
 
     def __exit__(self, *exc: Any) -> None:

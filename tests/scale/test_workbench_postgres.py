@@ -18,18 +18,22 @@ from bot.workbench.conversations import ConversationIndex
 from bot.workbench.store import from_endpoints
 from tests.bot.workbench.conftest import bot, user
 
+# A database of its own: the scale-out tests write their conversations to the cluster's default one.
+DATABASE = "workbench_read_test"
+
 
 def _env(postgres_server):
     return {
         "DB_HOST": "127.0.0.1",
         "DB_PORT": str(postgres_server.port),
-        "DB_NAME": postgres_server.database,
+        "DB_NAME": DATABASE,
         "DB_USER": postgres_server.user,
         "DB_PASSWORD": "",
     }
 
 
 def test_the_workbench_reads_the_postgresql_tracker_store_read_only(postgres_server):
+    postgres_server.create_database(DATABASE)
     settings = from_endpoints(PROJECT_ROOT / "endpoints.production.yml", _env(postgres_server))
     index = ConversationIndex(settings.open())
     index.refresh()  # before Rasa has created its table: empty, not an error
@@ -39,7 +43,7 @@ def test_the_workbench_reads_the_postgresql_tracker_store_read_only(postgres_ser
         dialect="postgresql",
         host="127.0.0.1",
         port=postgres_server.port,
-        db=postgres_server.database,
+        db=DATABASE,
         username=postgres_server.user,
         password="",
     )

@@ -131,6 +131,7 @@ def test_the_table_and_the_changed_answers(store):
     assert "English (2)" in table and "50.0%" in table and "100.0%" in table and "+50.0 pt" in table
 
 
+@pytest.mark.slow  # runs `rasa data validate` in a subprocess
 def test_retrain_stops_on_content_errors_before_training(project, tmp_path, capsys):
     edit(
         project.answers / "procedure.yml",
