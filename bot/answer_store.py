@@ -16,6 +16,7 @@ from bot import LANGUAGES, PROJECT_ROOT
 from bot._yaml import YamlFileError, load_yaml_with_lines
 from bot.problems import InvalidContent, Problem
 from bot.regions import RegionTable, load_regions
+from bot.whatsapp_limits import REPLY_BUTTON_TITLE, units
 
 ANSWERS_DIR = PROJECT_ROOT / "data" / "answers"
 IDS_FILE = "ids.yml"
@@ -40,7 +41,7 @@ PLACEHOLDERS = {
     "contact": "the clinic branch serving the region (data/clinic.yml): name, phone, WhatsApp, "
     "e-mail and booking link, one per line, and whether staff are there now",
 }
-TITLE_MAX = 20  # a WhatsApp reply button's title limit, the strictest place a title is shown
+TITLE_MAX = REPLY_BUTTON_TITLE  # the strictest place a title is shown: a WhatsApp reply button
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A professional register and number: "GMC 1234567", "SCFHS 12-R-M-3456", "PMDC 12345-P".
 _REGISTRATION = re.compile(r"(?=.*[A-Za-z\u0600-\u06ff])(?=.*\d).{4,}")
@@ -233,8 +234,12 @@ class _EntryReader:
 
     def _check_texts(self, answer: Answer) -> None:
         for lang, title in answer.title.items():
-            if len(title) > TITLE_MAX:
-                self.error("title", f"the {lang} title has {len(title)} characters; keep it to {TITLE_MAX}")
+            if units(title) > TITLE_MAX:
+                self.error(
+                    "title",
+                    f"the {lang} title counts {units(title)} characters on WhatsApp (an emoji counts two); "
+                    f"a button allows {TITLE_MAX}: shorten it",
+                )
         found = {lang: _placeholders(text) for lang, text in answer.text.items()}
         for lang, names in found.items():
             for name in names - set(PLACEHOLDERS):

@@ -1,10 +1,9 @@
 """Turning the bot's messages into WhatsApp Cloud API message objects.
 
-WhatsApp has hard limits (https://developers.facebook.com/docs/whatsapp/cloud-api/messages):
-4096 characters of text, 1024 in the body of a reply-button message, at most 3 reply
-buttons with 20-character titles, at most 10 list rows with 24-character titles and
-72-character descriptions. A message over a limit is refused outright, so the person
-would get nothing; everything here keeps inside them.
+WhatsApp has hard limits (bot/whatsapp_limits.py): 4096 characters of text, 1024 in the body
+of a reply-button message, at most 3 reply buttons with 20-character titles, at most 10 list
+rows with 24-character titles and 72-character descriptions. A message over a limit is
+refused outright, so the person would get nothing; everything here keeps inside them.
 """
 
 from __future__ import annotations
@@ -14,18 +13,21 @@ import unicodedata
 from typing import Callable, Dict, List, Optional, Sequence
 
 from bot.i18n import NUMBERED_CHOICE_PROMPT, TOPICS_BUTTON
+from bot.whatsapp_limits import (
+    BUTTON_BODY_LIMIT,
+    LIST_BUTTON_LABEL,
+    LIST_ROW_DESCRIPTION,
+    LIST_ROW_ID,
+    LIST_ROW_TITLE,
+    LIST_SECTION_TITLE,
+    MAX_LIST_ROWS,
+    MAX_REPLY_BUTTONS,
+    REPLY_BUTTON_ID,
+    REPLY_BUTTON_TITLE,
+    TEXT_LIMIT,
+    units,
+)
 
-TEXT_LIMIT = 4096
-BUTTON_BODY_LIMIT = 1024
-REPLY_BUTTON_TITLE = 20
-REPLY_BUTTON_ID = 256
-MAX_REPLY_BUTTONS = 3
-LIST_ROW_TITLE = 24
-LIST_ROW_DESCRIPTION = 72
-LIST_ROW_ID = 200
-LIST_BUTTON_LABEL = 20
-LIST_SECTION_TITLE = 24
-MAX_LIST_ROWS = 10
 ELLIPSIS = "…"
 
 # Where a long text may be cut, best first: between paragraphs, between lines, after a
@@ -42,11 +44,6 @@ _BOUNDARIES = (
 # Characters a cut must not come before: they belong to the letter before them (Arabic
 # vowel marks, Urdu diacritics, emoji modifiers and variation selectors, joiners).
 _JOINERS = {"\u200c", "\u200d", "\u2060", "\ufe0e", "\ufe0f"}
-
-
-def units(text: str) -> int:
-    """Length as WhatsApp counts it; UTF-16 code units, so an emoji counts as two (the safe side)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _fitting(text: str, limit: int) -> int:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from bot.channels._sanitize import clean_user_text
-from bot.channels._whatsapp_replies import TEXT_LIMIT
 from bot.payloads import as_user_text, reads_as_intent
+from bot.whatsapp_limits import TEXT_LIMIT
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 # WhatsApp itself caps a text message at TEXT_LIMIT characters, both ways.

@@ -23,13 +23,17 @@ from bot.content.catalog_rules import interface_strings
 from bot.content.paths import ContentPaths
 from bot.i18n import CLINICIAN_REMINDER
 from bot.problems import Problem
+from bot.whatsapp_limits import (
+    BUTTON_BODY_LIMIT,
+    MAX_LIST_ROWS,
+    MAX_REPLY_BUTTONS,
+    TEXT_LIMIT,
+)
+from bot.whatsapp_limits import units as _units
 
-# WhatsApp Cloud API limits (bot/channels/_whatsapp_replies.py keeps replies inside them).
-TEXT_LIMIT = 4096  # one text message
-BUTTON_BODY_LIMIT = 1024  # the text above reply buttons
-BUTTON_TITLE_LIMIT = 20  # a reply button's title (a list row allows 24)
-MAX_BUTTONS = 3  # more related topics are shown as a list
-MAX_LIST_ROWS = 10  # more than this become a numbered menu
+# WhatsApp's limits (bot/whatsapp_limits.py). More related topics than MAX_BUTTONS are shown
+# as a list; more than MAX_LIST_ROWS become a numbered menu.
+MAX_BUTTONS = MAX_REPLY_BUTTONS
 
 ENTRY_KEYS = {
     "id",
@@ -50,11 +54,6 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d\s-]{5,}\d")
 _ARABIC_LETTER = re.compile("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-
-
-def _units(text: str) -> int:
-    """Length as WhatsApp counts it (UTF-16 units: an emoji counts two)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def raw_entries(folder: Path) -> Iterator[Tuple[Path, dict]]:
@@ -245,13 +244,7 @@ class _EntryRules:
             )
         regions = [*self.store.regions.regions.values(), self.store.regions.unknown]
         for lang in LANGUAGES:
-            title = answer.title[lang]
-            if _units(title) > BUTTON_TITLE_LIMIT:
-                self.add(
-                    _line(self.raw, "title", lang),
-                    f"the {lang} title counts {_units(title)} characters on WhatsApp (an emoji "
-                    f"counts two); a button allows {BUTTON_TITLE_LIMIT}: shorten it",
-                )
+            # a title's length is the answer store's own check (bot/answer_store.py)
             longest = max((self._composed(answer, lang, region) for region in regions), key=_units)
             line = _line(self.raw, "text", lang)
             if _units(longest) > TEXT_LIMIT:

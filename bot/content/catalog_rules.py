@@ -15,9 +15,11 @@ from bot import LANGUAGES
 from bot.content.paths import ContentPaths
 from bot.i18n import DOMAIN, TOPICS_BUTTON, USED_MSGIDS
 from bot.problems import Problem
+from bot.whatsapp_limits import LIST_BUTTON_LABEL
+from bot.whatsapp_limits import units as _units
 
 # Strings WhatsApp shows in a place with a hard limit (UTF-16 units).
-LIMITED = {TOPICS_BUTTON: (20, "the WhatsApp list button")}
+LIMITED = {TOPICS_BUTTON: (LIST_BUTTON_LABEL, "the WhatsApp list button")}
 
 
 def catalog_path(paths: ContentPaths, lang: str) -> Path:
@@ -44,10 +46,6 @@ def interface_strings(paths: ContentPaths) -> Dict[str, Dict[str, str]]:
                 strings[message.id] = message.string
         out[lang] = strings
     return out
-
-
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def check_catalogs(paths: ContentPaths) -> List[Problem]:

@@ -195,7 +195,15 @@ def test_strict_mode_allows_content_checked_non_medical_entries(store, answers_c
 def test_titles_fit_a_whatsapp_button(store):
     for answer in store.answers.values():
         for lang, title in answer.title.items():
-            assert len(title) <= 20, (answer.id, lang, title)
+            assert len(title.encode("utf-16-le")) // 2 <= 20, (answer.id, lang, title)
+
+
+def test_a_title_is_counted_as_whatsapp_counts_it_an_emoji_being_two(answers_copy):
+    _edit(answers_copy / "procedure.yml", "      en: How is it done?", "      en: How is it done? 💉💉💉")
+    # 19 characters, 22 as WhatsApp counts: a button would refuse it, so the store does.
+    assert re.search(
+        r"procedure\.yml:\d+: .*en title counts 22 characters on WhatsApp", _problems(answers_copy)
+    )
 
 
 def test_the_danger_signs_answer_gives_the_regions_emergency_instruction(store):

@@ -141,5 +141,5 @@ def test_retrain_stops_on_content_errors_before_training(project, tmp_path, caps
     models = tmp_path / "models"
     assert retrain(project, models, reload=False) == 2
     out = capsys.readouterr().out
-    assert "procedure.yml" in out and "keep it to 20" in out and "fix them first" in out
+    assert "procedure.yml" in out and "a button allows 20" in out and "fix them first" in out
     assert not (models / "history").exists() or not list((models / "history").iterdir())

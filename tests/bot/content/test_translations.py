@@ -196,7 +196,7 @@ def test_a_title_too_long_for_a_button_is_refused(project):
     _translate(project.answers_po("ur"), {"procedure.pain#title": title})
     message = _refused(project, project.answers_po("ur"), "ur")
     assert (
-        f"after this import: entry 'procedure.pain': the ur title has {len(title)} characters; keep it to 20"
+        f"after this import: entry 'procedure.pain': the ur title counts {len(title)} characters on WhatsApp"
         in message
     )
 
