@@ -41,27 +41,26 @@ def load_examples(path: Path) -> List[Tuple[str, str]]:
 
 
 def score(pairs: List[Tuple[str, str]]) -> Dict[str, object]:
-    """Accuracy, macro F1, per-intent recall and confusions of (expected, predicted) pairs."""
+    """Accuracy, macro F1, per-intent recall and confusions of (expected, predicted) pairs.
+
+    Macro F1 and recall are over the intents the set expects (scikit-learn's metrics); a
+    prediction of some other intent counts against the expected one.
+    """
+    from sklearn.metrics import accuracy_score, f1_score, recall_score
+
+    if not pairs:
+        return {"examples": 0, "accuracy": 0.0, "macro_f1": 0.0, "recall": {}, "confusions": []}
     intents = sorted({e for e, _ in pairs})
-    tp, fp, fn, confusions = Counter(), Counter(), Counter(), Counter()
-    for expected, predicted in pairs:
-        if expected == predicted:
-            tp[expected] += 1
-        else:
-            fn[expected] += 1
-            fp[predicted] += 1
-            confusions[(expected, predicted)] += 1
-    f1s, recall = [], {}
-    for intent in intents:
-        p = tp[intent] / (tp[intent] + fp[intent]) if tp[intent] + fp[intent] else 0.0
-        r = tp[intent] / (tp[intent] + fn[intent]) if tp[intent] + fn[intent] else 0.0
-        recall[intent] = round(r, 4)
-        f1s.append(2 * p * r / (p + r) if p + r else 0.0)
+    expected = [e for e, _ in pairs]
+    predicted = [p or "" for _, p in pairs]
+    recalls = recall_score(expected, predicted, labels=intents, average=None, zero_division=0)
+    macro_f1 = f1_score(expected, predicted, labels=intents, average="macro", zero_division=0)
+    confusions = Counter((e, p) for e, p in pairs if e != p)
     return {
         "examples": len(pairs),
-        "accuracy": round(sum(tp.values()) / len(pairs), 4) if pairs else 0.0,
-        "macro_f1": round(statistics.mean(f1s), 4) if f1s else 0.0,
-        "recall": recall,
+        "accuracy": round(float(accuracy_score(expected, predicted)), 4),
+        "macro_f1": round(float(macro_f1), 4),
+        "recall": {intent: round(float(r), 4) for intent, r in zip(intents, recalls)},
         "confusions": [{"expected": e, "predicted": p, "count": c} for (e, p), c in confusions.most_common()],
     }
 
@@ -136,12 +135,10 @@ def plot_confusion(lang: str, pairs: List[Tuple[str, str]], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from sklearn.metrics import confusion_matrix
 
     labels = sorted({e for e, _ in pairs} | {p for _, p in pairs if p})
-    index = {label: i for i, label in enumerate(labels)}
-    matrix = [[0] * len(labels) for _ in labels]
-    for expected, predicted in pairs:
-        matrix[index[expected]][index[predicted or expected]] += 1
+    matrix = confusion_matrix([e for e, _ in pairs], [p or e for e, p in pairs], labels=labels).tolist()
     fig, ax = plt.subplots(figsize=(11, 10))
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)

@@ -8,7 +8,6 @@ Answer texts are read at run time, so editing them never needs a retrain.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import subprocess
@@ -18,6 +17,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, List, Optional
+
+from filelock import FileLock
 
 from bot import PROJECT_ROOT
 
@@ -106,12 +107,8 @@ def rasa_train_command(
 def _training_lock(models_dir: Path):
     """One training at a time per project: tests and developers may ask at once."""
     models_dir.mkdir(parents=True, exist_ok=True)
-    with open(models_dir / ".train.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with FileLock(models_dir / ".train.lock"):  # an OS lock: released if the process dies
+        yield
 
 
 def train(
