@@ -34,8 +34,11 @@ validate: locales ## check everything a content edit can break, as file:line (ST
 train: locales ## train the model if data/, domain.yml or config.yml changed since the last training
 	$(PY) -m bot train
 
-run: train ## start the action server and the Rasa server (Ctrl-C stops both; STRICT=1 for production)
-	$(PY) -m bot run --port $(PORT) --action-port $(ACTION_PORT) $(if $(STRICT),--strict)
+# WORKERS=2: the Rasa server on both cores (Sanic workers sharing a conversation lock in a
+# local redis-server, installed if missing); the default is one process, nothing else needed.
+WORKERS ?= 1
+run: train $(if $(filter-out 1,$(WORKERS)),redis-service) ## start the action server and the Rasa server (Ctrl-C stops both; STRICT=1 for production; WORKERS=2 both cores)
+	$(PY) -m bot run --port $(PORT) --action-port $(ACTION_PORT) --workers $(WORKERS) $(if $(STRICT),--strict)
 
 shell: train ## chat with the bot in the terminal (Rasa's shell, action server started alongside)
 	@mkdir -p var && chmod 700 var
@@ -140,9 +143,15 @@ clean: ## remove the trained model, runtime files and caches (keeps .venv)
 
 # Performance and scale-out (issue 8): README "Performance" and docs/deploy.md.
 # bench: about 15 minutes (two trainings when stale, four server runs); run it on a quiet machine.
-.PHONY: bench test-scale scale-services
-bench: train ## load benchmark: ours vs Rasa's stock config at 1/20/100 conversations (reports/bench.json, .png)
+.PHONY: bench test-scale scale-services redis-service
+bench: train redis-service ## load benchmark: stock vs ours on one core and on both, 1/20/100 conversations and one of 300 turns (reports/)
 	$(PY) -m bench
+
+redis-service: ## install Debian's redis-server if missing (make run WORKERS=2, make bench; apt-get, as root)
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "installing redis-server (the conversation lock shared by the Rasa server's workers)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null) || \
+	  { echo "could not install redis-server (apt-get as root)" >&2; exit 1; }; }
 
 scale-services: ## install Debian's postgresql and redis-server for test-scale, if missing (apt-get, as root)
 	@missing=""; \

@@ -97,3 +97,19 @@ class ProcessMemory:
         self._stop.set()
         self._thread.join()
         self._sample()
+
+
+def cpu_seconds(pid: Optional[int]) -> float:
+    """User + system CPU seconds used so far by `pid` and its children (Sanic workers)."""
+    if not pid:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in _tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / ticks

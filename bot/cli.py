@@ -73,6 +73,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.content.retrain import announce_running_bot, forget_running_bot
 
     var_dir = Path(args.var_dir) if args.var_dir else VAR_DIR
+    redis = None
+    if args.workers > 1:
+        from bot.services import RedisServer, redis_server_binary
+
+        if not redis_server_binary():
+            print(
+                f"cannot start {args.workers} workers: redis-server is not installed (make run WORKERS=2 installs it)",
+                file=sys.stderr,
+            )
+            return 2
+        redis = RedisServer().start()
     terminal = logging.StreamHandler(sys.stderr)
     terminal.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     logging.getLogger(SUPERVISOR_LOGGER).addHandler(terminal)
@@ -84,10 +95,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         api_token=secrets.token_urlsafe(24),
         tracker_db=var_dir / "tracker.db",
         logs_dir=var_dir / "logs",
+        workers=max(1, args.workers),
+        redis_lock_port=redis.port if redis else None,
         **({"credentials": Path(args.credentials)} if args.credentials else {}),
     )
-    print("starting the action server and the Rasa server (about 20 s)...", flush=True)
-    servers.start()
+    workers = f" with {servers.workers} workers" if servers.workers > 1 else ""
+    print(f"starting the action server and the Rasa server{workers} (about 20 s)...", flush=True)
+    try:
+        servers.start()
+    except BaseException:
+        if redis is not None:
+            redis.stop()
+        raise
     running = announce_running_bot(servers.url, servers.api_token, var_dir=var_dir)
     print(
         f"""
@@ -119,6 +138,8 @@ A server that stops is restarted. Press Ctrl-C to stop both servers.""",
         print("\nstopping...", flush=True)
         forget_running_bot(running)
         servers.stop()
+        if redis is not None:
+            redis.stop()
         print("stopped.")
     return 0
 
@@ -191,6 +212,12 @@ def main(argv=None) -> int:
     )
     p.add_argument("--var-dir", help="where conversations, logs and secrets are kept (default: var/)")
     p.add_argument("--credentials", help="the channels' settings (default: credentials.yml)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Rasa server workers, one per core (more than one starts a local redis-server for their shared lock)",
+    )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("evaluate", help="intent accuracy per language on the held-out sets")
     p.add_argument("--min-accuracy", type=float, default=0.0)

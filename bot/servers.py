@@ -39,6 +39,7 @@ from bot._yaml import read_yaml
 from bot.channels.whatsapp_config import runtime_credentials, whatsapp_credentials
 from bot.files import write_text_atomically
 from bot.model import model_path, rasa_env
+from bot.settings import is_sql_tracker_store
 
 VAR_DIR = PROJECT_ROOT / "var"
 WEBCHAT_KEY_FILE = "webchat-secret"  # in the state directory (var/): the web channel's server key
@@ -51,6 +52,10 @@ RESTART_BACKOFF = (1, 2, 4, 8, 15, 30)
 STABLE_SECONDS = 60.0
 
 SUPERVISOR_LOGGER = "bot.supervisor"
+# Several Sanic workers of one Rasa server must share the conversations' lock (Rasa refuses
+# more than one worker with its in-memory lock store): our atomic Redis lock store on a
+# local redis-server (bot/lockstore.py, bot/services.py).
+LOCAL_REDIS_LOCK_STORE = {"type": "bot.lockstore.AtomicRedisLockStore", "url": "127.0.0.1", "db": 1}
 
 
 def free_port() -> int:
@@ -65,8 +70,10 @@ def runtime_endpoints(
     target: Path,
     source: Path = PROJECT_ROOT / "endpoints.yml",
     action_secret: Optional[str] = None,
+    redis_lock_port: Optional[int] = None,
 ) -> Path:
-    """endpoints.yml with this run's action server port, its secret and the tracker database.
+    """endpoints.yml with this run's action server port, its secret and the tracker database
+    (and, with `redis_lock_port`, the Redis lock store that several Sanic workers share).
 
     Written 0600: it holds the action server's secret.
     """
@@ -76,9 +83,11 @@ def runtime_endpoints(
         endpoint["headers"] = {**(endpoint.get("headers") or {}), "Authorization": f"Bearer {action_secret}"}
     config["action_endpoint"] = endpoint
     store = config.get("tracker_store") or {}
-    if store.get("type") == "SQL" and store.get("dialect") == "sqlite":
+    if is_sql_tracker_store(store) and store.get("dialect") == "sqlite":
         store["db"] = str(tracker_db)
     config["tracker_store"] = store
+    if redis_lock_port:
+        config["lock_store"] = {**LOCAL_REDIS_LOCK_STORE, "port": redis_lock_port}
     _write_private(target, yaml.safe_dump(config, sort_keys=False))
     return target
 
@@ -146,6 +155,9 @@ class BotServers:
     action_secret: str = ""
     # The package of actions the action server serves (tests swap in failing ones).
     actions_package: str = "actions"
+    # Sanic workers of the Rasa server (one per core); more than one needs `redis_lock_port`.
+    workers: int = 1
+    redis_lock_port: Optional[int] = None
     processes: List[subprocess.Popen] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -216,8 +228,15 @@ class BotServers:
             self._log.addHandler(handler)
             self._log.setLevel(logging.INFO)
 
+    def env_for(self, name: str) -> dict:
+        """The environment of the server `name` ("rasa" or "actions")."""
+        env = dict(self.env)
+        if name == "rasa" and self.workers > 1:  # the action server needs a fraction of a core
+            env["SANIC_WORKERS"] = str(self.workers)
+        return env
+
     def _spawn(self, name: str, cmd: List[str]) -> subprocess.Popen:
-        env = {**self.env, **_lifeline.child_env()}
+        env = {**self.env_for(name), **_lifeline.child_env()}
         max_bytes, backups = log_limits(env)
         log = RotatingLog(self.logs_dir / f"{name}.log", max_bytes, backups)
         try:
@@ -258,6 +277,7 @@ class BotServers:
                 self.tracker_db,
                 self.logs_dir / f"endpoints-{self.rasa_port}.yml",
                 action_secret=self.action_secret,
+                redis_lock_port=self.redis_lock_port if self.workers > 1 else None,
             )
         else:  # e.g. endpoints.production.yml: as deployed, every value from the environment
             endpoints = self.endpoints_source
@@ -311,6 +331,8 @@ class BotServers:
         from bot.channels._handoff import HandoffSettings
         from bot.credentials import check_credentials
 
+        if self.workers > 1 and not self.redis_lock_port:
+            raise ValueError(f"{self.workers} Rasa workers need a Redis lock store (redis_lock_port)")
         self.whatsapp_enabled
         HandoffSettings.from_environment({**os.environ, **self.extra_env})
         problems = check_credentials(self.credentials)

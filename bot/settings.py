@@ -16,3 +16,13 @@ def env_flag(name: str, environ: Mapping[str, str] = os.environ) -> bool:
 def strict_mode() -> bool:
     """Production mode: refuse answer-store entries still pending clinical review."""
     return env_flag("BOT_STRICT")
+
+
+# endpoints.yml tracker store types that keep conversations in an SQL database: Rasa's own
+# and ours on top of it (bot/tracker_store.py), as written in endpoints files.
+SQL_TRACKER_STORES = ("sql", "bot.tracker_store.cachedsqltrackerstore")
+
+
+def is_sql_tracker_store(store: Mapping) -> bool:
+    """Whether an endpoints.yml `tracker_store` section keeps conversations in SQL."""
+    return str(store.get("type") or "").strip().lower() in SQL_TRACKER_STORES

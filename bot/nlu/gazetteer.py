@@ -48,6 +48,10 @@ class Gazetteer:
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.prefixes = Matcher(self.nlp.vocab)
         self.labels: Dict[str, Tuple[str, str]] = {}
+        # The last words of the `*` phrases: spaCy's Matcher runs each REGEX in Python, for
+        # every token and pattern (1.4 ms a message for 40 patterns), so it only runs when a
+        # token starts with one of them (one C-level `startswith` per token).
+        self.prefix_starts: Tuple[str, ...] = ()
         for entity, values in (entries or {}).items():
             for value, by_lang in (values or {}).items():
                 key = f"{entity}|{value}"
@@ -72,6 +76,7 @@ class Gazetteer:
         for variant in wildcard:
             words = [t.text for t in self.nlp.make_doc(variant)]
             if words:
+                self.prefix_starts += (words[-1].lower(),)
                 patterns.append(
                     [{"LOWER": w} for w in words[:-1]] + [{"LOWER": {"REGEX": "^" + re.escape(words[-1])}}]
                 )
@@ -81,7 +86,8 @@ class Gazetteer:
     def find(self, text: str) -> List[Dict[str, Any]]:
         doc = self.nlp.make_doc(_normalise(text))
         found = [(s, e, self.nlp.vocab.strings[m]) for m, s, e in self.phrases(doc)]
-        found += [(s, e, self.nlp.vocab.strings[m]) for m, s, e in self.prefixes(doc)]
+        if self.prefix_starts and any(token.lower_.startswith(self.prefix_starts) for token in doc):
+            found += [(s, e, self.nlp.vocab.strings[m]) for m, s, e in self.prefixes(doc)]
         # Longest match first; drop overlaps (the "double chin" beats "chin").
         found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
         taken, entities = set(), []

@@ -158,6 +158,9 @@ class SafetyClass(str, Enum):
     PERSONAL = "personal"
 
 
+_RECENT_READINGS = 256  # messages whose reading is kept (a batch of questions fits)
+
+
 @dataclass(frozen=True)
 class GuardResult:
     safety_class: Optional[SafetyClass]
@@ -392,7 +395,19 @@ class SafetyGuard:
 
     # -- reading a message ------------------------------------------------------------------
     def read(self, text: str) -> "Reading":
-        """What the lexicons find in a message, negation applied; the decision is made from it."""
+        """What the lexicons find in a message, negation applied; the decision is made from it.
+
+        Each message is read twice (the rules' decision, then the shape classifier's
+        features: bot/safety/classifier.py); the readings of the latest messages are kept."""
+        recent = self.__dict__.setdefault("_recent_readings", {})
+        reading = recent.get(text)
+        if reading is None:
+            if len(recent) >= _RECENT_READINGS:
+                recent.clear()
+            reading = recent[text] = self._read(text)
+        return reading
+
+    def _read(self, text: str) -> "Reading":
         norm = prepare(text)
         ignore = self._p["ignore_phrases"]
         denied = 0

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from bot._yaml import read_yaml
+from bot.settings import is_sql_tracker_store
 
 Row = Tuple[
     int, str, str, Optional[str], Optional[float], Optional[str]
@@ -188,9 +189,9 @@ def from_endpoints(path: Path, environ: Dict[str, str] = os.environ) -> StoreSet
         key: re.sub(r"\$\{(\w+)\}", fill, value) if isinstance(value, str) else value
         for key, value in (raw.get("tracker_store") or {}).items()
     }
-    if str(store.get("type", "")).upper() != "SQL":
+    if not is_sql_tracker_store(store):
         raise ValueError(
-            f"{path}: the workbench reads an SQL tracker store (type: SQL), not {store.get('type')!r}"
+            f"{path}: the workbench reads an SQL tracker store (type: SQL or bot.tracker_store.CachedSQLTrackerStore), not {store.get('type')!r}"
         )
     dialect = str(store.get("dialect") or "sqlite")
     if dialect == "sqlite":

@@ -6,6 +6,7 @@ import stat
 import sys
 import time
 
+import pytest
 import yaml
 
 from bot import servers as servers_module
@@ -70,6 +71,7 @@ def test_runtime_files_and_secrets_are_private(tmp_path):
     config = yaml.safe_load(endpoints.read_text())
     assert config["action_endpoint"] == {
         "url": "http://127.0.0.1:5055/webhook",
+        "enable_selective_domain": True,
         "headers": {"Authorization": "Bearer abc"},
     }
     secret = persistent_secret(tmp_path / "secret")
@@ -79,3 +81,31 @@ def test_runtime_files_and_secrets_are_private(tmp_path):
 
 def test_exit_descriptions():
     assert describe_exit(-9) == "killed by SIGKILL" and describe_exit(1) == "exit status 1"
+
+
+def test_two_workers_share_a_redis_lock_and_only_the_rasa_server_gets_them(tmp_path):
+    target = runtime_endpoints(
+        5055, tmp_path / "tracker.db", tmp_path / "endpoints.yml", redis_lock_port=6390
+    )
+    config = yaml.safe_load(target.read_text())
+    assert config["lock_store"] == {
+        "type": "bot.lockstore.AtomicRedisLockStore",
+        "url": "127.0.0.1",
+        "db": 1,
+        "port": 6390,
+    }
+    assert config["tracker_store"]["db"] == str(tmp_path / "tracker.db")
+    one = yaml.safe_load(runtime_endpoints(5055, tmp_path / "t.db", tmp_path / "one.yml").read_text())
+    assert "lock_store" not in one  # one process: Rasa's in-memory lock
+
+    servers = BotServers(
+        logs_dir=tmp_path / "logs", tracker_db=tmp_path / "t.db", workers=2, redis_lock_port=6390
+    )
+    assert servers.env_for("rasa")["SANIC_WORKERS"] == "2"
+    assert "SANIC_WORKERS" not in servers.env_for("actions")
+
+
+def test_two_workers_without_a_lock_store_refuse_to_start(tmp_path):
+    servers = BotServers(logs_dir=tmp_path / "logs", tracker_db=tmp_path / "t.db", workers=2)
+    with pytest.raises(ValueError, match="need a Redis lock store"):
+        servers.check_settings()

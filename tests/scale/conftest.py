@@ -27,7 +27,7 @@ SHARED_WEBCHAT_SECRET = uuid.uuid4().hex + uuid.uuid4().hex
 
 @pytest.fixture(scope="session")
 def redis_server():
-    from bench.services import RedisServer
+    from bot.services import RedisServer
 
     with RedisServer() as server:
         yield server
@@ -35,7 +35,7 @@ def redis_server():
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    from bench.services import PostgresServer
+    from bot.services import PostgresServer
 
     with PostgresServer() as server:
         yield server

@@ -115,6 +115,14 @@ def test_gazetteer_finds_body_areas_and_safety_triggers():
     assert _entities('/ask_topic{"topic":"uses.hair_loss"}') == set()
 
 
+def test_gazetteer_phrases_ending_in_a_star_match_any_word_ending():
+    # "freckle*" and Urdu "سکار*": only messages with a word starting so run spaCy's token
+    # Matcher (bot/nlu/gazetteer.py `prefix_starts`); the rest skip it.
+    assert ("concern", "pigmentation") in _entities("I have freckles on my nose")
+    assert ("concern", "scars") in _entities("چہرے پر سکارز ہیں")
+    assert _entities("what are your opening hours?") == set()
+
+
 def test_unknown_words_become_a_fallback():
     from bot.nlu.unknown_words import UnknownWordsFallback
 

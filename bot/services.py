@@ -1,6 +1,7 @@
 """Throw-away Redis and PostgreSQL servers on loopback, from Debian's packages.
 
-Used by the scale-out test (tests/scale) and by the benchmark's Sanic-workers run. Each
+Used by `make run WORKERS=2` (Redis for the lock store two Sanic workers share), the
+scale-out test (tests/scale) and the benchmark. Each
 server runs in its own temporary directory on a free port, with nothing persisted
 beyond the run, and is stopped (process group) on exit. PostgreSQL refuses to run as
 root, so as root it runs as the `postgres` user the Debian package creates, in a directory
