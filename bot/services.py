@@ -91,22 +91,11 @@ class RedisServer:
         if not binary:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         log = self.dir / "redis.log"
+        # in memory only: no snapshot, no append-only file
+        cmd = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+               "--dir", str(self.dir), "--logfile", str(log)]  # fmt: skip
         self.proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.dir),
-                "--logfile",
-                str(log),
-            ],
+            cmd,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -134,6 +123,7 @@ class PostgresServer:
     def __init__(self) -> None:
         self.port = free_port()
         self.dir: Optional[Path] = None
+        self.bin_dir: Optional[Path] = None  # found by start()
         self.proc: Optional[subprocess.Popen] = None
 
     @staticmethod
@@ -161,21 +151,10 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
         os.chmod(self.dir, 0o700)
+        self.bin_dir = bin_dir
+        initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", self.user, "-A", "trust", "-E", "UTF8", "--no-sync"]  # fmt: skip
         init = subprocess.run(
-            self._as_owner(
-                [
-                    str(bin_dir / "initdb"),
-                    "-D",
-                    str(data),
-                    "-U",
-                    self.user,
-                    "-A",
-                    "trust",
-                    "-E",
-                    "UTF8",
-                    "--no-sync",
-                ]
-            ),
+            self._as_owner(initdb),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             cwd=self.dir,
@@ -185,44 +164,27 @@ class PostgresServer:
                 f"initdb failed in {self.dir} ({_modes(self.dir)}): "
                 f"{init.stderr.decode(errors='replace')[-800:]}"
             )
+        postgres = [
+            str(bin_dir / "postgres"), "-D", str(data), "-p", str(self.port),
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", f"unix_socket_directories={self.dir}",
+            "-c", "fsync=off",
+            "-c", "max_connections=200",
+        ]  # fmt: skip
         self.proc = subprocess.Popen(
-            self._as_owner(
-                [
-                    str(bin_dir / "postgres"),
-                    "-D",
-                    str(data),
-                    "-p",
-                    str(self.port),
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    f"unix_socket_directories={self.dir}",
-                    "-c",
-                    "fsync=off",
-                    "-c",
-                    "max_connections=200",
-                ]
-            ),
-            stdout=open(log, "wb"),
+            self._as_owner(postgres),
+            stdout=open(log, "wb"),  # noqa: SIM115 - the server writes it until stop()
             stderr=subprocess.STDOUT,
             start_new_session=True,
             cwd=self.dir,
-        )  # noqa: SIM115
+        )
         _wait_port(self.port, self.proc, "postgres", log)
         self.create_database(self.database, wait=30)  # listening is not yet accepting: retried
         return self
 
     def create_database(self, name: str, wait: float = 0) -> None:
         """A new, empty database `name` in this cluster (a test that needs a store of its own)."""
-        createdb = [
-            str(postgres_bin_dir() / "createdb"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "-U",
-            self.user,
-        ]
+        createdb = [str(self.bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user]
         deadline = time.monotonic() + wait
         while True:
             done = subprocess.run(self._as_owner([*createdb, name]), stdout=subprocess.DEVNULL,

@@ -19,8 +19,6 @@ from bot.payloads import as_user_text, reads_as_intent
 from bot.whatsapp_limits import TEXT_LIMIT
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
-# WhatsApp itself caps a text message at TEXT_LIMIT characters, both ways.
-MAX_INBOUND_TEXT = TEXT_LIMIT
 _PHONE = re.compile(r"\d{6,15}")
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 
@@ -194,7 +192,8 @@ def parse_delivery(payload: Any) -> Tuple[List[Inbound], List[StatusUpdate]]:
                     continue
                 content = _content_of(raw)
                 if content["kind"] == "text":
-                    content["text"] = as_user_text(clean_user_text(content["text"][:MAX_INBOUND_TEXT]))
+                    # WhatsApp itself caps a text message at TEXT_LIMIT characters, both ways.
+                    content["text"] = as_user_text(clean_user_text(content["text"][:TEXT_LIMIT]))
                     if not content["text"]:  # only markup or control characters: nothing to read
                         content["kind"] = "media" if content.get("media") else "unsupported"
                 messages.append(

@@ -31,9 +31,8 @@ from bot.whatsapp_limits import (
 )
 from bot.whatsapp_limits import units as _units
 
-# WhatsApp's limits (bot/whatsapp_limits.py). More related topics than MAX_BUTTONS are shown
-# as a list; more than MAX_LIST_ROWS become a numbered menu.
-MAX_BUTTONS = MAX_REPLY_BUTTONS
+# WhatsApp's limits (bot/whatsapp_limits.py). More related topics than MAX_REPLY_BUTTONS are
+# shown as a list; more than MAX_LIST_ROWS become a numbered menu.
 
 ENTRY_KEYS = {
     "id",
@@ -254,7 +253,7 @@ class _EntryRules:
                     f"reminder and the longest region text; WhatsApp refuses more than {TEXT_LIMIT}: "
                     "shorten it",
                 )
-            elif related and len(related) <= MAX_BUTTONS and _units(longest) > BUTTON_BODY_LIMIT:
+            elif related and len(related) <= MAX_REPLY_BUTTONS and _units(longest) > BUTTON_BODY_LIMIT:
                 self.add(
                     line,
                     f"the {lang} reply is {_units(longest)} characters; above buttons WhatsApp "

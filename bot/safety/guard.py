@@ -43,24 +43,12 @@ LISTS = ("urgent_always", "urgent_symptoms", "report_markers", "personal")
 NEGATION_WINDOW = 3  # counted words between a negation and what it negates
 # Words that end a negation's reach ("not swollen but hot").
 _CLAUSE_BREAKS = {
-    "but",
-    "however",
-    "although",
-    "though",
-    "except",
-    "bas",
-    "magar",
-    "lekin",
-    "laikin",
-    "لكن",
-    "بس",
-    "بل",
-    "لیکن",
-    "ليكن",
-    "مگر",
-    "پر",
+    "but", "however", "although", "though", "except",  # English
+    "bas", "magar", "lekin", "laikin",  # Roman Urdu
+    "لكن", "بس", "بل",  # Arabic
+    "لیکن", "ليكن", "مگر", "پر",  # Urdu
     STOP,
-}
+}  # fmt: skip
 # "or not" asks; it does not negate ("karwana chahiye ya nahi").
 _OR_WORDS = {"ya", "یا", "يا", "or"}
 # After an Urdu negation, these make it "there is no X"; a verb instead ("nahi ja rahi",
@@ -68,77 +56,21 @@ _OR_WORDS = {"ya", "یا", "يا", "or"}
 _PROGRESSIVE = {"raha", "rahi", "rahe", "rha", "rhi", "rhe", "رہا", "رہی", "رہے", "رها", "رهي", "رهے"}
 # "Sujan kam nahi hui" (the swelling did not go down) is a report, not a denial.
 _NOT_BETTER = {
-    "kam",
-    "km",
-    "theek",
-    "thik",
-    "khatam",
-    "band",
-    "behtar",
-    "کم",
-    "كم",
-    "ٹھیک",
-    "ٹهيك",
-    "ختم",
-    "بہتر",
-    "بهتر",
-    "improvement",
-    "better",
-    "change",
-    "difference",
-    "تحسن",
-    "تحسين",
-    "فايده",
-    "فرق",
-    "نتيجه",
-}
+    "kam", "km", "theek", "thik", "khatam", "band", "behtar",  # Roman Urdu
+    "کم", "كم", "ٹھیک", "ٹهيك", "ختم", "بہتر", "بهتر",  # Urdu
+    "improvement", "better", "change", "difference",  # English
+    "تحسن", "تحسين", "فايده", "فرق", "نتيجه",  # Arabic
+}  # fmt: skip
 _EXISTENCE = {
-    "hui",
-    "hua",
-    "huyi",
-    "hoi",
-    "ہوئی",
-    "هويي",
-    "ہوا",
-    "هوا",
-    "koi",
-    "کوئی",
-    "كوئي",
-    "پڑا",
-    "پڑی",
-    "پڑے",
-    "پڑي",
-    "pada",
-    "padi",
-    "para",
-    "pari",
-    "pare",
-    "hai",
-    "he",
-    "hay",
-    "h",
-    "hain",
-    "hen",
-    "thi",
-    "tha",
-    "ہے",
-    "هے",
-    "ہیں",
-    "هيں",
-    "تھی",
-    "تها",
-    "تھا",
-    "aur",
-    "or",
-    "ya",
-    "na",
-    "اور",
-    "یا",
-    "نہ",
-    "نه",
+    "hui", "hua", "huyi", "hoi", "ہوئی", "هويي", "ہوا", "هوا",  # happened
+    "koi", "کوئی", "كوئي",  # any
+    "پڑا", "پڑی", "پڑے", "پڑي", "pada", "padi", "para", "pari", "pare",  # (a rash) appeared
+    "hai", "he", "hay", "h", "hain", "hen", "thi", "tha",  # is, was
+    "ہے", "هے", "ہیں", "هيں", "تھی", "تها", "تھا",
+    "aur", "or", "ya", "na", "اور", "یا", "نہ", "نه",  # and, or, nor
     COMMA,
     STOP,
-}
+}  # fmt: skip
 
 
 def _folded(words) -> frozenset:
