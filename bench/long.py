@@ -26,9 +26,9 @@ import aiohttp
 
 from bench.load import _send, load_conversations
 from bench.profile import Profile
-from bench.servers import ConfiguredBotServers, cpu_seconds
+from bench.servers import cpu_seconds
 from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
-from bot.servers import free_port
+from bot.servers import BotServers, free_port
 
 TURNS = 300
 # The windows the target compares: the first 20 turns and the last 20 of 300.
@@ -106,7 +106,7 @@ def measure(
     with tempfile.TemporaryDirectory(prefix="bench-long-") as tmp:
         logs = Path(tmp)
         options = {"model": model} if model else {}
-        servers = ConfiguredBotServers(
+        servers = BotServers(
             rasa_port=free_port(),
             action_port=free_port(),
             tracker_db=logs / "tracker.db",

@@ -42,9 +42,9 @@ from bench.load import LevelResult, load_conversations, run_level, warm_up
 from bench.long import FIRST, LAST, ONE_FAST_CONVERSATION, TURNS, long_conversation
 from bench.models import BENCH_DIR, trained
 from bench.profile import Profile
-from bench.servers import ConfiguredBotServers, ProcessMemory, cpu_seconds
+from bench.servers import ProcessMemory, cpu_seconds
 from bot import PROJECT_ROOT
-from bot.servers import free_port, runtime_endpoints
+from bot.servers import BotServers, free_port, runtime_endpoints
 
 REPORTS = PROJECT_ROOT / "reports"
 LEVELS = (1, 20, 100)
@@ -105,7 +105,7 @@ def serve_and_load(
     logs = run_dir / label
     logs.mkdir(parents=True, exist_ok=True)
     action_port = free_port()
-    servers = ConfiguredBotServers(
+    servers = BotServers(
         rasa_port=free_port(),
         action_port=action_port,
         tracker_db=logs / "tracker.db",

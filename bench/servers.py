@@ -1,33 +1,14 @@
-"""The bot's servers as `make run` starts them, with a chosen model, endpoints and workers.
+"""What the benchmark measures of the servers `bot.servers.BotServers` starts.
 
-`BotServers` (bot/servers.py) starts the action server and the Rasa server with the
-trained model and endpoints.yml; the benchmark also serves Rasa's stock model, and the
-scale-out test serves endpoints.production.yml (PostgreSQL, Redis). Nothing else differs.
-`ProcessMemory` samples the resident memory of each process (and its Sanic workers).
+`ProcessMemory` samples the resident memory of each process (and its Sanic workers);
+`cpu_seconds` reads the CPU time a process and its workers have used.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import time
-from dataclasses import dataclass
 from typing import Dict, List, Optional
-
-from bot.servers import BotServers
-
-
-@dataclass
-class ConfiguredBotServers(BotServers):
-    """`BotServers` (model, endpoints file and credentials file given), timing the Rasa server's start."""
-
-    rasa_ready_seconds: Optional[float] = None
-
-    def start_rasa(self, timeout: float = 180, wait: bool = True) -> None:
-        started = time.monotonic()
-        super().start_rasa(timeout, wait)
-        if wait:
-            self.rasa_ready_seconds = time.monotonic() - started
 
 
 def _rss_kib(pid: int) -> int:

@@ -158,6 +158,8 @@ class BotServers:
     # Sanic workers of the Rasa server (one per core); more than one needs `redis_lock_port`.
     workers: int = 1
     redis_lock_port: Optional[int] = None
+    # Seconds the Rasa server took from start to answering (model load; the benchmark reports it).
+    rasa_ready_seconds: Optional[float] = None
     processes: List[subprocess.Popen] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -321,9 +323,11 @@ class BotServers:
 
     def start_rasa(self, timeout: float = 180, wait: bool = True) -> None:
         self._prepare_dirs()
+        started = time.monotonic()
         self._spawn("rasa", self._rasa_command())
         if wait:
             self._wait_for(f"{self.url}/webhooks/webchat/", "Rasa server", timeout)
+            self.rasa_ready_seconds = time.monotonic() - started
 
     def check_settings(self) -> None:
         """Stop before anything starts on settings a server would refuse: a half-configured

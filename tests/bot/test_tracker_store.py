@@ -158,3 +158,20 @@ def test_endpoints_files_name_an_sql_store():
     assert is_sql_tracker_store({"type": "bot.tracker_store.CachedSQLTrackerStore"})
     assert not is_sql_tracker_store({"type": "redis"})
     assert not is_sql_tracker_store({})
+
+
+def test_sqlite_keeps_a_write_ahead_log_and_stays_readable_read_only(db):
+    store = store_on(db)
+    tracker = run(store.get_or_create_tracker("ines"))
+    one_turn(tracker)
+    run(store.save(tracker))
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # the workbench and `make review` open it read-only, while the bot runs and after
+    reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    assert reader.execute("SELECT count(*) FROM events WHERE sender_id = 'ines'").fetchone()[0] == 5
+    reader.close()
+    store.engine.dispose()
+    reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    assert reader.execute("SELECT count(*) FROM events").fetchone()[0] == 5
+    reader.close()

@@ -65,10 +65,9 @@ def cluster(postgres_server, redis_server, tmp_path_factory):
     """Two (Rasa server, action server) pairs sharing PostgreSQL and Redis, started in parallel."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from bench.servers import ConfiguredBotServers
     from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
     from bot.model import train
-    from bot.servers import free_port
+    from bot.servers import BotServers, free_port
 
     train()
     # Logs under var/ (not pytest's rotated temporary directories), to read after a failure.
@@ -77,7 +76,7 @@ def cluster(postgres_server, redis_server, tmp_path_factory):
     for name in ("a", "b"):
         action_port = free_port()
         pairs.append(
-            ConfiguredBotServers(
+            BotServers(
                 rasa_port=free_port(),
                 action_port=action_port,
                 tracker_db=tmp_path / "unused.db",

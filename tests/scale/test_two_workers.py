@@ -18,14 +18,13 @@ from tests.scale.test_scale_out import answer_ids, button, plan, post, stored_tu
 
 @pytest.fixture(scope="module")
 def two_workers(redis_server, tmp_path_factory):
-    from bench.servers import ConfiguredBotServers
     from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
     from bot.model import train
-    from bot.servers import free_port
+    from bot.servers import BotServers, free_port
 
     train()
     run_dir = tmp_path_factory.mktemp("two-workers")
-    servers = ConfiguredBotServers(
+    servers = BotServers(
         rasa_port=free_port(),
         action_port=free_port(),
         tracker_db=run_dir / "tracker.db",
