@@ -124,10 +124,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             logger.debug("tracker store: index %s not created: %s", _NEWEST_INDEX, err)
 
     def _write_ahead_log(self) -> None:
-        """SQLite in write-ahead-log mode: a commit appends to the log instead of syncing the
-        database file twice (the commit was a fifth of a message's time on a busy disk), and
-        readers (the workbench, `make review`, a second worker) never block the writer. With
-        `synchronous=NORMAL` a power cut can lose the last messages, never the database."""
+        """SQLite in write-ahead-log mode on kept connections.
+
+        A commit appends to the log instead of syncing the database file twice (the commit
+        was a fifth of a message's time on a busy disk), and readers (the workbench, `make
+        review`, a second worker) never block the writer. With `synchronous=NORMAL` a power
+        cut can lose the last messages, never the database. SQLAlchemy 1.4 opens and closes
+        a new SQLite connection for every session (NullPool), three times a message; a small
+        pool keeps them open (each is used by one session at a time)."""
 
         def configure(connection: Any, _: Any) -> None:
             cursor = connection.cursor()
@@ -135,8 +139,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(
+            url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=8,
+            connect_args={"check_same_thread": False},
+        )  # fmt: skip
         sa.event.listen(self.engine, "connect", configure)
-        self.engine.dispose()  # connections opened so far were made without it
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     # -- the in-memory conversations ---------------------------------------------------------
 
@@ -162,6 +172,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 self._kept.pop(sender_id, None)
 
     def _newest_id(self, session: Any, sender_id: Text) -> Optional[int]:
+        """The conversation's newest event id (one index lookup; a Core query, not the ORM's)."""
         return (
             session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
         )
