@@ -172,7 +172,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 self._kept.pop(sender_id, None)
 
     def _newest_id(self, session: Any, sender_id: Text) -> Optional[int]:
-        """The conversation's newest event id (one index lookup; a Core query, not the ORM's)."""
+        """The conversation's newest event id: one lookup in the (sender_id, id) index."""
         return (
             session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
         )

@@ -82,13 +82,16 @@ def stored_turns(rows) -> List[Tuple[str, List[str]]]:
 
 def test_alternating_servers_answer_every_message_once_in_order(cluster, sender_prefix, tracker_rows):
     servers = [pair.webhook for pair in cluster]
-    conversations, turns = 20, 12
+    # Ten turns: the committed conversation limit is a burst of 10 (then 1 a second), and the
+    # servers now answer 12 turns in under two seconds (bot/tracker_store.py), so a twelfth
+    # quick message is rightly refused; the limit itself is the next test's subject.
+    conversations, turns = 20, 10
     senders = [f"{sender_prefix}-{i}" for i in range(conversations)]
     plans: Dict[str, List[str]] = {s: plan(s, turns, 1) for s in senders}
     replies: Dict[str, List[Tuple[str, int, list]]] = {s: [] for s in senders}
 
     async def converse(session, sender: str) -> None:
-        # Turns 0-3: one at a time, each to the other server. Turns 4-11: in pairs sent at
+        # Turns 0-3: one at a time, each to the other server. Turns 4-9: in pairs sent at
         # the same moment to the two servers, as when a person taps two buttons quickly and
         # the balancer spreads them: the lock store must serialise them, in either order.
         topics = plans[sender]
