@@ -279,16 +279,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         from pathlib import Path
 
         from bot.model import train
-        from bot.servers import BotServers, free_port
+        from bot.servers import BotServers
 
         train()
         run_dir = Path(tempfile.mkdtemp(prefix="bench-flood-"))
-        with BotServers(
-            rasa_port=free_port(),
-            action_port=free_port(),
-            tracker_db=run_dir / "tracker.db",
-            logs_dir=run_dir / "logs",
-        ) as servers:
+        with BotServers.in_folder(run_dir) as servers:
             results = both(servers.webhook)
     for result in results:
         print(result.line())

@@ -162,6 +162,17 @@ class BotServers:
     rasa_ready_seconds: Optional[float] = None
     processes: List[subprocess.Popen] = field(default_factory=list)
 
+    @classmethod
+    def in_folder(cls, run_dir: Path, **options) -> "BotServers":
+        """Servers on free ports keeping conversations and logs in `run_dir` (tests, benchmarks)."""
+        defaults = {
+            "rasa_port": free_port(),
+            "action_port": free_port(),
+            "tracker_db": run_dir / "tracker.db",
+            "logs_dir": run_dir / "logs",
+        }
+        return cls(**{**defaults, **options})
+
     def __post_init__(self) -> None:
         self.action_secret = (
             self.action_secret or self.extra_env.get("ACTION_SERVER_SECRET") or secrets.token_urlsafe(32)

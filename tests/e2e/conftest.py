@@ -9,7 +9,7 @@ import pytest
 
 from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
 from bot.model import train
-from bot.servers import BotServers, free_port, say
+from bot.servers import BotServers, say
 from tests.support.fake_staff_webhook import FakeStaffWebhook
 
 # The clinic's staff webhook for handoff requests (issue 14): a fake receiver on loopback.
@@ -55,11 +55,8 @@ def bot(tmp_path_factory, staff_webhook) -> BotServers:
     # messages): its address limits are lifted; conversations keep theirs. The committed
     # limits are tested on a bot of their own (test_rate_limits.py). Handoff requests go to
     # the fake staff webhook.
-    servers = BotServers(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        tracker_db=run_dir / "tracker.db",
-        logs_dir=run_dir / "logs",
+    servers = BotServers.in_folder(
+        run_dir,
         extra_env={"HANDOFF_WEBHOOK_URL": staff_webhook.url, "HANDOFF_WEBHOOK_SECRET": STAFF_WEBHOOK_SECRET},
         webchat_settings={
             "rate_limits": ONE_ADDRESS_FOR_MANY,

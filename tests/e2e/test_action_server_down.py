@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from bot.model import train
-from bot.servers import BotServers, free_port, say
+from bot.servers import BotServers, say
 
 pytestmark = pytest.mark.e2e
 
@@ -15,12 +15,7 @@ pytestmark = pytest.mark.e2e
 def bot_without_actions(tmp_path_factory):
     train()
     run_dir = tmp_path_factory.mktemp("no-actions")
-    servers = BotServers(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        tracker_db=run_dir / "tracker.db",
-        logs_dir=run_dir / "logs",
-    )
+    servers = BotServers.in_folder(run_dir)
     with servers:
         servers.stop_process("actions")
         yield servers

@@ -26,7 +26,7 @@ from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
 from bot.model import train
 from bot.normalize import fold_arabic_script, normalise_for_matching
 from bot.redteam import REDTEAM_DIR, load_messages
-from bot.servers import BotServers, free_port, say
+from bot.servers import BotServers, say
 
 pytestmark = pytest.mark.e2e
 
@@ -74,11 +74,8 @@ def exercised(tmp_path_factory):
 
     train()
     run_dir = tmp_path_factory.mktemp("log-privacy")
-    servers = BotServers(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        tracker_db=run_dir / "tracker.db",
-        logs_dir=run_dir / "logs",
+    servers = BotServers.in_folder(
+        run_dir,
         # one client address sends everything: lift its limit, keep everything else
         webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY},
     )

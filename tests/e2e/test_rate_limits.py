@@ -18,7 +18,7 @@ import pytest
 from bench.flood import run_scenario
 from bot.i18n import SLOW_DOWN, interface_text
 from bot.model import train
-from bot.servers import BotServers, free_port, say
+from bot.servers import BotServers, say
 
 pytestmark = pytest.mark.e2e
 
@@ -27,12 +27,7 @@ pytestmark = pytest.mark.e2e
 def limited_bot(tmp_path_factory):
     train()
     run_dir = tmp_path_factory.mktemp("rate-limits")
-    with BotServers(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        tracker_db=run_dir / "tracker.db",
-        logs_dir=run_dir / "logs",
-    ) as servers:
+    with BotServers.in_folder(run_dir) as servers:
         yield servers
 
 

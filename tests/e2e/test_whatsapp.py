@@ -31,7 +31,7 @@ from bot.content.review import pseudonym, review
 from bot.i18n import TEXT_NEEDED, interface_text
 from bot.model import train
 from bot.replies import compose_reply
-from bot.servers import BotServers, free_port
+from bot.servers import BotServers
 from tests.e2e.fake_graph_api import FakeGraphAPI
 
 pytestmark = pytest.mark.e2e
@@ -234,11 +234,8 @@ def wa(tmp_path_factory) -> WhatsAppRig:
             "WHATSAPP_API_URL": api.url,
             "PHONE_HASH_KEY": HASH_KEY,
         }
-        servers = BotServers(
-            rasa_port=free_port(),
-            action_port=free_port(),
-            tracker_db=run_dir / "tracker.db",
-            logs_dir=run_dir / "logs",
+        servers = BotServers.in_folder(
+            run_dir,
             credentials=credentials_file,
             extra_env=env,
         )

@@ -79,11 +79,8 @@ def bot(tmp_path_factory):
     of messages (the red teams alone store ~3,400), so what it asserts is on the first page."""
     train()  # a no-op when the model is current
     run_dir = tmp_path_factory.mktemp("workbench-bot")
-    with BotServers(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        tracker_db=run_dir / "tracker.db",
-        logs_dir=run_dir / "logs",
+    with BotServers.in_folder(
+        run_dir,
         webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY},
     ) as servers:
         yield servers

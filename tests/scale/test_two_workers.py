@@ -20,15 +20,12 @@ from tests.scale.test_scale_out import answer_ids, button, plan, post, stored_tu
 def two_workers(redis_server, tmp_path_factory):
     from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
     from bot.model import train
-    from bot.servers import BotServers, free_port
+    from bot.servers import BotServers
 
     train()
     run_dir = tmp_path_factory.mktemp("two-workers")
-    servers = BotServers(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        tracker_db=run_dir / "tracker.db",
-        logs_dir=run_dir / "logs",
+    servers = BotServers.in_folder(
+        run_dir,
         workers=2,
         redis_lock_port=redis_server.port,
         webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY},

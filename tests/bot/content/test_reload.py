@@ -10,7 +10,7 @@ import pytest
 
 from bot.content.retrain import announce_running_bot, reload_model, reload_running_bot
 from bot.model import model_path, train
-from bot.servers import BotServers, free_port, say
+from bot.servers import BotServers, say
 
 pytestmark = pytest.mark.e2e
 
@@ -23,11 +23,8 @@ def _get_json(url):
 def test_a_new_model_is_loaded_while_the_conversation_carries_on(tmp_path):
     train()
     token = uuid.uuid4().hex
-    servers = BotServers(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        tracker_db=tmp_path / "tracker.db",
-        logs_dir=tmp_path / "logs",
+    servers = BotServers.in_folder(
+        tmp_path,
         api_token=token,
     )
     new_model = tmp_path / "promoted-model.tar.gz"
