@@ -26,7 +26,7 @@ import aiohttp
 
 from bench.load import _send, load_conversations
 from bench.profile import Profile
-from bench.servers import cpu_seconds
+from bench.servers import cpu_ms_per_message, cpu_now
 from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
 from bot.servers import BotServers, free_port
 
@@ -79,7 +79,7 @@ async def long_conversation(
     sender = f"long-{uuid.uuid4().hex[:10]}"
     latencies: List[float] = []
     errors = 0
-    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    cpu_before = cpu_now(pids)
     async with aiohttp.ClientSession() as session:
         for turn in range(turns):
             text, metadata = texts[turn % len(texts)]
@@ -89,7 +89,7 @@ async def long_conversation(
                 errors += 1
             else:
                 latencies.append((time.perf_counter() - started) * 1000)
-    cpu = {name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / turns for name, pid in pids.items()}
+    cpu = cpu_ms_per_message(cpu_before, pids, turns)
     return LongConversation(turns, errors, latencies, cpu.get("rasa", 0.0), cpu.get("actions", 0.0))
 
 

@@ -42,7 +42,7 @@ from bench.load import LevelResult, load_conversations, run_level, warm_up
 from bench.long import FIRST, LAST, ONE_FAST_CONVERSATION, TURNS, long_conversation
 from bench.models import BENCH_DIR, trained
 from bench.profile import Profile
-from bench.servers import ProcessMemory, cpu_seconds
+from bench.servers import ProcessMemory, cpu_ms_per_message, cpu_now
 from bot import PROJECT_ROOT
 from bot.servers import BotServers, free_port, runtime_endpoints
 
@@ -77,15 +77,6 @@ def _stock_endpoints(target: Path) -> Path:
     config["action_endpoint"] = {"url": config["action_endpoint"]["url"]}
     target.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return target
-
-
-def _cpu_ms_per_message(
-    before: Dict[str, float], pids: Dict[str, Optional[int]], messages: int
-) -> Dict[str, float]:
-    return {
-        name: round((cpu_seconds(pid) - before[name]) * 1000 / max(1, messages), 1)
-        for name, pid in pids.items()
-    }
 
 
 def serve_and_load(
@@ -132,12 +123,14 @@ def serve_and_load(
         pids = {"rasa": servers.pid("rasa"), "actions": servers.pid("actions")}
         with ProcessMemory(pids) as memory:
             for level in levels:
-                before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                before = cpu_now(pids)
                 result = asyncio.run(
                     run_level(servers.webhook, level, _scaled(MESSAGES[level]), conversations)
                 )
                 results[level] = result
-                cpu[level] = _cpu_ms_per_message(before, pids, result.messages)
+                cpu[level] = {
+                    k: round(v, 1) for k, v in cpu_ms_per_message(before, pids, result.messages).items()
+                }
                 print(
                     f"[{label}] {level:>3} at once: {result.messages_per_second:6.1f} msg/s, "
                     f"median {result.median_ms} ms, p95 {result.p95_ms} ms, p99 {result.p99_ms} ms, "

@@ -80,6 +80,18 @@ class ProcessMemory:
         self._sample()
 
 
+def cpu_now(pids: Dict[str, Optional[int]]) -> Dict[str, float]:
+    """CPU seconds used so far by each named process tree, to take `cpu_ms_per_message` from."""
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+
+def cpu_ms_per_message(
+    before: Dict[str, float], pids: Dict[str, Optional[int]], messages: int
+) -> Dict[str, float]:
+    """CPU milliseconds each named process tree spent per message since `before` (`cpu_now`)."""
+    return {name: (cpu_seconds(pid) - before[name]) * 1000 / max(1, messages) for name, pid in pids.items()}
+
+
 def cpu_seconds(pid: Optional[int]) -> float:
     """User + system CPU seconds used so far by `pid` and its children (Sanic workers)."""
     if not pid:

@@ -262,12 +262,17 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         }
 
 
+def unwrapped(tracker_store: Any) -> Any:
+    """The store itself: Rasa 3.6 wraps the configured one in an `AwaitableTrackerStore`,
+    which has no engine and answers `exists` by reading the whole conversation."""
+    return getattr(tracker_store, "_tracker_store", tracker_store)
+
+
 # -- the dialogue engine's side ------------------------------------------------------------
 
 
 def _session_cap(processor: Any) -> int:
-    store = getattr(processor.tracker_store, "_tracker_store", processor.tracker_store)
-    return getattr(store, "max_session_events", 0) or 0
+    return getattr(unwrapped(processor.tracker_store), "max_session_events", 0) or 0
 
 
 def _install_session_cap() -> None:

@@ -79,7 +79,6 @@ def reserved(sender: str) -> bool:
 
 async def conversation_exists(agent: Any, sender: str) -> bool:
     """Whether the tracker store holds a conversation under `sender`."""
-    # Rasa's wrapper (AwaitableTrackerStore) answers `exists` by reading the whole
-    # conversation; the store it wraps may answer with one query (bot/tracker_store.py).
-    store = getattr(agent.tracker_store, "_tracker_store", agent.tracker_store)
-    return bool(await store.exists(sender))
+    from bot.tracker_store import unwrapped  # ours answers with one query
+
+    return bool(await unwrapped(agent.tracker_store).exists(sender))

@@ -69,8 +69,9 @@ class SentAnswer:
 
 def engine_of(tracker_store: Any) -> Optional[sa.engine.Engine]:
     """The SQLAlchemy engine of Rasa's SQL tracker store (wrapped in Rasa 3.6), if it has one."""
-    inner = getattr(tracker_store, "_tracker_store", tracker_store)
-    engine = getattr(inner, "engine", None)
+    from bot.tracker_store import unwrapped
+
+    engine = getattr(unwrapped(tracker_store), "engine", None)
     return engine if isinstance(engine, sa.engine.Engine) else None
 
 

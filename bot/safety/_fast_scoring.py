@@ -49,9 +49,6 @@ class FastScorer:
             self._layout[name] = layout
             self._models[name] = (np.ascontiguousarray(model.coef_.T), model.intercept_, model)
 
-    def predict_proba(self, name: str, texts: Sequence[str]) -> np.ndarray:
-        return self.predict_proba_many([name], texts)[name]
-
     def predict_proba_many(self, names: Sequence[str], texts: Sequence[str]) -> Dict[str, np.ndarray]:
         from sklearn.utils.extmath import softmax
 

@@ -138,6 +138,7 @@ class SafetyTextClassifier:
     ):
         self.pipelines = dict(pipelines or {})
         self.thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+        self._scorer = None  # made on first use, again when `pipelines` is replaced
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], c: float = 8.0) -> "SafetyTextClassifier":
         texts, labels = list(texts), list(labels)
@@ -155,13 +156,12 @@ class SafetyTextClassifier:
         out: List[Dict[str, float]] = [{} for _ in texts]
         if not texts:
             return out
-        scorer = self.__dict__.get("_scorer")
-        if scorer is None or scorer.pipelines is not self.pipelines:
+        if self._scorer is None or self._scorer.pipelines is not self.pipelines:
             from bot.safety._fast_scoring import FastScorer
 
-            scorer = self.__dict__["_scorer"] = FastScorer(self.pipelines)
+            self._scorer = FastScorer(self.pipelines)
         names = [name for name in MODELS if name in self.pipelines]
-        for name, probabilities in scorer.predict_proba_many(names, list(texts)).items():
+        for name, probabilities in self._scorer.predict_proba_many(names, list(texts)).items():
             classes = list(self.pipelines[name].classes_)
             for row, scores in zip(probabilities, out):
                 for label in ("urgent", "personal"):

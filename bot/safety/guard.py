@@ -201,6 +201,7 @@ class SafetyGuard:
     """Classifies a message as urgent, personal or neither, from the two lexicons."""
 
     def __init__(self, triggers: Dict, concepts: Optional[Dict] = None):
+        self._recent_readings: Dict[str, "Reading"] = {}  # see read()
         missing = [name for name in LISTS if name not in triggers]
         if missing:
             raise ValueError(f"{TRIGGERS_FILE.name}: missing list(s) {', '.join(missing)}")
@@ -331,12 +332,11 @@ class SafetyGuard:
 
         Each message is read twice (the rules' decision, then the shape classifier's
         features: bot/safety/classifier.py); the readings of the latest messages are kept."""
-        recent = self.__dict__.setdefault("_recent_readings", {})
-        reading = recent.get(text)
+        reading = self._recent_readings.get(text)
         if reading is None:
-            if len(recent) >= _RECENT_READINGS:
-                recent.clear()
-            reading = recent[text] = self._read(text)
+            if len(self._recent_readings) >= _RECENT_READINGS:
+                self._recent_readings.clear()
+            reading = self._recent_readings[text] = self._read(text)
         return reading
 
     def _read(self, text: str) -> "Reading":
