@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import statistics
 import time
@@ -67,7 +68,10 @@ def score(pairs: List[Tuple[str, str]]) -> Dict[str, object]:
 
 async def _parse_held_out(model: Path) -> Dict[str, dict]:
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
 
+    # Rasa's structured log otherwise prints every held-out message at debug level.
+    configure_structlog(logging.WARNING)
     agent = Agent.load(str(model))
     results = {}
     for path in sorted(HELD_OUT_DIR.glob("*.yml")):

@@ -17,6 +17,12 @@ action server's answer is a pure function of the tracker, so a repeat is harmles
 2. The action server's reply is checked against Rasa's response schema with a
 validator built once, instead of re-validating the schema itself on every reply
 (`_validate_action_result`).
+
+3. The action call carries the latest turn's events, not the whole session's. Rasa sends
+every event of the session (up to 150 here, about 1 KB each) as JSON with every call,
+though our only action reads the latest message, its user event and the slots
+(actions/turn.py), which the call still carries in full. Encoding them was about 5% of
+the Rasa server's time per message (profiled), and the action server decoded them again.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
 import aiohttp
 
@@ -105,28 +111,63 @@ async def _request(
     return None  # not reached
 
 
-_validator: Dict[str, Any] = {}
+class ReplyCheck:
+    """Rasa's check of an action-server reply (`action_response_format_spec`), the same verdict
+    for every reply at a tenth of the cost.
+
+    Rasa's event schema says each event must match exactly one of 23 event schemas
+    (`oneOf`), and each of those differs from the others by its `event` name (`const`). So
+    jsonschema tried all 23 for every event of every reply (about 1 ms a message, profiled).
+    An event is valid under `oneOf` exactly when it is valid under the one schema for its own
+    `event` name, which is the one checked here; an unknown name matches none and is refused,
+    as before (tests/bot/channels/test_action_client.py compares both on valid and broken replies).
+    """
+
+    def __init__(self, schema: Dict[str, Any]) -> None:
+        from jsonschema import validators
+
+        event = schema["properties"]["events"]["items"]
+        cls = validators.validator_for(schema)
+        cls.check_schema(schema)
+        shell = {k: v for k, v in event.items() if k != "oneOf"}
+        envelope = {
+            **schema,
+            "properties": {**schema["properties"], "events": {"type": "array", "items": shell}},
+        }
+        self._envelope = cls(envelope)
+        self._by_name = {s["properties"]["event"]["const"]: cls(s) for s in event["oneOf"]}
+
+    def validate(self, reply: Any) -> None:
+        from jsonschema import ValidationError
+
+        self._envelope.validate(reply)
+        for event in reply.get("events") or []:
+            check = self._by_name.get(event["event"])
+            if check is None:
+                raise ValidationError(f"{event['event']!r} is not an event type Rasa knows")
+            check.validate(event)
+
+
+_checks: Dict[str, ReplyCheck] = {}
 
 
 def _validate_action_result(self, result: Dict[Text, Any]) -> bool:
-    """`RemoteAction._validate_action_result`, with the schema checked once per process.
+    """`RemoteAction._validate_action_result` with the schema checked once per process, and
+    each event checked against its own event schema only (`ReplyCheck`).
 
     Rasa calls `jsonschema.validate(result, schema)` on every action-server reply, which
     first validates the schema itself against the JSON Schema meta-schema; with the
     jsonschema version Rasa 3.6 pins, that alone was about half of the Rasa server's time
     per message (profiled: ~25 ms of ~45 ms). The reply is validated exactly as before.
     """
-    from jsonschema import ValidationError, validators
+    from jsonschema import ValidationError
     from rasa.core.actions.action import DOCS_BASE_URL
 
-    validator = _validator.get("reply")
-    if validator is None:
-        schema = self.action_response_format_spec()
-        cls = validators.validator_for(schema)
-        cls.check_schema(schema)
-        validator = _validator["reply"] = cls(schema)
+    check = _checks.get("reply")
+    if check is None:
+        check = _checks["reply"] = ReplyCheck(self.action_response_format_spec())
     try:
-        validator.validate(result)
+        check.validate(result)
         return True
     except ValidationError as e:
         e.message += (
@@ -137,9 +178,38 @@ def _validate_action_result(self, result: Dict[Text, Any]) -> bool:
         raise e
 
 
+def latest_turn(events: Any) -> List[Any]:
+    """The events from the latest user message on (all of them if there is none)."""
+    from rasa.shared.core.events import UserUttered
+
+    found = []
+    for event in reversed(events):
+        found.append(event)
+        if isinstance(event, UserUttered):
+            found.reverse()
+            return found
+    return list(events)
+
+
+def _action_call_format(self, tracker: Any, domain: Any) -> Dict[Text, Any]:
+    """`RemoteAction._action_call_format` with the latest turn's events only."""
+    import rasa
+    from rasa.shared.core.trackers import EventVerbosity
+
+    state = tracker.current_state(EventVerbosity.NONE)  # slots, latest message, ... but no events
+    state["events"] = [event.as_dict() for event in latest_turn(tracker.events)]
+    result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state}
+    result["version"] = rasa.__version__
+    if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(
+        self.name()
+    ):
+        result["domain"] = domain.as_dict()
+    return result
+
+
 def reuse_action_server_connections() -> None:
-    """Make every Rasa endpoint call in this process use one kept-alive session,
-    and validate action-server replies against a schema checked once."""
+    """Make every Rasa endpoint call in this process use one kept-alive session, validate
+    action-server replies against a schema checked once, and send the latest turn's events."""
     if _installed["done"]:
         return
     from rasa.core.actions.action import RemoteAction
@@ -147,4 +217,5 @@ def reuse_action_server_connections() -> None:
 
     EndpointConfig.request = _request  # type: ignore[assignment]
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
+    RemoteAction._action_call_format = _action_call_format  # type: ignore[assignment]
     _installed["done"] = True

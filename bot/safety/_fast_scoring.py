@@ -7,8 +7,11 @@ twice (both vectorisers were fitted on the same texts with the same settings, so
 equal), and the logistic regression multiplies by its transposed coefficient matrix, a
 copy of 3 x 200,000 numbers made again for every call. Here each distinct block is
 computed once per batch, the blocks are stacked as `FeatureUnion` stacks them, and the
-regression uses a transposed copy made once. The probabilities are the pipelines' own
-(tests/bot/safety/test_fast_scoring.py compares them on the whole corpus).
+regression uses a transposed copy made once. sklearn 1.1's TF-IDF step also rebuilt its
+whole idf vector (200,000 numbers) from a diagonal matrix on every call, only to check that
+it was fitted, then multiplied by that matrix; here the idf vector is read once and each
+count is scaled by its word's weight, the same product. The probabilities are the pipelines'
+own (tests/bot/safety/test_fast_scoring.py compares them on the whole corpus).
 """
 
 from __future__ import annotations
@@ -25,6 +28,12 @@ def _same_vectoriser(a, b) -> bool:
     if not hasattr(a, "vocabulary_"):  # stateless (the rules' features): equal settings suffice
         return True
     return a.vocabulary_ == b.vocabulary_ and np.array_equal(a.idf_, b.idf_)
+
+
+def _plain_tfidf(block) -> bool:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return type(block) is TfidfVectorizer and block.use_idf and hasattr(block, "vocabulary_")
 
 
 class FastScorer:
@@ -48,6 +57,23 @@ class FastScorer:
                 layout.append(index)
             self._layout[name] = layout
             self._models[name] = (np.ascontiguousarray(model.coef_.T), model.intercept_, model)
+        self._idf = {i: b.idf_ for i, b in enumerate(self._blocks) if _plain_tfidf(b)}
+
+    def _transform(self, index: int, texts: Sequence[str]) -> sparse.spmatrix:
+        """What `self._blocks[index].transform(texts)` gives, TF-IDF without sklearn's overhead."""
+        block, idf = self._blocks[index], self._idf.get(index)
+        if idf is None:
+            return block.transform(texts)
+        from sklearn.feature_extraction.text import CountVectorizer
+        from sklearn.preprocessing import normalize
+
+        # TfidfVectorizer.transform = counts, then TfidfTransformer.transform's three steps.
+        features = CountVectorizer.transform(block, texts).astype(np.float64).tocsr()
+        if block.sublinear_tf:
+            np.log(features.data, features.data)
+            features.data += 1
+        features.data *= idf[features.indices]  # = features @ diag(idf), one product per entry
+        return normalize(features, norm=block.norm, copy=False) if block.norm else features
 
     def predict_proba_many(self, names: Sequence[str], texts: Sequence[str]) -> Dict[str, np.ndarray]:
         from sklearn.utils.extmath import softmax
@@ -58,7 +84,7 @@ class FastScorer:
             blocks = []
             for index in self._layout[name]:
                 if index not in computed:
-                    computed[index] = self._blocks[index].transform(texts)
+                    computed[index] = self._transform(index, texts)
                 blocks.append(computed[index])
             features = sparse.hstack(blocks).tocsr()
             coef_t, intercept, model = self._models[name]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, List, Optional
+from functools import lru_cache
+from typing import Iterable, List, Optional, Tuple
 
 from bot.normalize import ARABIC_PROCLITICS, ARABIC_SCRIPT, fold_unicode, normalise_for_matching
 
@@ -28,6 +29,21 @@ def prepare(text: str) -> str:
     return " ".join(w.strip("'") or w for w in normalise_for_matching(text).split(" ")).strip()
 
 
+@lru_cache(maxsize=1 << 16)
+def first_forms(word: str) -> Tuple[str, ...]:
+    """The forms a term's first word may take in `word`: itself, without "'s", without an
+    Arabic proclitic. Worked out once per word: the guard's ~40 term lists ask for every word."""
+    forms = [word]
+    if word.endswith("'s"):
+        forms.append(word[:-2])
+    if ARABIC_SCRIPT.match(word):
+        forms += [word[len(p) :] for p in ARABIC_PROCLITICS if word.startswith(p) and len(word) > len(p) + 1]
+    return tuple(forms)
+
+
+_WORDS_KEPT = 1 << 16  # per term list: plenty for every word the bot sees in a day
+
+
 class TermMatcher:
     """Whole-word matching of a term list, word by word: a trie keyed on the first word.
 
@@ -42,6 +58,7 @@ class TermMatcher:
         self._exact: dict = {}  # first word -> [(rest words, wildcard last, term)]
         self._prefix: dict = {}  # one-word wildcard terms: prefix -> term
         self._prefix_lengths: set = set()
+        self._by_word: dict = {}  # word -> what may start there (`_starts`)
         for term in terms:
             norm = normalise_for_matching(str(term).rstrip("*"))
             if not norm:
@@ -56,15 +73,26 @@ class TermMatcher:
         for entries in self._exact.values():
             entries.sort(key=lambda e: -len(e[0]))  # longest first
 
-    def _first_forms(self, word: str) -> List[str]:
-        forms = [word]
-        if word.endswith("'s"):
-            forms.append(word[:-2])
-        if ARABIC_SCRIPT.match(word):
-            forms += [
-                word[len(p) :] for p in ARABIC_PROCLITICS if word.startswith(p) and len(word) > len(p) + 1
-            ]
-        return forms
+    def _starts(self, word: str) -> Tuple[tuple, bool]:
+        """What may start at `word`: the multi-word entries of all its first forms, and whether
+        a one-word term (or a `*` prefix) matches it. Worked out once per word and list."""
+        found = self._by_word.get(word)
+        if found is None:
+            entries, whole = [], False
+            for form in first_forms(word):
+                for rest, wildcard, _ in self._exact.get(form, ()):
+                    if rest:
+                        entries.append((rest, wildcard))
+                    else:
+                        whole = True
+                if not whole and any(
+                    form[:n] in self._prefix for n in self._prefix_lengths if len(form) >= n
+                ):
+                    whole = True
+            found = (tuple(entries), whole)
+            if len(self._by_word) < _WORDS_KEPT:
+                self._by_word[word] = found
+        return found
 
     @staticmethod
     def _last_ok(word: str, want: str, wildcard: bool) -> bool:
@@ -74,24 +102,16 @@ class TermMatcher:
 
     def match_at(self, words: List[str], i: int) -> int:
         """The end index of the longest term starting at word i, or -1."""
-        best = -1
-        for form in self._first_forms(words[i]):
-            for rest, wildcard, _ in self._exact.get(form, ()):
-                end = i + 1 + len(rest)
-                if end > len(words) or end <= best:
-                    continue
-                if not rest:
-                    best = max(best, end)
-                    continue
-                if all(words[i + 1 + k] == rest[k] for k in range(len(rest) - 1)) and self._last_ok(
-                    words[end - 1], rest[-1], wildcard
-                ):
-                    best = max(best, end)
-            if best < i + 1 and self._prefix_lengths:
-                for n in self._prefix_lengths:
-                    if len(form) >= n and form[:n] in self._prefix:
-                        best = max(best, i + 1)
-                        break
+        entries, whole = self._starts(words[i])
+        best = i + 1 if whole else -1
+        for rest, wildcard in entries:
+            end = i + 1 + len(rest)
+            if end > len(words) or end <= best:
+                continue
+            if all(words[i + 1 + k] == rest[k] for k in range(len(rest) - 1)) and self._last_ok(
+                words[end - 1], rest[-1], wildcard
+            ):
+                best = end
         return best
 
     def spans(self, words: List[str]) -> List[tuple]:
