@@ -48,7 +48,7 @@ class TrainedModel:
 def _train(name: str, config: Path, root: Path, out_dir: Path, log) -> float:
     tmp = out_dir / ".training"
     shutil.rmtree(tmp, ignore_errors=True)
-    cmd = rasa_train_command(root, tmp, config=config, stock=name == "stock")
+    cmd = rasa_train_command(root, tmp, config=config)
     started = time.monotonic()
     subprocess.run(cmd, cwd=root, env=rasa_env(), check=True, stdout=log, stderr=subprocess.STDOUT)
     elapsed = time.monotonic() - started

@@ -90,21 +90,14 @@ def rasa_env() -> dict:
 
 
 def rasa_train_command(
-    root: Path,
-    out_dir: Path,
-    model_name: str = MODEL_NAME,
-    config: Optional[Path] = None,
-    stock: bool = False,
+    root: Path, out_dir: Path, model_name: str = MODEL_NAME, config: Optional[Path] = None
 ) -> List[str]:
     """`rasa train` of the project at `root`: `make train`, `make retrain` and the benchmark.
 
-    With DIET and the safety layer trained at once (bot/rasa_train.py; `stock`: Rasa's own
-    `rasa train`, for the benchmark's stock model), and without Rasa's own data validation
-    (about 6 s): `make validate` and `make retrain` run it with our content rules before any
-    training, and `make test` runs it as a test."""
-    runner = ["rasa", "train"] if stock else ["bot.rasa_train"]
+    Without Rasa's own data validation (about 6 s): `make validate` and `make retrain` run it
+    with our content rules before any training, and `make test` runs it as a test."""
     return [
-        sys.executable, "-m", *runner, "--skip-validation",
+        sys.executable, "-m", "rasa", "train", "--skip-validation",
         "--config", str(config or root / "config.yml"),
         "--domain", str(root / "domain.yml"),
         "--out", str(out_dir),

@@ -1,23 +1,30 @@
-"""Rasa's own `rasa data validate`, its findings reshaped as `file:line: message`.
+"""Rasa's own data validation (`rasa data validate`), its findings reshaped as `file:line: message`.
 
-Rasa prints its warnings without a place; the place is found by looking up the name
-each message quotes ('ask_pain', 'utter_x') in domain.yml and the training files.
+Rasa's `Validator` runs in a child process (`python -m bot.content.rasa_check`), through
+the same checks `rasa data validate --fail-on-warnings` makes (`rasa.cli.utils.validate_files`),
+and hands back each finding as it was raised: every warning Rasa issues and every warning or
+error its loggers record (a story conflict is one), as JSON. Nothing is read back from
+Rasa's printed output. A child process, because validation loads Rasa and touches the
+process's warning filters and loggers; the workbench and `make retrain` stay untouched.
+Rasa says no place for a finding; the place is found by looking up the name each message
+quotes ('ask_pain', 'utter_x') in domain.yml and the training files.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from bot.content.paths import ContentPaths
 from bot.model import TRAINING_DATA, rasa_env
 from bot.problems import Problem
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} +(\w+) +(\S+) +- (.*)$")
 _QUOTED = re.compile(r"'([^']+)'")
 # Rasa findings that the project accepts on purpose, and why.
 ACCEPTED = (
@@ -45,49 +52,85 @@ ADVICE = (
     ),
 )
 TIMEOUT = 600
+Finding = Tuple[str, str]  # (severity, message)
 
 
-def run_rasa_validate(paths: ContentPaths) -> Tuple[int, str]:
+class _Recorded(logging.Handler):
+    """Rasa's log records of warning level and up, as findings."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.findings: List[Finding] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        severity = "error" if record.levelno >= logging.ERROR else "warning"
+        self.findings.append((severity, record.getMessage()))
+
+
+def validate_with_rasa(root: Path, domain: Path, data: Sequence[Path]) -> Tuple[bool, List[Finding]]:
+    """Rasa's checks of `rasa data validate --fail-on-warnings`, in this process: passed or not,
+    and every finding (one line each)."""
+    import rasa.cli.utils
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    config = root / "config.yml"
+    importer = TrainingDataImporter.load_from_config(
+        domain_path=str(domain),
+        training_data_paths=[str(d) for d in data],
+        config_path=str(config) if config.exists() else None,
+    )
+    from rasa.utils.common import EXPECTED_WARNINGS
+
+    recorded = _Recorded()
+    raised: List[Finding] = []
+
+    def show(
+        message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None
+    ) -> None:
+        if issubclass(category, UserWarning):
+            # Rasa's own formatter (set while it warns) adds the page of its docs that explains.
+            formatted = warnings.formatwarning(message, category, filename, lineno, line)
+            docs = [
+                part.strip() for part in formatted.splitlines()[1:] if part.strip().startswith("More info")
+            ]
+            raised.append(("warning", " ".join([str(message), *docs])))
+
+    rasa_logger = logging.getLogger("rasa")
+    rasa_logger.addHandler(recorded)
+    passed = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        for category, text in EXPECTED_WARNINGS:  # what `rasa data validate` itself keeps quiet
+            warnings.filterwarnings("ignore", message=f".*{text}", category=category)
+        warnings.showwarning = show
+        try:
+            rasa.cli.utils.validate_files(fail_on_warnings=True, max_history=None, importer=importer)
+        except SystemExit as stop:  # Rasa's verdict: "Project validation completed with errors."
+            passed = stop.code in (0, None)
+        finally:
+            rasa_logger.removeHandler(recorded)
+    found = raised + recorded.findings
+    # One line each (a story conflict spans several), each said once.
+    lines = [(severity, " ".join(message.split())) for severity, message in found]
+    return passed, list(dict.fromkeys(line for line in lines if line[1]))
+
+
+def run_rasa_validate(paths: ContentPaths) -> Tuple[int, List[Finding], str]:
+    """`validate_with_rasa` in a child process: its exit status, findings and any other output."""
     cmd = [
-        sys.executable,
-        "-m",
-        "rasa",
-        "data",
-        "validate",
-        "--domain",
-        str(paths.domain),
-        "--data",
+        sys.executable, "-m", "bot.content.rasa_check", str(paths.root), str(paths.domain),
         *[str(paths.root / d) for d in TRAINING_DATA],
-        "--fail-on-warnings",
-    ]
+    ]  # fmt: skip
     result = subprocess.run(
         cmd, cwd=paths.root, env=rasa_env(), capture_output=True, text=True, timeout=TIMEOUT
     )
-    return result.returncode, _ANSI.sub("", result.stdout + "\n" + result.stderr)
-
-
-def _findings(output: str) -> List[Tuple[str, str]]:
-    """(severity, message) pairs in Rasa's output: its UserWarnings, and its WARNING and ERROR
-    log lines (a story conflict is logged as a warning over several indented lines)."""
-    found: List[Tuple[str, List[str]]] = []
-    current: Optional[List[str]] = None
-    for line in output.splitlines():
-        log = _LOG_LINE.match(line)
-        if "UserWarning: " in line:
-            current = [line.split("UserWarning: ", 1)[1].strip()]
-            found.append(("warning", current))
-        elif log and (
-            log.group(1) in ("ERROR", "CRITICAL")
-            or log.group(1) == "WARNING"
-            and log.group(2).startswith("rasa.validator")
-        ):
-            current = [log.group(3).strip()]
-            found.append(("error" if log.group(1) != "WARNING" else "warning", current))
-        elif log or not line.strip() or line.startswith("/") or "%|" in line:
-            current = None
-        elif current is not None:
-            current.append(line.strip())
-    return [(severity, " ".join(parts)) for severity, parts in found if " ".join(parts)]
+    last = (result.stdout.strip().splitlines() or [""])[-1]
+    try:
+        report = json.loads(last)
+        findings = [(str(s), str(m)) for s, m in report["findings"]]
+    except (ValueError, KeyError, TypeError):  # the child failed before reporting
+        return result.returncode or 1, [], result.stdout + "\n" + result.stderr
+    return result.returncode, findings, result.stderr
 
 
 def _locate(message: str, paths: ContentPaths) -> Tuple[Path, int]:
@@ -113,7 +156,7 @@ def _locate(message: str, paths: ContentPaths) -> Tuple[Path, int]:
 
 def check_with_rasa(paths: ContentPaths) -> List[Problem]:
     try:
-        status, output = run_rasa_validate(paths)
+        status, findings, output = run_rasa_validate(paths)
     except subprocess.TimeoutExpired:
         return [
             Problem(
@@ -124,7 +167,6 @@ def check_with_rasa(paths: ContentPaths) -> List[Problem]:
             )
         ]
     problems = []
-    findings = _findings(output)
     for severity, message in findings:
         if any(p.search(message) for p in ACCEPTED) or any(p.search(message) for p in COVERED):
             continue
@@ -138,3 +180,15 @@ def check_with_rasa(paths: ContentPaths) -> List[Problem]:
         path, line = _locate(detail, paths)
         problems.append(Problem(path, line, f"rasa data validate failed: {detail}"))
     return problems
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """`python -m bot.content.rasa_check ROOT DOMAIN DATA...`: one JSON line of findings."""
+    root, domain, *data = sys.argv[1:] if argv is None else argv
+    passed, findings = validate_with_rasa(Path(root), Path(domain), [Path(d) for d in data])
+    print(json.dumps({"passed": passed, "findings": findings}, ensure_ascii=False))
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

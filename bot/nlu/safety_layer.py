@@ -86,8 +86,7 @@ class SafetyLayer(GraphComponent):
             if text:
                 pairs.append((text, _INTENT_LABEL.get(example.get(INTENT), "none")))
         texts, labels = zip(*pairs)
-        # In a process of its own: DIET trains alongside (bot/rasa_train.py) and needs this GIL.
-        self.classifier.fit(texts, labels, c=self.config["c"], own_process=True)
+        self.classifier.fit(texts, labels, c=self.config["c"])
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self.classifier.pipelines, directory / _MODEL_FILE)
         logger.info("safety classifier trained on %d messages", len(texts))

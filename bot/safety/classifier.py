@@ -21,7 +21,6 @@ training corpus (cross-validated).
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -149,23 +148,8 @@ class SafetyTextClassifier:
         self.thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
         self._scorer = None  # made on first use, again when `pipelines` is replaced
 
-    def fit(
-        self, texts: Sequence[str], labels: Sequence[str], c: float = 8.0, own_process: bool = False
-    ) -> "SafetyTextClassifier":
-        """Train both models. `own_process`: in a new Python process, so that the half-minute
-        of sklearn does not hold this process's GIL (`rasa train` trains DIET alongside)."""
-        texts, labels = list(texts), list(labels)
-        if own_process:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # "spawn": a fresh interpreter (forking a process that runs TensorFlow's threads is
-            # unsafe), at a lower priority: DIET is the longer job and gets the cores first.
-            spawn = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(1, mp_context=spawn, initializer=os.nice, initargs=(10,)) as pool:
-                self.pipelines = pool.submit(fit_pipelines, texts, labels, c).result()
-        else:
-            self.pipelines = fit_pipelines(texts, labels, c)
+    def fit(self, texts: Sequence[str], labels: Sequence[str], c: float = 8.0) -> "SafetyTextClassifier":
+        self.pipelines = fit_pipelines(list(texts), list(labels), c)
         return self
 
     def scores_many(self, texts: Sequence[str]) -> List[Dict[str, float]]:

@@ -417,6 +417,25 @@ def test_rasa_data_validate_findings_are_reshaped_as_file_line(project):
     assert not [p for p in problems if "ask_topic" in p.message or "utter_urgent_offline" in p.message]
 
 
+@pytest.mark.slow
+def test_a_story_conflict_found_by_rasa_names_both_stories_and_what_to_do(project):
+    from bot.content.rasa_check import check_with_rasa
+
+    stories = project.stories / "conversations.yml"
+    with stories.open("a", encoding="utf-8") as out:
+        out.write(
+            "\n  - story: pain then the offline reply\n    steps:\n      - intent: ask_pain\n"
+            "      - action: utter_urgent_offline\n"
+            "\n  - story: pain then an answer\n    steps:\n      - intent: ask_pain\n"
+            "      - action: action_answer\n"
+        )
+    conflicts = [p for p in check_with_rasa(project) if "Story structure conflict" in p.message]
+    assert len(conflicts) == 1, conflicts
+    assert "'pain then the offline reply'" in conflicts[0].message
+    assert "'pain then an answer'" in conflicts[0].message
+    assert "make them agree" in conflicts[0].message and conflicts[0].severity == "warning"
+
+
 # ---- more broken fixtures, one per remaining rule ------------------------------------------------
 def test_more_than_ten_related_topics_is_a_warning(project):
     path = project.answers / "conversation.yml"
