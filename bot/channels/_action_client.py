@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
 
 import aiohttp
@@ -148,7 +149,11 @@ class ReplyCheck:
             check.validate(event)
 
 
-_checks: Dict[str, ReplyCheck] = {}
+@lru_cache(maxsize=1)
+def _reply_check() -> ReplyCheck:
+    from rasa.core.actions.action import RemoteAction
+
+    return ReplyCheck(RemoteAction.action_response_format_spec())
 
 
 def _validate_action_result(self, result: Dict[Text, Any]) -> bool:
@@ -163,11 +168,8 @@ def _validate_action_result(self, result: Dict[Text, Any]) -> bool:
     from jsonschema import ValidationError
     from rasa.core.actions.action import DOCS_BASE_URL
 
-    check = _checks.get("reply")
-    if check is None:
-        check = _checks["reply"] = ReplyCheck(self.action_response_format_spec())
     try:
-        check.validate(result)
+        _reply_check().validate(result)
         return True
     except ValidationError as e:
         e.message += (

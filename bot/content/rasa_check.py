@@ -72,6 +72,7 @@ def validate_with_rasa(root: Path, domain: Path, data: Sequence[Path]) -> Tuple[
     and every finding (one line each)."""
     import rasa.cli.utils
     from rasa.shared.importers.importer import TrainingDataImporter
+    from rasa.utils.common import EXPECTED_WARNINGS
 
     config = root / "config.yml"
     importer = TrainingDataImporter.load_from_config(
@@ -79,8 +80,6 @@ def validate_with_rasa(root: Path, domain: Path, data: Sequence[Path]) -> Tuple[
         training_data_paths=[str(d) for d in data],
         config_path=str(config) if config.exists() else None,
     )
-    from rasa.utils.common import EXPECTED_WARNINGS
-
     recorded = _Recorded()
     raised: List[Finding] = []
 

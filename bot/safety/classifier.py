@@ -130,14 +130,6 @@ def _pipeline(c: float = 8.0, with_rules: bool = True):
     return Pipeline([("features", features), ("model", model)])
 
 
-def fit_pipelines(texts: List[str], labels: List[str], c: float = 8.0) -> Dict[str, object]:
-    """Both models, trained on the same messages."""
-    return {
-        "reader": _pipeline(c, with_rules=False).fit(texts, labels),
-        "shape": _pipeline(c, with_rules=True).fit(texts, labels),
-    }
-
-
 class SafetyTextClassifier:
     """Probabilities of urgent / personal / none from both models, and a verdict from thresholds."""
 
@@ -149,7 +141,11 @@ class SafetyTextClassifier:
         self._scorer = None  # made on first use, again when `pipelines` is replaced
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], c: float = 8.0) -> "SafetyTextClassifier":
-        self.pipelines = fit_pipelines(list(texts), list(labels), c)
+        texts, labels = list(texts), list(labels)
+        self.pipelines = {
+            "reader": _pipeline(c, with_rules=False).fit(texts, labels),
+            "shape": _pipeline(c, with_rules=True).fit(texts, labels),
+        }
         return self
 
     def scores_many(self, texts: Sequence[str]) -> List[Dict[str, float]]:
