@@ -9,9 +9,12 @@ Answer texts are read at run time, so editing them never needs a retrain.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import json
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from contextlib import contextmanager
@@ -74,6 +77,42 @@ def is_stale(models_dir: Path = MODELS_DIR, root: Path = PROJECT_ROOT) -> bool:
     if not model_path(models_dir).exists() or not hash_file.exists():
         return True
     return hash_file.read_text().strip() != training_hash(root)
+
+
+def missing_components(archive: Path) -> List[str]:
+    """The graph components a model archive names that this code no longer has.
+
+    A model stores the import path of every component it was trained with. One trained
+    before a component was moved or removed cannot be loaded by this version of the bot
+    (Rasa stops at "Can't find class for graph component type"), so it must not be put
+    back in service. Our own components are looked up without importing them (no
+    TensorFlow start for a check); Rasa's come with the pinned Rasa."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            member = next((m for m in tar if m.name.lstrip("./") == "metadata.json"), None)
+            metadata = json.load(tar.extractfile(member)) if member else None
+    except (OSError, tarfile.TarError, ValueError, AttributeError) as err:
+        return [f"{archive.name}: not a readable Rasa model ({type(err).__name__})"]
+    if not isinstance(metadata, dict):
+        return [f"{archive.name}: not a Rasa model (no metadata.json)"]
+    uses = {
+        node.get("uses", "")
+        for schema in ("train_schema", "predict_schema")
+        for node in ((metadata.get(schema) or {}).get("nodes") or {}).values()
+        if isinstance(node, dict)
+    }
+    return sorted(u for u in uses if u.startswith("bot.") and not _defines(*u.rsplit(".", 1)))
+
+
+def _defines(module: str, name: str) -> bool:
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return False
+    if spec is None or not spec.origin or not os.path.isfile(spec.origin):
+        return False
+    with open(spec.origin, encoding="utf-8") as source:
+        return f"class {name}(" in source.read()
 
 
 def rasa_env() -> dict:

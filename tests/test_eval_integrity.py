@@ -2,7 +2,7 @@
 
 They were written by helpers who saw only the red-flags concepts and the answer ids. Nothing
 the bot learns or matches may be copied from them: no NLU example, no safety-corpus message,
-no lexicon or gazetteer entry. A shared run of eight words, or a whole message of seven words
+no lexicon entry. A shared run of eight words, or a whole message of seven words
 or more, is a copy; a short everyday message ("does it hurt") or phrase ("my lips are
 swelling") found in both is just the language.
 """
@@ -72,7 +72,6 @@ def test_no_safety_corpus_message_is_copied_from_an_evaluation_set():
 def test_no_lexicon_entry_is_copied_from_an_evaluation_set():
     lexicons = [
         PROJECT_ROOT / "data" / "safety" / "triggers.yml",
-        PROJECT_ROOT / "data" / "gazetteer" / "entities.yml",
         *sorted((PROJECT_ROOT / "data" / "safety" / "concepts").glob("*.yml")),
     ]
     long_terms = {

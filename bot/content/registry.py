@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot.files import copy_atomically, write_text_atomically
-from bot.model import MODELS_DIR, _hash_file, _training_lock, model_path
+from bot.model import MODELS_DIR, _hash_file, _training_lock, missing_components, model_path
 
 HISTORY = "history"
 PROMOTED = "promoted.json"
@@ -82,6 +82,10 @@ class ModelRecord:
 
 class NothingToRollBack(RuntimeError):
     pass
+
+
+class ModelNotUsable(RuntimeError):
+    """A kept model this version of the bot cannot load (trained with components since moved)."""
 
 
 class Registry:
@@ -214,6 +218,13 @@ class Registry:
                 if not stack:
                     raise NothingToRollBack("there is no earlier model to go back to")
                 target = self.get(stack[-1])
+            missing = missing_components(target.model)
+            if missing:  # the Rasa server would not start with it: the current model stays
+                raise ModelNotUsable(
+                    f"model {target.id} was trained with code this version of the bot no longer has "
+                    f"({', '.join(missing)}); it cannot be put back in service. Train a new one "
+                    "from the content as it was instead (make retrain)."
+                )
             self._put_in_service(target)
             target.update_info(status="served")
             self._log("rollback", target, stack, replaced=now.id if now else None)

@@ -29,7 +29,7 @@ from typing import List, Optional, TextIO, Tuple
 
 from bot import FORM_NAMES
 from bot.content.paths import ContentPaths
-from bot.content.registry import ModelRecord, NothingToRollBack, Registry, file_digest
+from bot.content.registry import ModelNotUsable, ModelRecord, NothingToRollBack, Registry, file_digest
 from bot.files import write_text_atomically
 from bot.model import MODELS_DIR, _training_lock, rasa_env, rasa_train_command, training_hash
 from bot.safety import SAFETY_INTENTS
@@ -88,7 +88,7 @@ def _follow(segment: str, progress: Progress, components: List[str]) -> None:
     if component:
         components.append(component.group(2))
         name = component.group(2).split("_")[0]
-        after_diet = any("DIETClassifier" in c for c in components[:-1])
+        after_diet = any("DIET" in c for c in components[:-1])  # DIETIntentClassifier (bot/nlu/diet.py)
         fraction = _DIET_SPAN[1] + 0.01 * len(components) if after_diet else 0.02 * len(components)
         # Rasa reuses components whose inputs did not change (its cache in .rasa/)
         action = "training" if component.group(1).startswith("Starting") else "reused"
@@ -421,7 +421,7 @@ def rollback(
     registry = Registry(models_dir)
     try:
         record = registry.rollback(to)
-    except (NothingToRollBack, KeyError) as err:
+    except (NothingToRollBack, ModelNotUsable, KeyError) as err:
         print(f"nothing changed: {err}", file=out)
         return 1
     print(f"ROLLED BACK: {record.id} is in service again ({registry.current}).", file=out)

@@ -8,10 +8,12 @@ from bot.content.registry import NothingToRollBack, Registry
 from bot.content.retrain import changed_answers, compare, comparison_table, retrain
 from bot.model import is_stale
 from tests.bot.content.conftest import edit
+from tests.support.models import DIET
+from tests.support.models import model_archive as _model
 
 
 def _record(registry, payload: bytes, training_hash: str):
-    """A finished candidate whose model file holds `payload` (the registry never opens it)."""
+    """A finished candidate whose model file holds `payload`."""
     record = registry.new_record(training_hash)
     record.model.write_bytes(payload)
     registry.finish(record)
@@ -22,32 +24,32 @@ def _record(registry, payload: bytes, training_hash: str):
 def registry(tmp_path):
     models = tmp_path / "models"
     models.mkdir()
-    (models / "current.tar.gz").write_bytes(b"model trained by make train")
+    (models / "current.tar.gz").write_bytes(_model("model trained by make train"))
     (models / "current.hash").write_text("a" * 64 + "\n")
     return Registry(models)
 
 
 def test_promotion_keeps_the_previous_model_and_rollback_restores_it(registry):
-    first = _record(registry, b"candidate one", "b" * 64)
+    first = _record(registry, _model("candidate one"), "b" * 64)
     registry.promote(first)
-    assert registry.current.read_bytes() == b"candidate one"
+    assert registry.current.read_bytes() == _model("candidate one")
     assert (registry.models_dir / "current.hash").read_text().strip() == "b" * 64
-    kept = [r for r in registry.records() if r.model.read_bytes() == b"model trained by make train"]
+    kept = [r for r in registry.records() if r.model.read_bytes() == _model("model trained by make train")]
     assert len(kept) == 1 and kept[0].training_hash == "a" * 64
     assert registry.served() == [kept[0].id, first.id]
 
-    second = _record(registry, b"candidate two", "c" * 64)
+    second = _record(registry, _model("candidate two"), "c" * 64)
     registry.promote(second)
     assert registry.rollback().id == first.id
-    assert registry.current.read_bytes() == b"candidate one"
+    assert registry.current.read_bytes() == _model("candidate one")
     assert (registry.models_dir / "current.hash").read_text().strip() == "b" * 64
     assert registry.rollback().id == kept[0].id
-    assert registry.current.read_bytes() == b"model trained by make train"
+    assert registry.current.read_bytes() == _model("model trained by make train")
     with pytest.raises(NothingToRollBack):
         registry.rollback()
-    assert registry.current.read_bytes() == b"model trained by make train"
+    assert registry.current.read_bytes() == _model("model trained by make train")
     assert registry.rollback(to=second.id).id == second.id
-    assert registry.current.read_bytes() == b"candidate two"
+    assert registry.current.read_bytes() == _model("candidate two")
     events = json.loads((registry.history / "promoted.json").read_text())["events"]
     assert [e["action"] for e in events] == ["promote", "promote", "rollback", "rollback", "rollback"]
 
@@ -56,22 +58,22 @@ def test_rollback_with_no_earlier_model_changes_nothing(registry):
     with pytest.raises(NothingToRollBack):
         registry.rollback()
     assert registry.records() == []  # nothing copied into the history either
-    assert registry.current.read_bytes() == b"model trained by make train"
+    assert registry.current.read_bytes() == _model("model trained by make train")
 
 
 def test_a_model_from_make_train_is_kept_before_a_rollback(registry):
-    first = _record(registry, b"candidate one", "b" * 64)
+    first = _record(registry, _model("candidate one"), "b" * 64)
     registry.promote(first)
-    registry.current.write_bytes(b"retrained by make train")  # bot.model.train() replaced it
+    registry.current.write_bytes(_model("retrained by make train"))  # bot.model.train() replaced it
     assert registry.rollback().id == first.id
-    assert any(r.model.read_bytes() == b"retrained by make train" for r in registry.records())
+    assert any(r.model.read_bytes() == _model("retrained by make train") for r in registry.records())
 
 
 def test_promotion_writes_the_hash_train_checks(registry, tmp_path):
     from bot import PROJECT_ROOT
     from bot.model import training_hash
 
-    record = _record(registry, b"fresh", training_hash(PROJECT_ROOT))
+    record = _record(registry, _model("fresh"), training_hash(PROJECT_ROOT))
     registry.promote(record)
     assert not is_stale(registry.models_dir, PROJECT_ROOT)  # make train will not retrain needlessly
 
@@ -84,7 +86,7 @@ def test_old_refused_candidates_are_pruned(registry):
         refused.append(record.id)
     remaining = {r.id for r in registry.records()}
     assert remaining == set(refused[-3:])
-    assert registry.current.read_bytes() == b"model trained by make train"
+    assert registry.current.read_bytes() == _model("model trained by make train")
 
 
 def _report(**languages):
@@ -143,3 +145,22 @@ def test_retrain_stops_on_content_errors_before_training(project, tmp_path, caps
     out = capsys.readouterr().out
     assert "procedure.yml" in out and "a button allows 20" in out and "fix them first" in out
     assert not (models / "history").exists() or not list((models / "history").iterdir())
+
+
+def test_a_model_trained_with_components_this_code_no_longer_has_is_not_put_back(registry, capsys):
+    """A model from before a component was removed would stop the Rasa server from starting."""
+    from bot.content.registry import ModelNotUsable
+    from bot.content.retrain import rollback
+
+    old = _record(registry, _model("old", (DIET, "bot.nlu.gazetteer.GazetteerEntityExtractor")), "b" * 64)
+    registry.promote(old)
+    registry.promote(_record(registry, _model("new"), "c" * 64))
+    with pytest.raises(ModelNotUsable, match=r"bot\.nlu\.gazetteer\.GazetteerEntityExtractor.*make retrain"):
+        registry.rollback()
+    assert registry.current.read_bytes() == _model("new")  # still in service
+    assert rollback(registry.models_dir, reload=False) == 1
+    assert "nothing changed" in capsys.readouterr().out
+    (registry.history / old.id / "model.tar.gz").write_bytes(b"half a file")
+    with pytest.raises(ModelNotUsable, match="not a readable Rasa model"):
+        registry.rollback(to=old.id)
+    assert registry.current.read_bytes() == _model("new")

@@ -1,6 +1,6 @@
 """Our NLU graph components on single messages, without training."""
 
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.normaliser import DETECTED_LANGUAGE, LANGUAGE, ORIGINAL_TEXT, ArabicScriptNormaliser
@@ -88,39 +88,6 @@ def test_only_the_bots_own_exact_payload_skips_the_decision():
         'ask_topic{"topic":"procedure.pain"} my face is swollen and hot and I have a fever', "ask_topic"
     )
     assert forged.get(INTENT)["name"] == "report_adverse_reaction"
-
-
-def _entities(text: str):
-    from bot.nlu.gazetteer import GazetteerEntityExtractor, load_gazetteer
-
-    message = _normalised(text)
-    GazetteerEntityExtractor(load_gazetteer()).process([message])
-    return {(e["entity"], e["value"]) for e in message.get(ENTITIES) or []}
-
-
-def test_gazetteer_finds_the_same_concern_in_four_written_forms():
-    for text in (
-        "I'm losing hair on my scalp",
-        "عندي تساقط الشعر",
-        "میرے بال گر رہے ہیں",
-        "mere baal gir rahe hain",
-    ):
-        assert ("concern", "hair_loss") in _entities(text), text
-
-
-def test_gazetteer_finds_body_areas_and_safety_triggers():
-    assert ("body_area", "face") in _entities("میرے چہرے پر چھائیاں ہیں")
-    assert {("safety_trigger", "pregnancy"), ("safety_trigger", "diabetes")} <= _entities("حامل وعندي سكري")
-    assert _entities("what are your opening hours?") == set()
-    assert _entities('/ask_topic{"topic":"uses.hair_loss"}') == set()
-
-
-def test_gazetteer_phrases_ending_in_a_star_match_any_word_ending():
-    # "freckle*" and Urdu "سکار*": only messages with a word starting so run spaCy's token
-    # Matcher (bot/nlu/gazetteer.py `prefix_starts`); the rest skip it.
-    assert ("concern", "pigmentation") in _entities("I have freckles on my nose")
-    assert ("concern", "scars") in _entities("چہرے پر سکارز ہیں")
-    assert _entities("what are your opening hours?") == set()
 
 
 def test_unknown_words_become_a_fallback():

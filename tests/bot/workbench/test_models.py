@@ -7,6 +7,7 @@ import time
 
 from bot.content.registry import Registry
 from tests.bot.workbench.conftest import PASSWORD  # noqa: F401  (the fixture module)
+from tests.support.models import model_archive
 
 # Stands in for `python -m bot retrain` (3+ minutes of training): the same lines, the same exit codes.
 FAKE_RETRAIN = textwrap.dedent("""
@@ -67,10 +68,13 @@ def _model(registry, name, content):
 
 def test_rollback_puts_the_previous_model_back_in_service(start_workbench, tmp_path):
     registry = Registry(tmp_path / "models")
-    first, second = _model(registry, "a", b"model one"), _model(registry, "b", b"model two")
+    first, second = (
+        _model(registry, "a", model_archive("model one")),
+        _model(registry, "b", model_archive("model two")),
+    )
     registry.promote(first)
     registry.promote(second)
-    assert registry.current.read_bytes() == b"model two"
+    assert registry.current.read_bytes() == model_archive("model two")
     wb = start_workbench()
     wb.add_staff("Sara", "editor")
     browser = wb.browser()
@@ -78,5 +82,5 @@ def test_rollback_puts_the_previous_model_back_in_service(start_workbench, tmp_p
     assert second.id in browser.get("/models")[1]
     status, page, _ = browser.post("/models/rollback", {"csrf": browser.csrf("/models")})
     assert status == 200 and "ROLLED BACK" in page and first.id in page
-    assert registry.current.read_bytes() == b"model one"
+    assert registry.current.read_bytes() == model_archive("model one")
     assert any(e.action == "rollback" for e in wb.accounts.audit_log())
