@@ -42,7 +42,7 @@ run: train $(if $(filter-out 1,$(WORKERS)),redis-service) ## start the action se
 
 shell: train ## chat with the bot in the terminal (Rasa's shell, action server started alongside)
 	@mkdir -p var && chmod 700 var
-	@$(PY) -c "from bot.servers import runtime_endpoints; from pathlib import Path; runtime_endpoints($(ACTION_PORT), Path('var/shell-tracker.db'), Path('var/endpoints-shell.yml'))"
+	@$(PY) -c "from bot.tools.servers import runtime_endpoints; from pathlib import Path; runtime_endpoints($(ACTION_PORT), Path('var/shell-tracker.db'), Path('var/endpoints-shell.yml'))"
 	@$(PY) -m bot.action_server --port $(ACTION_PORT) >var/actions-shell.log 2>&1 & pid=$$!; \
 	trap "kill $$pid 2>/dev/null" EXIT; \
 	$(PY) -m rasa shell --model models/current.tar.gz --endpoints var/endpoints-shell.yml
@@ -92,7 +92,7 @@ redteam: train ## the independent safety red teams (data/eval/safety) through th
 answer-eval: train ## right answer and reply language per written form and dialect (data/eval/nlu)
 	$(PY) -m bot answer-eval
 
-# ---- content staff: translations, retraining, learning from conversations (bot/content/) ----
+# ---- content staff: translations, retraining, learning from conversations (bot/tools/content/) ----
 FORCE ?=
 DB ?=
 SINCE ?=

@@ -10,12 +10,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.turn import turn_from_tracker
-from bot.answer_store import AnswerStore
-from bot.clinic_contact import clinics
-from bot.dialogue import decide
-from bot.replies import compose_reply, replies_for_several_questions
-from bot.safety import SafetyGuard
-from bot.settings import strict_mode
+from bot.core.answer_store import AnswerStore
+from bot.core.clinic_contact import clinics
+from bot.core.dialogue import decide
+from bot.core.replies import compose_reply, replies_for_several_questions
+from bot.core.safety import SafetyGuard
+from bot.core.settings import strict_mode
 
 logger = logging.getLogger(__name__)
 

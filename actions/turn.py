@@ -1,4 +1,4 @@
-"""Reading a rasa_sdk tracker into the plain `Turn` that `bot.dialogue` decides on."""
+"""Reading a rasa_sdk tracker into the plain `Turn` that `bot.core.dialogue` decides on."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from typing import Any, Dict, Optional
 
 from rasa_sdk import Tracker
 
-from bot.dialogue import Turn
-from bot.language import Detection
-from bot.questions import parts_from
-from bot.safety import SafetyVerdict
+from bot.core.dialogue import Turn
+from bot.core.language import Detection
+from bot.core.questions import parts_from
+from bot.core.safety import SafetyVerdict
 
 
 def _latest_user_event(tracker: Tracker) -> Dict[str, Any]:

@@ -278,8 +278,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         import tempfile
         from pathlib import Path
 
-        from bot.model import train
-        from bot.servers import BotServers
+        from bot.tools.model import train
+        from bot.tools.servers import BotServers
 
         train()
         run_dir = Path(tempfile.mkdtemp(prefix="bench-flood-"))

@@ -27,8 +27,8 @@ import aiohttp
 from bench.load import _send, load_conversations
 from bench.profile import Profile
 from bench.servers import cpu_ms_per_message, cpu_now
-from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
-from bot.servers import BotServers, free_port
+from bot.rasa_server.channels._ratelimit import ONE_ADDRESS_FOR_MANY
+from bot.tools.servers import BotServers, free_port
 
 TURNS = 300
 # The windows the target compares: the first 20 turns and the last 20 of 300.

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Optional
 
 from bot import PROJECT_ROOT
-from bot.model import MODEL_NAME, rasa_env, rasa_train_command, training_hash
+from bot.tools.model import MODEL_NAME, rasa_env, rasa_train_command, training_hash
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
 

@@ -11,7 +11,7 @@
      action call (the whole domain sent each time). It is served with the same action
      server and web channel: our domain's only action is the custom `action_answer`, so
      without it the stock bot would answer nothing.
-   - `ours`: our model and endpoints.yml (bot/tracker_store.py, the selective action call),
+   - `ours`: our model and endpoints.yml (bot/rasa_server/tracker_store.py, the selective action call),
      one Sanic worker: `make run`.
    - `ours-both-cores`: the same with two Sanic workers and the Redis lock store they share,
      `make run WORKERS=2` (redis-server installed by `make bench` if missing).
@@ -44,7 +44,7 @@ from bench.models import BENCH_DIR, trained
 from bench.profile import Profile
 from bench.servers import ProcessMemory, cpu_ms_per_message, cpu_now
 from bot import PROJECT_ROOT
-from bot.servers import BotServers, free_port, runtime_endpoints
+from bot.tools.servers import BotServers, free_port, runtime_endpoints
 
 REPORTS = PROJECT_ROOT / "reports"
 LEVELS = (1, 20, 100)
@@ -57,12 +57,12 @@ def _scaled(n: int) -> int:
 
 def _credentials(target: Path, reuse_connections: bool) -> Path:
     creds = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text(encoding="utf-8")) or {}
-    creds.setdefault("bot.channels.webchat.WebchatInput", {})
+    creds.setdefault("bot.rasa_server.channels.webchat.WebchatInput", {})
     # The load generator is one client address sending for 100 people, and the long
     # conversation sends 300 messages as fast as they are answered: both limits are lifted
     # (the limiter still runs, so its cost is measured).
-    creds["bot.channels.webchat.WebchatInput"] = {
-        **(creds["bot.channels.webchat.WebchatInput"] or {}),
+    creds["bot.rasa_server.channels.webchat.WebchatInput"] = {
+        **(creds["bot.rasa_server.channels.webchat.WebchatInput"] or {}),
         "reuse_action_connections": reuse_connections,
         "rate_limits": ONE_FAST_CONVERSATION,
     }
@@ -326,7 +326,7 @@ def summary(report: dict) -> str:
 
 
 def main() -> int:
-    from bot.services import RedisServer, redis_server_binary
+    from bot.tools.services import RedisServer, redis_server_binary
 
     started = dt.datetime.now(dt.timezone.utc)
     print("training (or reusing) our model and the stock `rasa init` model...", flush=True)

@@ -1,4 +1,4 @@
-"""What the benchmark measures of the servers `bot.servers.BotServers` starts.
+"""What the benchmark measures of the servers `bot.tools.servers.BotServers` starts.
 
 `ProcessMemory` samples the resident memory of each process (and its Sanic workers);
 `cpu_seconds` reads the CPU time a process and its workers have used.

@@ -47,7 +47,7 @@ from typing import Dict, List, Tuple
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.servers import free_port
+from bot.tools.servers import free_port
 
 FORMS = {"en": 0.40, "ar": 0.27, "ur": 0.13, "roman_ur": 0.20}
 REPLY_LANG = {"en": "en", "ar": "ar", "ur": "ur", "roman_ur": "ur"}

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot import PROJECT_ROOT
-from bot.answer_store import ANSWERS_DIR, AnswerStore
+from bot.core.answer_store import ANSWERS_DIR, AnswerStore
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 

@@ -13,8 +13,8 @@ from typing import Iterable, Iterator, Set, Tuple
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.eval_integrity import LEXICON_WORDS, eval_texts, is_copy
-from bot.normalize import normalise_for_matching
+from bot.core.normalize import normalise_for_matching
+from bot.tools.eval_integrity import LEXICON_WORDS, eval_texts, is_copy
 
 EVAL_DIR = PROJECT_ROOT / "data" / "eval"
 

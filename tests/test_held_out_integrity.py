@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.normalize import normalise_for_matching
+from bot.core.normalize import normalise_for_matching
 
 
 def _examples(path: Path):

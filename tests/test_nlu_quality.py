@@ -1,12 +1,12 @@
 """The CI gate on understanding: held-out accuracy per language and safety recall.
 
-The figures come from bot/evaluate.py, the same code `make evaluate` reports with.
+The figures come from bot/tools/evaluate.py, the same code `make evaluate` reports with.
 """
 
 import pytest
 
-from bot.evaluate import SAFETY_INTENTS, held_out_reports, language_id_report
-from bot.model import train
+from bot.tools.evaluate import SAFETY_INTENTS, held_out_reports, language_id_report
+from bot.tools.model import train
 
 pytestmark = pytest.mark.slow
 # What the model reached on data/eval/held_out when the gate was last raised (2026-12-05: en 0.944,

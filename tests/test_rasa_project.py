@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from bot import PROJECT_ROOT
-from bot.model import TRAINING_DATA, model_path, rasa_env, train
+from bot.tools.model import TRAINING_DATA, model_path, rasa_env, train
 
 pytestmark = pytest.mark.slow
 

@@ -150,7 +150,7 @@ class Accounts:
         if role not in ROLES:
             problems.append(f"the role is {role!r}; use ROLE=editor or ROLE=clinician")
         if role == CLINICIAN:
-            from bot.answer_store import APPROVED, Review
+            from bot.core.answer_store import APPROVED, Review
 
             review = Review(APPROVED, name or "x", CLINICIAN, registration, "2000-01-01")
             problems += [p + " (REG=...)" for p in review.problems() if "registration" in p]

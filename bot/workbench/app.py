@@ -20,8 +20,8 @@ from typing import Dict, List, Optional, Tuple
 
 from aiohttp import web
 
-from bot.content.changes import ChangeRefused
-from bot.content.review import mask_contact_details
+from bot.tools.content.changes import ChangeRefused
+from bot.tools.content.review import mask_contact_details
 from bot.workbench import analytics, charts
 from bot.workbench.accounts import Accounts, Staff
 from bot.workbench.conversations import ConversationIndex
@@ -109,7 +109,7 @@ class Workbench:
             return analytics.find_item(self.index.snapshot(), item_id)
 
     def intents(self) -> List[str]:
-        from bot.content.relabel import intent_choices
+        from bot.tools.content.relabel import intent_choices
 
         try:
             return intent_choices(self.settings.content)
@@ -119,7 +119,7 @@ class Workbench:
 
     def answer_store(self):
         """(store or None, problems), read again whenever a file of data/answers changes."""
-        from bot.content.store_rules import load_store
+        from bot.tools.content.store_rules import load_store
 
         folder = self.settings.content.answers
         stamp = "|".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in sorted(folder.glob("*.yml")))
@@ -141,7 +141,7 @@ class Workbench:
         return names
 
     def models_info(self) -> dict:
-        from bot.content.registry import Registry
+        from bot.tools.content.registry import Registry
 
         registry = Registry(self.settings.models_dir)
         try:
@@ -209,7 +209,7 @@ class Workbench:
         return f"{self.settings.content.show(problem.path)}:{problem.line}: {prefix}{problem.message}"
 
     async def relabel(self, staff: Staff, item, text: str, form: str, choice: str) -> dict:
-        from bot.content import relabel as relabel_module
+        from bot.tools.content import relabel as relabel_module
 
         paths = self.settings.content
         rasa = self.settings.validate_with_rasa and choice not in relabel_module.SAFETY_LABELS
@@ -224,7 +224,7 @@ class Workbench:
         return outcome
 
     async def edit_answer(self, staff: Staff, answer_id: str, texts: Dict[str, str]) -> dict:
-        from bot.content.answer_edit import plan_text_edit
+        from bot.tools.content.answer_edit import plan_text_edit
 
         outcome = await self._checked_change(
             staff,
@@ -238,7 +238,7 @@ class Workbench:
     async def approve(self, staff: Staff, answer_id: str) -> Optional[str]:
         """A clinician's sign-off, recorded with their account's name and registration; the
         reason it was refused, or None."""
-        from bot.content.signoff import SignOffRefused, approve
+        from bot.tools.content.signoff import SignOffRefused, approve
 
         if not staff.is_clinician:
             return "only a clinician can approve an answer"
@@ -261,8 +261,8 @@ class Workbench:
         return None
 
     def rollback(self, staff: Staff) -> str:
-        from bot.content.registry import Registry
-        from bot.content.retrain import reload_running_bot, rollback
+        from bot.tools.content.registry import Registry
+        from bot.tools.content.retrain import reload_running_bot, rollback
 
         out = io.StringIO()
         status = rollback(models_dir=self.settings.models_dir, reload=False, out=out)

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
-from bot.normalize import ARABIC_SCRIPT  # noqa: E402
+from bot.core.normalize import ARABIC_SCRIPT  # noqa: E402
 from bot.workbench.analytics import FORM_LABELS, Overview  # noqa: E402
 
 PALETTE = (

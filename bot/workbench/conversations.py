@@ -7,7 +7,7 @@ and feedback slots). A page is then computed from memory in milliseconds, howeve
 the store, and a refresh only reads the events written since the last one.
 
 The inbox uses `make review`'s own reading of a conversation
-(`bot.content.review.review_conversation`), so both flag the same messages for the same
+(`bot.tools.content.review.review_conversation`), so both flag the same messages for the same
 reasons, and masks and groups them the same way (`mask_contact_details`, `pseudonym`, `written_form`).
 """
 
@@ -21,7 +21,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from bot.content.review import (
+from bot.core.normalize import normalise_for_matching
+from bot.core.payloads import reads_as_intent
+from bot.tools.content.review import (
     NOT_UNDERSTOOD,
     ConversationReview,
     _negative,
@@ -31,8 +33,6 @@ from bot.content.review import (
     review_conversation,
     written_form,
 )
-from bot.normalize import normalise_for_matching
-from bot.payloads import reads_as_intent
 from bot.workbench.store import BATCH, EventSource, StoreUnavailable
 
 logger = logging.getLogger(__name__)

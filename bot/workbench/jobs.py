@@ -3,7 +3,7 @@
 The process is the same one content staff run in a terminal (`python -m bot retrain`:
 validate, train a candidate, compare it with the model in service, promote it unless it is
 worse, tell the running bot). Its output goes to `var/workbench-jobs/<id>.log`; the page reads
-the progress bar's lines (bot/content/retrain.py `Progress`) and, at the end, shows the
+the progress bar's lines (bot/tools/content/retrain.py `Progress`) and, at the end, shows the
 comparison it printed. One retraining at a time: training takes both cores.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from bot.model import rasa_env
+from bot.tools.model import rasa_env
 
 _PROGRESS = re.compile(r"training \[[#.]+\]\s+(\d+)%\s+\S+\s*(.*)")
 OUTCOMES = {

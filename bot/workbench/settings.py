@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import List, Mapping, Optional
 
 from bot import PROJECT_ROOT
-from bot.content.paths import ContentPaths
-from bot.settings import env_flag
+from bot.core.settings import env_flag
+from bot.tools.content.paths import ContentPaths
 from bot.workbench.store import StoreSettings, from_endpoints
 
 DEFAULT_HOST = "127.0.0.1"

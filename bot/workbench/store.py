@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from bot._yaml import read_yaml
-from bot.settings import is_sql_tracker_store
+from bot.core._yaml import read_yaml
+from bot.core.settings import is_sql_tracker_store
 
 Row = Tuple[
     int, str, str, Optional[str], Optional[float], Optional[str]
@@ -191,7 +191,7 @@ def from_endpoints(path: Path, environ: Dict[str, str] = os.environ) -> StoreSet
     }
     if not is_sql_tracker_store(store):
         raise ValueError(
-            f"{path}: the workbench reads an SQL tracker store (type: SQL or bot.tracker_store.CachedSQLTrackerStore), not {store.get('type')!r}"
+            f"{path}: the workbench reads an SQL tracker store (type: SQL or bot.rasa_server.tracker_store.CachedSQLTrackerStore), not {store.get('type')!r}"
         )
     dialect = str(store.get("dialect") or "sqlite")
     if dialect == "sqlite":

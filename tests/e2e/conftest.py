@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
-from bot.model import train
-from bot.servers import BotServers, say
+from bot.rasa_server.channels._ratelimit import ONE_ADDRESS_FOR_MANY
+from bot.tools.model import train
+from bot.tools.servers import BotServers, say
 from tests.support.fake_staff_webhook import FakeStaffWebhook
 
 # The clinic's staff webhook for handoff requests (issue 14): a fake receiver on loopback.

@@ -5,8 +5,8 @@ import sqlite3
 
 import pytest
 
-from bot.model import train
-from bot.servers import BotServers, say
+from bot.tools.model import train
+from bot.tools.servers import BotServers, say
 
 pytestmark = pytest.mark.e2e
 

@@ -1,7 +1,7 @@
 """The CI gate on answers: the independent evaluation sets (data/eval/nlu) through the web channel.
 
 The share of messages answered with the right answer id(s) in the right language, per set and
-written form (bot/answer_eval.py, the figures `make answer-eval` prints). Each gate is what the
+written form (bot/tools/answer_eval.py, the figures `make answer-eval` prints). Each gate is what the
 bot reached when it was set (issue 13, understanding) minus two points, so a change that loses
 understanding in one form fails here even when the others improve. Only the figures are shown
 on failure: the sets' messages stay out of logs (tests/test_eval_integrity.py).
@@ -9,11 +9,11 @@ on failure: the sets' messages stay out of logs (tests/test_eval_integrity.py).
 
 import pytest
 
-from bot.answer_eval import EVAL_DIR, load_sets, run
+from bot.tools.answer_eval import EVAL_DIR, load_sets, run
 
 pytestmark = pytest.mark.e2e
 
-# Reached 2026-12-05 by the shipped model (DIET 25 epochs; bot/answer_eval.py's figures):
+# Reached 2026-12-05 by the shipped model (DIET 25 epochs; bot/tools/answer_eval.py's figures):
 # set_a: en 0.950, ar 0.913, ur 0.906, roman_ur 0.911; set_b: en 0.900, ar 0.903, ur 0.875,
 # roman_ur 0.917; multi-turn set_a 0.850 / 1.000, set_b 0.950 / 0.938. A gate is that minus two
 # points or two messages, whichever is more (a multi-turn group has 20-48 messages, where one

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bot.servers import say
+from bot.tools.servers import say
 
 pytestmark = pytest.mark.e2e
 FIELDS = {"recipient_id", "text", "answer_id", "lang", "dir", "kind", "version"}

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.servers import conversation_key, say
+from bot.tools.servers import conversation_key, say
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +43,7 @@ def _events(tracker_events, sender):
 
 def test_only_the_projects_own_channels_are_open(bot):
     channels = set(yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text(encoding="utf-8")))
-    assert channels == {"bot.channels.webchat.WebchatInput"}, "no stock `rest` channel"
+    assert channels == {"bot.rasa_server.channels.webchat.WebchatInput"}, "no stock `rest` channel"
     for path in ("/webhooks/rest/webhook", "/webhooks/rest/"):
         status, body = _request(bot.url + path, {"sender": "x", "message": "hello"})
         assert status in (404, 405) and body["code"] in ("not_found", "method_not_allowed"), (path, body)

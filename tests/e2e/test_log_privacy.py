@@ -22,11 +22,11 @@ import uuid
 
 import pytest
 
-from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
-from bot.model import train
-from bot.normalize import fold_arabic_script, normalise_for_matching
-from bot.redteam import REDTEAM_DIR, load_messages
-from bot.servers import BotServers, say
+from bot.core.normalize import fold_arabic_script, normalise_for_matching
+from bot.rasa_server.channels._ratelimit import ONE_ADDRESS_FOR_MANY
+from bot.tools.model import train
+from bot.tools.redteam import REDTEAM_DIR, load_messages
+from bot.tools.servers import BotServers, say
 
 pytestmark = pytest.mark.e2e
 

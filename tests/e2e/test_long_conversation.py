@@ -1,4 +1,4 @@
-"""A conversation longer than one session (bot/tracker_store.py's `max_session_events`).
+"""A conversation longer than one session (bot/rasa_server/tracker_store.py's `max_session_events`).
 
 WhatsApp conversations run for months; each session is capped so that a message costs
 the same at turn 300 as at turn 1. The person must not notice: every message is answered,

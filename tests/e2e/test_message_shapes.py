@@ -30,7 +30,7 @@ def test_the_bots_own_button_still_works(conversation):
 
 @pytest.mark.parametrize("text", ["/restart", "/session_start"])
 def test_typed_control_commands_are_refused_and_restart_nothing(bot, conversation, tracker_events, text):
-    from bot.servers import say
+    from bot.tools.servers import say
 
     chat = conversation()
     chat.say("does it hurt?")

@@ -6,7 +6,7 @@ in the conversation's language and direction. The messages are not training exam
 
 import pytest
 
-from bot.safety import default_guard
+from bot.core.safety import default_guard
 
 pytestmark = pytest.mark.e2e
 

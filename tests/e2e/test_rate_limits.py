@@ -16,9 +16,9 @@ import uuid
 import pytest
 
 from bench.flood import run_scenario
-from bot.i18n import SLOW_DOWN, interface_text
-from bot.model import train
-from bot.servers import BotServers, say
+from bot.core.i18n import SLOW_DOWN, interface_text
+from bot.tools.model import train
+from bot.tools.servers import BotServers, say
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ import re
 import pytest
 
 from bot import PROJECT_ROOT
-from bot.redteam import REDTEAM_DIR, load_messages, print_report, run
+from bot.tools.redteam import REDTEAM_DIR, load_messages, print_report, run
 
 pytestmark = pytest.mark.e2e
 FORMS = ("en", "ar", "ur", "roman_ur")

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from bot import PROJECT_ROOT
-from bot.model import rasa_env, train
-from bot.servers import free_port, say
+from bot.tools.model import rasa_env, train
+from bot.tools.servers import free_port, say
 
 pytestmark = pytest.mark.e2e
 

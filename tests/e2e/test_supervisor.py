@@ -32,8 +32,8 @@ from typing import Dict, List, Optional
 import pytest
 
 from bot import PROJECT_ROOT
-from bot.model import rasa_env, train
-from bot.servers import free_port
+from bot.tools.model import rasa_env, train
+from bot.tools.servers import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -390,7 +390,7 @@ def test_load_and_fault_20_conversations_20_turns_action_server_killed(supervise
 
 def _key_of(supervised: Supervised, sender: str) -> str:
     """The key the widget would hold for `sender` (from the run's server key)."""
-    from bot.channels._conversation_keys import ConversationKeys
+    from bot.rasa_server.channels._conversation_keys import ConversationKeys
 
     return ConversationKeys((supervised.var / "webchat-secret").read_text().strip()).key_for(sender)
 

@@ -26,12 +26,12 @@ import pytest
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.channels._whatsapp_notices import CONTACTS_ID, LOCATION_SET_ID, MEDIA_ID, PICTURE_NOTE_ID
-from bot.content.review import pseudonym, review
-from bot.i18n import TEXT_NEEDED, interface_text
-from bot.model import train
-from bot.replies import compose_reply
-from bot.servers import BotServers
+from bot.core.i18n import TEXT_NEEDED, interface_text
+from bot.core.replies import compose_reply
+from bot.rasa_server.channels._whatsapp_notices import CONTACTS_ID, LOCATION_SET_ID, MEDIA_ID, PICTURE_NOTE_ID
+from bot.tools.content.review import pseudonym, review
+from bot.tools.model import train
+from bot.tools.servers import BotServers
 from tests.e2e.fake_graph_api import FakeGraphAPI
 
 pytestmark = pytest.mark.e2e
@@ -222,7 +222,7 @@ def wa(tmp_path_factory) -> WhatsAppRig:
     train()
     run_dir: Path = tmp_path_factory.mktemp("whatsapp")
     credentials = yaml.safe_load((PROJECT_ROOT / "credentials.yml").read_text(encoding="utf-8"))
-    credentials["bot.channels.whatsapp.WhatsAppInput"] = {"text_limit": TEXT_LIMIT}
+    credentials["bot.rasa_server.channels.whatsapp.WhatsAppInput"] = {"text_limit": TEXT_LIMIT}
     credentials_file = run_dir / "credentials.yml"
     credentials_file.write_text(yaml.safe_dump(credentials, allow_unicode=True), encoding="utf-8")
     with FakeGraphAPI(ACCESS_TOKEN, PHONE_NUMBER_ID) as api:

@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot import PROJECT_ROOT
-from bot.i18n import WIDGET_STRINGS, interface_text
-from bot.servers import BotServers, free_port
+from bot.core.i18n import WIDGET_STRINGS, interface_text
+from bot.tools.servers import BotServers, free_port
 
 # How often serve_forever looks for shutdown(): its default (0.5 s) is added to every stop.
 POLL = 0.02
@@ -267,7 +267,7 @@ def documented_origins(origin: str) -> str:
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     block = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL) if "cors_origins" in b)
     lines = block.replace("https://www.clinic.example", origin).splitlines()
-    assert lines[0] == "bot.channels.webchat.WebchatInput:", block
+    assert lines[0] == "bot.rasa_server.channels.webchat.WebchatInput:", block
     committed = (PROJECT_ROOT / "credentials.yml").read_text(encoding="utf-8")
     assert "\n  cors_origins: []\n" in committed
     return committed.replace("\n  cors_origins: []\n", "\n" + "\n".join(lines[1:]) + "\n")
@@ -999,7 +999,7 @@ def test_a_visitor_asking_for_a_person_gets_the_clinics_contact_and_can_leave_a_
     open_widget, bot, staff_webhook, lang
 ):
     """Issue 14, finding 1 and "Done when": real contact details, and a request that reaches staff."""
-    from bot.clinic_contact import clinics, contact_links, contact_text
+    from bot.core.clinic_contact import clinics, contact_links, contact_text
 
     region, question, details = HANDOFF[lang]
     clinic = clinics().for_region(region)
@@ -1139,7 +1139,7 @@ def test_a_contact_request_needs_the_conversations_key_and_a_handoff_answer(bot,
     request = {"sender": chat.sender, "name": "Sara", "phone": "+44 7700 900123", "consent": True}
     status, _, body = _post(f"{bot.url}/webhooks/webchat/handoff", request)
     assert (status, body["code"]) == (403, "invalid_conversation_key")
-    from bot.servers import conversation_key
+    from bot.tools.servers import conversation_key
 
     keyed = {**request, "conversation_key": conversation_key(bot.webhook, chat.sender)}
     status, _, body = _post(f"{bot.url}/webhooks/webchat/handoff", keyed)

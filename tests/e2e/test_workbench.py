@@ -23,10 +23,10 @@ import pytest
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
-from bot.model import train
-from bot.servers import BotServers, free_port
-from tests.bot.content.conftest import copy_project
+from bot.rasa_server.channels._ratelimit import ONE_ADDRESS_FOR_MANY
+from bot.tools.model import train
+from bot.tools.servers import BotServers, free_port
+from tests.bot.tools.content.conftest import copy_project
 from tests.e2e.conftest import Conversation
 from tests.support.files import folder_digest
 from tests.support.shapes import REPORTS

@@ -18,7 +18,7 @@ if os.environ.get("SCALE_TESTS") != "1":
     collect_ignore_glob = ["test_*.py"]
 
 # SCALE_ENDPOINTS: another endpoints file, e.g. with Rasa's own `type: redis` lock store to
-# see this test fail without bot/lockstore.py (docs/deploy.md, "Why our own lock store").
+# see this test fail without bot/rasa_server/lockstore.py (docs/deploy.md, "Why our own lock store").
 PRODUCTION_ENDPOINTS = Path(os.environ.get("SCALE_ENDPOINTS") or PROJECT_ROOT / "endpoints.production.yml")
 # A crashed server's ticket blocks its conversation until it expires (Rasa: 60 s); see docs/deploy.md.
 LOCK_LIFETIME_SECONDS = 15
@@ -27,7 +27,7 @@ SHARED_WEBCHAT_SECRET = uuid.uuid4().hex + uuid.uuid4().hex
 
 @pytest.fixture(scope="session")
 def redis_server():
-    from bot.services import RedisServer
+    from bot.tools.services import RedisServer
 
     with RedisServer() as server:
         yield server
@@ -35,7 +35,7 @@ def redis_server():
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    from bot.services import PostgresServer
+    from bot.tools.services import PostgresServer
 
     with PostgresServer() as server:
         yield server
@@ -65,9 +65,9 @@ def cluster(postgres_server, redis_server, tmp_path_factory):
     """Two (Rasa server, action server) pairs sharing PostgreSQL and Redis, started in parallel."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
-    from bot.model import train
-    from bot.servers import BotServers, free_port
+    from bot.rasa_server.channels._ratelimit import ONE_ADDRESS_FOR_MANY
+    from bot.tools.model import train
+    from bot.tools.servers import BotServers, free_port
 
     train()
     # Logs under var/ (not pytest's rotated temporary directories), to read after a failure.

@@ -10,7 +10,7 @@ from collections import Counter
 
 from rasa.core.lock_store import RedisLockStore
 
-from bot.lockstore import AtomicRedisLockStore
+from bot.rasa_server.lockstore import AtomicRedisLockStore
 
 SERVERS = 6
 TICKETS_EACH = 40
@@ -84,7 +84,7 @@ def test_built_from_the_production_endpoint_config(redis_server):
 
     config = EndpointConfig(
         url="127.0.0.1",
-        type="bot.lockstore.AtomicRedisLockStore",
+        type="bot.rasa_server.lockstore.AtomicRedisLockStore",
         port=str(redis_server.port),
         db="3",
         password="",

@@ -10,9 +10,9 @@ import asyncio
 import logging
 import time
 
-from bot.channels._ratelimit import Limit, RateLimiter, RateLimits
-from bot.lockstore import AtomicRedisLockStore
-from bot.servers import free_port
+from bot.rasa_server.channels._ratelimit import Limit, RateLimiter, RateLimits
+from bot.rasa_server.lockstore import AtomicRedisLockStore
+from bot.tools.servers import free_port
 
 LIMITS = RateLimits(conversation=Limit(burst=5, per_minute=60), client_address=Limit(burst=8, per_minute=60))
 

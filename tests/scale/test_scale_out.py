@@ -1,7 +1,7 @@
 """Two Rasa servers and two action servers behind a (simulated) load balancer.
 
 Both Rasa servers use endpoints.production.yml: one PostgreSQL tracker store and one
-Redis lock store (bot.lockstore.AtomicRedisLockStore). Each conversation's messages go
+Redis lock store (bot.rasa_server.lockstore.AtomicRedisLockStore). Each conversation's messages go
 alternately to one server and the other, many conversations at once, so every turn
 hands the conversation over between servers. A message is a topic button press whose
 expected answer is known, so each reply, and each stored event, can be checked.
@@ -83,7 +83,7 @@ def stored_turns(rows) -> List[Tuple[str, List[str]]]:
 def test_alternating_servers_answer_every_message_once_in_order(cluster, sender_prefix, tracker_rows):
     servers = [pair.webhook for pair in cluster]
     # Ten turns: the committed conversation limit is a burst of 10 (then 1 a second), and the
-    # servers now answer 12 turns in under two seconds (bot/tracker_store.py), so a twelfth
+    # servers now answer 12 turns in under two seconds (bot/rasa_server/tracker_store.py), so a twelfth
     # quick message is rightly refused; the limit itself is the next test's subject.
     conversations, turns = 20, 10
     senders = [f"{sender_prefix}-{i}" for i in range(conversations)]

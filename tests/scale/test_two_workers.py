@@ -1,6 +1,6 @@
 """`make run WORKERS=2`: one Rasa server on both cores, two Sanic workers on one SQLite store.
 
-Each worker keeps recent conversations in memory (bot/tracker_store.py) and must notice
+Each worker keeps recent conversations in memory (bot/rasa_server/tracker_store.py) and must notice
 when the other worker has written to a conversation since; the Redis lock store keeps a
 conversation's messages in order across the workers. Many conversations at once, so the
 kernel spreads each conversation's messages over both workers.
@@ -18,9 +18,9 @@ from tests.scale.test_scale_out import answer_ids, button, plan, post, stored_tu
 
 @pytest.fixture(scope="module")
 def two_workers(redis_server, tmp_path_factory):
-    from bot.channels._ratelimit import ONE_ADDRESS_FOR_MANY
-    from bot.model import train
-    from bot.servers import BotServers
+    from bot.rasa_server.channels._ratelimit import ONE_ADDRESS_FOR_MANY
+    from bot.tools.model import train
+    from bot.tools.servers import BotServers
 
     train()
     run_dir = tmp_path_factory.mktemp("two-workers")

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Tuple
 
 DIET = "rasa.nlu.classifiers.diet_classifier.DIETClassifier"
-OURS = "bot.nlu.diet.DIETIntentClassifier"
+OURS = "bot.rasa_server.nlu.diet.DIETIntentClassifier"
 
 
 @lru_cache(maxsize=None)

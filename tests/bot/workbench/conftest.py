@@ -20,12 +20,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.servers import free_port
+from bot.tools.servers import free_port
 from bot.workbench.accounts import Accounts
 from bot.workbench.app import Workbench, make_app
 from bot.workbench.settings import Settings
 from bot.workbench.store import StoreSettings
-from tests.bot.content.conftest import copy_project
+from tests.bot.tools.content.conftest import copy_project
 
 PASSWORD = "correct horse battery"
 

@@ -5,7 +5,7 @@ import sys
 import textwrap
 import time
 
-from bot.content.registry import Registry
+from bot.tools.content.registry import Registry
 from tests.bot.workbench.conftest import PASSWORD  # noqa: F401  (the fixture module)
 from tests.support.models import model_archive
 

@@ -121,7 +121,7 @@ def test_an_approval_of_a_text_that_changed_since_the_page_was_read_is_refused(s
 
 
 def test_an_editor_changing_an_approved_answer_sends_it_back_to_pending(start_workbench, project):
-    from bot.content.signoff import approve
+    from bot.tools.content.signoff import approve
 
     approve(
         "procedure.downtime",
