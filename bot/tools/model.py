@@ -33,6 +33,7 @@ TRAINING_INPUTS = (
     "domain.yml",
     "config.yml",
     "bot/rasa_server/nlu",
+    "bot/rasa_server/rule_policy.py",
     "bot/core/normalize.py",
     "bot/core/language.py",
     "bot/core/language_markers.yml",
