@@ -106,7 +106,9 @@ def rasa_arguments(argv: Optional[List[str]] = None) -> List[str]:
         token = read_token(ours.api_token_file)
         if len(token) < 16:
             raise SystemExit(f"{ours.api_token_file} holds no usable API token")
-        args += ["--enable-api", "--auth-token", token]
+        # One argument, `--auth-token=...`: a token is random URL-safe text, and one that starts
+        # with "-" (1 in 64) would otherwise be read by Rasa's parser as an option of its own.
+        args += ["--enable-api", f"--auth-token={token}"]
     return args
 
 

@@ -17,8 +17,22 @@ def test_the_token_comes_from_a_file_and_is_handed_to_rasa_in_process(tmp_path):
         ["--model", "m.tar.gz", "--interface", "127.0.0.1", "--api-token-file", str(token_file)]
     )
     assert args[:3] == ["run", "--interface", "127.0.0.1"]
-    assert args[-3:] == ["--enable-api", "--auth-token", TOKEN]
+    assert args[-2:] == ["--enable-api", f"--auth-token={TOKEN}"]
     assert "--api-token-file" not in args
+
+
+@pytest.mark.parametrize("token", [TOKEN, "-" + "x" * 31, "--" + "y" * 30])
+def test_rasa_reads_the_token_it_is_given_even_one_that_starts_with_a_dash(tmp_path, token):
+    """`make run` makes a random URL-safe token: 1 in 64 starts with "-" (it stopped Rasa)."""
+    from rasa.__main__ import create_argument_parser
+
+    token_file = tmp_path / "rasa-api.json"
+    token_file.write_text(json.dumps({"token": token}))
+    args = rasa_arguments(
+        ["--model", "m.tar.gz", "--interface", "127.0.0.1", "--api-token-file", str(token_file)]
+    )
+    parsed = create_argument_parser().parse_args(args)
+    assert parsed.auth_token == token and parsed.enable_api and parsed.model == "m.tar.gz"
 
 
 def test_without_a_token_file_the_api_is_off():
