@@ -10,7 +10,7 @@ own reader and the channel's own rules, and say which line to change and how.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 from bot import PROJECT_ROOT
 from bot.core.imports import moved_to, names_class
@@ -44,9 +44,9 @@ def check_credentials(path: Path = CREDENTIALS_FILE) -> List[Problem]:
         return [Problem(path, line, f"Rasa cannot read this file ({problem}){hint}")]
     if not isinstance(config, dict):
         return [Problem(path, 1, "the file must map channel names to their settings")]
-    problems = [_unknown_channel(path, text, str(name)) for name in config if str(name).startswith("bot.")]
-    if any(problems):
-        return [p for p in problems if p]
+    unknown = [p for p in (_unknown_channel(path, text, str(name)) for name in config) if p]
+    if unknown:
+        return unknown
     webchat = config.get(WEBCHAT)
     if isinstance(webchat, dict) and webchat.get("cors_origins") not in (None, ""):
         from bot.rasa_server.channels._widget_routes import OriginPolicy
@@ -58,9 +58,9 @@ def check_credentials(path: Path = CREDENTIALS_FILE) -> List[Problem]:
     return []
 
 
-def _unknown_channel(path: Path, text: str, name: str):
-    """A channel of ours that this code does not have (Rasa would stop on it), or None."""
-    if names_class(name):
+def _unknown_channel(path: Path, text: str, name: str) -> Optional[Problem]:
+    """A channel of ours (`bot.`...) that this code does not have (Rasa would stop on it)."""
+    if not name.startswith("bot.") or names_class(name):
         return None
     now = moved_to(name)
     hint = (

@@ -9,6 +9,7 @@ from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 
 from bot.rasa_server.graph_runner import InOrderGraphRunner
+from tests.support.models import EVERY_FORM
 
 CALLS: List[str] = []
 
@@ -95,14 +96,7 @@ def test_the_trained_model_parses_and_predicts_exactly_as_with_dask(monkeypatch)
     from bot.tools.model import model_path, train
 
     train()
-    messages = [
-        "how many sessions do I need?",
-        "my face is swollen and I can't breathe after mesotherapy",
-        "کیا میسو تھراپی سے درد ہوتا ہے؟",
-        "meso ke baad kitne din aram karna hoga",
-        "هل الميزوثيرابي مؤلم؟",
-        "qwzx plorb",
-    ]
+    messages = list(EVERY_FORM)
 
     async def read(agent: Agent) -> List[Any]:
         out = []

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.support.models import loaded_component
+
 
 @pytest.mark.slow
 def test_remembered_rule_matches_give_rasas_predictions_turn_after_turn():
@@ -16,8 +18,7 @@ def test_remembered_rule_matches_give_rasas_predictions_turn_after_turn():
 
     train()
     agent = Agent.load(str(model_path()))
-    nodes = agent.processor.graph_runner._instantiated_nodes.values()
-    policy = next(n._component for n in nodes if isinstance(n._component, RememberingRulePolicy))
+    policy = loaded_component(agent, RememberingRulePolicy)
     domain = agent.domain
     conversations = [
         ["greet", "ask_pain", "ask_downtime", "thank", "goodbye"],

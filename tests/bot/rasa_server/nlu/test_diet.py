@@ -5,6 +5,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.support.models import EVERY_FORM, loaded_component
+
 
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
@@ -24,19 +26,8 @@ def test_the_trained_classifier_gives_rasas_numbers_for_every_message():
 
     train()
     agent = Agent.load(str(model_path()))
-    nodes = agent.processor.graph_runner._instantiated_nodes.values()
-    diet = next(node._component for node in nodes if isinstance(node._component, DIETIntentClassifier))
-    messages = [
-        "how many sessions do I need?",
-        "my face is swollen and I can't breathe after mesotherapy",
-        "کیا میسو تھراپی سے درد ہوتا ہے؟",
-        "meso ke baad kitne din aram karna hoga",
-        "هل الميزوثيرابي مؤلم؟",
-        "does it hurt? and how much does it cost?",
-        "qwzx plorb",
-        "?",
-        "mesotherapy " * 400,
-    ]
+    diet = loaded_component(agent, DIETIntentClassifier)
+    messages = [*EVERY_FORM, "does it hurt? and how much does it cost?", "?", "mesotherapy " * 400]
     compared = 0
     for text in messages:
         for message in _featurized(agent, text):
