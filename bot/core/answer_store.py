@@ -10,7 +10,7 @@ import re
 import string
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 from bot import LANGUAGES, PROJECT_ROOT
 from bot.core._yaml import YamlFileError, load_yaml_with_lines
@@ -283,21 +283,19 @@ class AnswerStore:
         descriptions = _read_ids(folder / IDS_FILE, problems)
         regions = load_regions(folder / REGIONS_FILE, problems)
         answers: Dict[str, Answer] = {}
-        for path in sorted(folder.glob("*.yml")):
-            if path.name in (IDS_FILE, REGIONS_FILE):
-                continue
-            for answer in _read_entries(path, problems):
-                if answer.id in answers:
-                    first = answers[answer.id]
-                    problems.append(
-                        Problem(
-                            path,
-                            answer.line,
-                            f"entry '{answer.id}' is also in " f"{first.path.name}:{first.line}; keep one",
-                        )
+        for path, raw_entry in answer_entries(folder, problems):
+            answer = _EntryReader(path, raw_entry, problems).read()
+            if answer.id in answers:
+                first = answers[answer.id]
+                problems.append(
+                    Problem(
+                        path,
+                        answer.line,
+                        f"entry '{answer.id}' is also in " f"{first.path.name}:{first.line}; keep one",
                     )
-                    continue
-                answers[answer.id] = answer
+                )
+                continue
+            answers[answer.id] = answer
         _check_references(answers, descriptions, folder, problems)
         if regions is None:
             return None
@@ -337,23 +335,38 @@ def _read_ids(path: Path, problems: List[Problem]) -> Dict[str, str]:
     return {str(k): str(v) for k, v in ids.items()}
 
 
-def _read_entries(path: Path, problems: List[Problem]) -> List[Answer]:
-    try:
-        raw, _ = load_yaml_with_lines(path)
-    except YamlFileError as err:
-        problems.append(Problem(path, err.line, err.message))
-        return []
-    entries = raw.get("entries") if isinstance(raw, dict) else None
-    if not isinstance(entries, list):
-        problems.append(Problem(path, 1, "an answers file holds an 'entries:' list"))
-        return []
-    out = []
-    for raw_entry in entries:
-        if not isinstance(raw_entry, dict) or not raw_entry.get("id"):
-            problems.append(Problem(path, getattr(raw_entry, "line", 1), "an entry needs an 'id:'"))
+def answer_entries(
+    folder: Path = ANSWERS_DIR,
+    problems: Optional[List[Problem]] = None,
+    load: Callable[[Path], Tuple[object, str]] = load_yaml_with_lines,
+) -> Iterator[Tuple[Path, dict]]:
+    """(file, entry as written) for every entry of the answer files, in file order.
+
+    The one reader of `data/answers/*.yml`: the store builds its answers from it, and the
+    content rules and the translators' export read the same entries. What cannot be read
+    (a YAML error, no `entries:` list, an entry without `id:`) goes to `problems` when
+    given; `load` lets the tools share their cache of parsed files."""
+    report = problems.append if problems is not None else (lambda problem: None)
+    for path in sorted(Path(folder).glob("*.yml")):
+        if path.name in (IDS_FILE, REGIONS_FILE):
             continue
-        out.append(_EntryReader(path, raw_entry, problems).read())
-    return out
+        try:
+            raw, _ = load(path)
+        except YamlFileError as err:
+            report(Problem(path, err.line, err.message))
+            continue
+        except OSError as err:
+            report(Problem(path, 1, f"cannot read the file ({err.strerror or err})"))
+            continue
+        entries = raw.get("entries") if isinstance(raw, dict) else None
+        if not isinstance(entries, list):
+            report(Problem(path, 1, "an answers file holds an 'entries:' list"))
+            continue
+        for raw_entry in entries:
+            if not isinstance(raw_entry, dict) or not raw_entry.get("id"):
+                report(Problem(path, getattr(raw_entry, "line", 1), "an entry needs an 'id:'"))
+                continue
+            yield path, raw_entry
 
 
 def _check_references(

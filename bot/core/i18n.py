@@ -140,14 +140,25 @@ USED_MSGIDS = (
 )
 
 
+def catalog_path(lang: str, locales_dir: Path = LOCALES_DIR) -> Path:
+    """Where the interface catalog of `lang` is (`locales/<lang>/LC_MESSAGES/messages.po`)."""
+    return locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def read_catalog(lang: str, locales_dir: Path = LOCALES_DIR, strict: bool = False):
+    """The Babel catalog of `lang`: the one reader of the interface catalogs (the bot's
+    compiling, its completeness check and `make validate`). `strict` refuses what Babel would
+    otherwise skip, raising PoFileError with the line; a missing file raises OSError."""
+    with catalog_path(lang, locales_dir).open("rb") as f:
+        return read_po(f, locale=lang, abort_invalid=strict)
+
+
 def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list:
     """Compile every `messages.po` to `messages.mo` with Babel; returns the files written."""
     written = []
     for lang in LANGUAGES:
-        po_path = locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-        with po_path.open("rb") as f:
-            catalog = read_po(f, locale=lang)
-        mo_path = po_path.with_suffix(".mo")
+        catalog = read_catalog(lang, locales_dir)
+        mo_path = catalog_path(lang, locales_dir).with_suffix(".mo")
         with mo_path.open("wb") as f:
             write_mo(f, catalog)
         written.append(mo_path)
@@ -156,8 +167,8 @@ def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list:
 
 @lru_cache(maxsize=None)
 def _translations(lang: str) -> gettext.NullTranslations:
-    mo = LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
-    po = mo.with_suffix(".po")
+    po = catalog_path(lang)
+    mo = po.with_suffix(".mo")
     if not mo.exists() or (po.exists() and po.stat().st_mtime > mo.stat().st_mtime):
         compile_catalogs()
     return gettext.translation(DOMAIN, localedir=str(LOCALES_DIR), languages=[lang])
@@ -172,8 +183,7 @@ def missing_translations(locales_dir: Path = LOCALES_DIR) -> list:
     """(lang, msgid) pairs the bot uses that a catalog does not translate."""
     missing = []
     for lang in LANGUAGES:
-        with (locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as f:
-            catalog = read_po(f, locale=lang)
+        catalog = read_catalog(lang, locales_dir)
         for msgid in USED_MSGIDS:
             message = catalog.get(msgid)
             if message is None or not message.string or message.fuzzy:

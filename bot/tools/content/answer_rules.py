@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from bot import LANGUAGE_NAMES, LANGUAGES
-from bot.core._yaml import YamlFileError
-from bot.core.answer_store import IDS_FILE, PLACEHOLDERS, REGIONS_FILE, REVIEW_FIELDS, AnswerStore
+from bot.core.answer_store import PLACEHOLDERS, REVIEW_FIELDS, AnswerStore, answer_entries
 from bot.core.i18n import CLINICIAN_REMINDER
 from bot.core.problems import Problem
 from bot.core.whatsapp_limits import (
@@ -56,18 +55,10 @@ _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890
 
 
 def raw_entries(folder: Path) -> Iterator[Tuple[Path, dict]]:
-    """(file, raw entry) for every readable entry of the answer files, with line numbers."""
-    for path in sorted(folder.glob("*.yml")):
-        if path.name in (IDS_FILE, REGIONS_FILE):
-            continue
-        try:
-            raw, _ = load_yaml_with_lines(path)
-        except (YamlFileError, OSError):
-            continue  # the loader reports it
-        entries = raw.get("entries") if isinstance(raw, dict) else None
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, dict) and entry.get("id"):
-                yield path, entry
+    """(file, raw entry) for every readable entry of the answer files, with line numbers:
+    the answer store's own reader, over this package's cache of parsed files (what cannot
+    be read, the store's loader reports)."""
+    return answer_entries(folder, load=load_yaml_with_lines)
 
 
 def _line(mapping, key: str, *inner: str) -> int:

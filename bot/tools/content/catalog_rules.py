@@ -6,13 +6,12 @@ each one it uses must be translated, and not left fuzzy, in all three languages.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Dict, List
 
-from babel.messages.pofile import PoFileError, read_po
+from babel.messages.pofile import PoFileError
 
 from bot import LANGUAGES
-from bot.core.i18n import DOMAIN, TOPICS_BUTTON, USED_MSGIDS
+from bot.core.i18n import TOPICS_BUTTON, USED_MSGIDS, catalog_path, read_catalog
 from bot.core.problems import Problem
 from bot.core.whatsapp_limits import LIST_BUTTON_LABEL
 from bot.core.whatsapp_limits import units as _units
@@ -22,22 +21,12 @@ from bot.tools.content.paths import ContentPaths
 LIMITED = {TOPICS_BUTTON: (LIST_BUTTON_LABEL, "the WhatsApp list button")}
 
 
-def catalog_path(paths: ContentPaths, lang: str) -> Path:
-    return paths.locales / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
-def read_catalog(path: Path, lang: str):
-    """The Babel catalog of `path`; raises PoFileError (with the line) or OSError."""
-    with path.open("rb") as f:
-        return read_po(f, locale=lang, abort_invalid=True)
-
-
 def interface_strings(paths: ContentPaths) -> Dict[str, Dict[str, str]]:
     """{lang: {msgid: translation}} of the catalogs that can be read (English falls back to the msgid)."""
     out: Dict[str, Dict[str, str]] = {}
     for lang in LANGUAGES:
         try:
-            catalog = read_catalog(catalog_path(paths, lang), lang)
+            catalog = read_catalog(lang, paths.locales, strict=True)
         except (OSError, PoFileError, ValueError):
             catalog = None
         strings = {m: m for m in USED_MSGIDS} if lang == "en" else {}
@@ -51,9 +40,9 @@ def interface_strings(paths: ContentPaths) -> Dict[str, Dict[str, str]]:
 def check_catalogs(paths: ContentPaths) -> List[Problem]:
     problems: List[Problem] = []
     for lang in LANGUAGES:
-        path = catalog_path(paths, lang)
+        path = catalog_path(lang, paths.locales)
         try:
-            catalog = read_catalog(path, lang)
+            catalog = read_catalog(lang, paths.locales, strict=True)
         except OSError:
             problems.append(
                 Problem(

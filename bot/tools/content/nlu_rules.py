@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from bot import FORM_NAMES, LANGUAGE_NAMES
 from bot.core._yaml import YamlFileError
@@ -21,13 +20,12 @@ from bot.core.language import Detection, detect_language
 from bot.core.normalize import normalise_for_matching
 from bot.core.problems import Problem
 from bot.tools.content._fastyaml import load as load_yaml_with_lines
+from bot.tools.content.files import CONTROL_INTENTS, Domain, Example, read_examples
 from bot.tools.content.paths import ContentPaths
 
 # Language folders and the detected languages each may hold: Urdu speakers write in
 # Urdu script and in Roman Urdu, so data/nlu/ur/ holds both.
 FOLDER_LANGUAGES = {"en": {"en"}, "ar": {"ar"}, "ur": {"ur", "roman_ur"}}
-# Intents answered from a button payload, never typed: they need no examples.
-CONTROL_INTENTS = {"ask_topic"}
 MIN_EXAMPLES = 5  # fewer examples in one language and the intent is rarely recognised in it
 # A same-script mismatch (English/Roman Urdu, Arabic/Urdu) is reported only when the
 # detector is sure and the example long enough to judge: short greetings ("salam",
@@ -38,108 +36,8 @@ SAME_SCRIPT = {  # (folder, detected) -> (min confidence, min words)
     ("ar", "ur"): (0.8, 3),
     ("ur", "ar"): (0.9, 5),
 }
-_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 _ARABIC_LETTER = re.compile("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]")
 _LATIN_LETTER = re.compile("[a-zA-Z\u00c0-\u024f]")
-
-
-@dataclass(frozen=True)
-class Example:
-    text: str  # without entity annotations
-    intent: str
-    path: Path
-    line: int
-
-
-@dataclass
-class Domain:
-    path: Path
-    intents: Dict[str, int]  # name -> line
-    actions: Set[str]
-    slots: Set[str]
-    entities: Set[str]
-    forms: Set[str]
-
-
-def read_domain(path: Path, problems: List[Problem]) -> Optional[Domain]:
-    try:
-        raw, text = load_yaml_with_lines(path)
-    except (YamlFileError, OSError):
-        return None  # the YAML check reports it
-    if not isinstance(raw, dict):
-        problems.append(
-            Problem(path, 1, "domain.yml must be a mapping with intents:, actions: and " "responses:")
-        )
-        return None
-
-    lines = text.splitlines()
-
-    def line_of(name: str, default: int) -> int:
-        # List items carry no line of their own: find "- name" in the file.
-        pattern = re.compile(r"^\s*-?\s*['\"]?" + re.escape(name) + r"['\"]?\s*(:|#|$)")
-        return next((i for i, line in enumerate(lines, 1) if pattern.match(line)), default)
-
-    def names(key: str) -> Dict[str, int]:
-        value = raw.get(key) or []
-        out = {}
-        for item in value if isinstance(value, (list, dict)) else []:
-            name = (
-                item if isinstance(item, str) else next(iter(item), None) if isinstance(item, dict) else None
-            )
-            if name:
-                out[str(name)] = line_of(str(name), getattr(value, "line", 1))
-        return out
-
-    actions = set(names("actions")) | set(names("responses"))
-    return Domain(
-        path, names("intents"), actions, set(names("slots")), set(names("entities")), set(names("forms"))
-    )
-
-
-def read_examples(path: Path, problems: List[Problem]) -> List[Example]:
-    """The examples of one NLU file, each with its own line."""
-    try:
-        raw, text = load_yaml_with_lines(path)
-    except (YamlFileError, OSError):
-        return []  # the YAML check reports it
-    lines = text.splitlines()
-    out = []
-    for item in (raw.get("nlu") or []) if isinstance(raw, dict) else []:
-        if not isinstance(item, dict) or "intent" not in item:
-            continue
-        intent = str(item.get("intent"))
-        block = item.get("examples")
-        start = getattr(item, "key_lines", {}).get("examples", getattr(item, "line", 1))
-        if not isinstance(block, str):
-            problems.append(
-                Problem(
-                    path,
-                    start,
-                    f"intent '{intent}': 'examples: |' must be followed by " "lines starting with '- '",
-                )
-            )
-            continue
-        for i, line in enumerate(block.split("\n")):
-            stripped = line.strip()
-            if not stripped:
-                continue
-            if not stripped.startswith("- "):
-                problems.append(
-                    Problem(
-                        path,
-                        start + 1 + i,
-                        f"intent '{intent}': every example line starts "
-                        f"with '- ' (found {stripped[:40]!r})",
-                    )
-                )
-                continue
-            example = _ANNOTATION.sub(r"\1", stripped[2:].strip())
-            number = start + 1 + i
-            # A literal block maps one to one onto the file; check, and fall back to the key's line.
-            if not (0 < number <= len(lines) and stripped in lines[number - 1]):
-                number = start
-            out.append(Example(example, intent, path, number))
-    return out
 
 
 @lru_cache(maxsize=32768)

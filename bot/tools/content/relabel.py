@@ -36,7 +36,7 @@ from bot.core.normalize import normalise_for_matching
 from bot.core.safety import SAFETY_INTENTS  # filed through the corpus, not as NLU examples
 from bot.tools.content._fastyaml import load as load_yaml_with_lines
 from bot.tools.content.changes import ChangeRefused, ContentChange
-from bot.tools.content.nlu_rules import CONTROL_INTENTS, read_examples
+from bot.tools.content.files import CONTROL_INTENTS, read_domain, read_examples
 from bot.tools.content.paths import ContentPaths
 from bot.tools.content.review import mask_contact_details
 from bot.tools.content.yaml_edit import YamlEditor
@@ -72,13 +72,12 @@ def clean(text: str) -> str:
 def intent_choices(paths: ContentPaths) -> List[str]:
     """The intents a message can be filed under: the domain's, less button payloads and the
     two safety intents (those go through the safety corpus)."""
-    raw, _ = load_yaml_with_lines(paths.domain)
-    intents = []
-    for item in (raw.get("intents") or []) if isinstance(raw, dict) else []:
-        name = item if isinstance(item, str) else next(iter(item), None) if isinstance(item, dict) else None
-        if name and name not in CONTROL_INTENTS and name not in SAFETY_INTENTS:
-            intents.append(str(name))
-    return intents
+    domain = read_domain(paths.domain, [])
+    return [
+        name
+        for name in (domain.intents if domain else ())
+        if name not in CONTROL_INTENTS | set(SAFETY_INTENTS)
+    ]
 
 
 def _form_of(path: Path, folder: str) -> str:

@@ -441,7 +441,7 @@ KEEP_SHOWN = 5
 def training_overlap(paths: ContentPaths) -> int:
     """How many held-out messages are, once normalised, also training examples."""
     from bot.core.normalize import normalise_for_matching
-    from bot.tools.content.nlu_rules import read_examples
+    from bot.tools.content.files import read_examples
 
     def texts(files):
         return [normalise_for_matching(e.text) for path in sorted(files) for e in read_examples(path, [])]

@@ -12,13 +12,10 @@ from typing import List, Optional, Set, Tuple
 
 import yaml
 
-from bot.core._yaml import read_yaml
 from bot.core.answer_store import AnswerStore
 from bot.core.problems import InvalidContent, Problem
 from bot.core.safety import SafetyGuard
-
-# Intents answered by the dialogue logic rather than by one store entry.
-CONTROL_INTENTS = {"ask_topic"}
+from bot.tools.content.files import CONTROL_INTENTS, read_domain
 
 
 def load_store(answers_dir: Path, strict: bool = False) -> Tuple[Optional[AnswerStore], List[Problem]]:
@@ -47,18 +44,13 @@ def _served_until(answer) -> str:
     )
 
 
-def _domain_intents(domain_file: Path) -> set:
-    domain = read_yaml(domain_file) or {}
-    return {i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents") or []}
-
-
 def check_coverage(store: AnswerStore, domain_file: Path) -> List[Problem]:
     """Every intent has an answer, and every answered intent exists."""
     problems: List[Problem] = []
-    try:
-        domain_intents = _domain_intents(domain_file)
-    except (OSError, yaml.YAMLError, AttributeError, TypeError):
+    domain = read_domain(domain_file, [])
+    if domain is None:
         return problems  # the YAML check reports it
+    domain_intents = set(domain.intents)
     for intent in sorted(domain_intents - store.intents - CONTROL_INTENTS):
         problems.append(
             Problem(

@@ -17,7 +17,8 @@ from bot.rasa_server.credentials import check_credentials
 from bot.tools.content._fastyaml import load as load_yaml_with_lines
 from bot.tools.content.answer_rules import check_answers
 from bot.tools.content.catalog_rules import check_catalogs
-from bot.tools.content.nlu_rules import check_nlu, check_stories, read_domain
+from bot.tools.content.files import read_domain
+from bot.tools.content.nlu_rules import check_nlu, check_stories
 from bot.tools.content.offline_reply import check as check_offline_reply
 from bot.tools.content.paths import ContentPaths
 from bot.tools.content.store_rules import check_coverage, check_lexicon, load_store

@@ -95,6 +95,11 @@ def test_a_duplicate_id_across_files_is_an_error(answers_copy):
     assert "is also in booking.yml" in _problems(answers_copy)
 
 
+def test_an_answers_file_that_cannot_be_opened_is_named_not_a_crash(answers_copy):
+    (answers_copy / "extra.yml").mkdir()  # a folder where a file was expected
+    assert re.search(r"extra\.yml:1: cannot read the file", _problems(answers_copy))
+
+
 def _set_review(folder: Path, answer_id: str, block: str) -> None:
     """Replace the review block of `answer_id` in a copy of the store with `block` (YAML lines)."""
     for path in folder.glob("*.yml"):

@@ -219,7 +219,7 @@ def test_a_relabel_that_would_break_validation_is_refused_with_the_reason_and_da
 
 
 def test_a_held_out_test_message_is_never_added_to_training(start_workbench, tracker_db, project):
-    from bot.tools.content.nlu_rules import read_examples
+    from bot.tools.content.files import read_examples
 
     wb, browser = _signed_in_editor(start_workbench, tracker_db)
     held = read_examples(sorted(project.held_out.glob("en*.yml"))[0], [])[0]
