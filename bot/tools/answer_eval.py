@@ -15,7 +15,6 @@ conversations, with the misses, so an error analysis can group them.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections import defaultdict
@@ -25,6 +24,7 @@ from typing import Dict, Iterable, List, Optional
 
 from bot import PROJECT_ROOT
 from bot.core._yaml import read_yaml
+from bot.tools._web_channel_run import save_report, through_web_channel
 from bot.tools.servers import say
 
 EVAL_DIR = PROJECT_ROOT / "data" / "eval" / "nlu"
@@ -136,27 +136,9 @@ def main(
 ) -> int:
     paths = [EVAL_DIR / f"{s}.yml" for s in sets] if sets else sorted(EVAL_DIR.glob("*.yml"))
     items = load_sets(paths)
-    if url:
-        report = run(url.rstrip("/") + "/webhooks/webchat/webhook", items)
-    else:
-        from bot.rasa_server.channels._ratelimit import ONE_ADDRESS_FOR_MANY
-        from bot.tools.model import train
-        from bot.tools.servers import BotServers, free_port
-
-        train()
-        # one client address sends every message: its limit is lifted for this run
-        with BotServers(
-            rasa_port=free_port(),
-            action_port=free_port(),
-            tracker_db=PROJECT_ROOT / "var" / "answer-eval-tracker.db",
-            webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY},
-        ) as servers:
-            report = run(servers.webhook, items)
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    print_report(report)
-    print(f"details: {out}")
-    return 0
+    tracker_db = PROJECT_ROOT / "var" / "answer-eval-tracker.db"
+    report = through_web_channel(lambda webhook: run(webhook, items), url, tracker_db)
+    return save_report(report, out, print_report)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ data/eval/README.md says which were used for error analysis and which stayed sea
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -26,6 +25,7 @@ from typing import Dict, Iterable, List, Optional
 
 from bot import PROJECT_ROOT
 from bot.core._yaml import read_yaml
+from bot.tools._web_channel_run import save_report, through_web_channel
 from bot.tools.servers import say
 
 REDTEAM_DIR = PROJECT_ROOT / "data" / "eval" / "safety"
@@ -138,26 +138,8 @@ def print_report(report: Dict[str, dict]) -> None:
 def main(
     url: str = "", out: Path = PROJECT_ROOT / "reports" / "redteam.json", suites: Optional[List[str]] = None
 ) -> int:
-    from bot.rasa_server.channels._ratelimit import ONE_ADDRESS_FOR_MANY
-    from bot.tools.model import train
-    from bot.tools.servers import BotServers, free_port
-
     paths = [REDTEAM_DIR / f"{s}.yml" for s in suites] if suites else sorted(REDTEAM_DIR.glob("*.yml"))
     messages = load_messages(paths)
-    if url:
-        report = run(url.rstrip("/") + "/webhooks/webchat/webhook", messages)
-    else:
-        train()
-        # one client address sends every message: its limit is lifted for this run
-        with BotServers(
-            rasa_port=free_port(),
-            action_port=free_port(),
-            tracker_db=PROJECT_ROOT / "var" / "redteam-tracker.db",
-            webchat_settings={"rate_limits": ONE_ADDRESS_FOR_MANY},
-        ) as servers:
-            report = run(servers.webhook, messages)
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    print_report(report)
-    print(f"details: {out}")
-    return 0
+    tracker_db = PROJECT_ROOT / "var" / "redteam-tracker.db"
+    report = through_web_channel(lambda webhook: run(webhook, messages), url, tracker_db)
+    return save_report(report, out, print_report)
