@@ -68,3 +68,18 @@ def test_reports_in_other_words_are_escalated(trained, text):
 )
 def test_ordinary_questions_are_left_alone(trained, text):
     assert trained.verdict(text) is None
+
+
+def test_fitting_both_models_at_once_gives_the_same_models_as_one_after_the_other():
+    import numpy as np
+
+    from bot.core.safety.classifier import MODELS, _pipeline
+
+    pairs = read_corpus()[::4]
+    texts, labels = [t for t, _ in pairs], [label for _, label in pairs]
+    at_once = SafetyTextClassifier().fit(texts, labels).pipelines
+    for name in MODELS:
+        alone = _pipeline(with_rules=name == "shape").fit(texts, labels)
+        assert list(at_once[name].classes_) == list(alone.classes_)
+        np.testing.assert_array_equal(at_once[name][-1].coef_, alone[-1].coef_)
+        np.testing.assert_array_equal(at_once[name][-1].intercept_, alone[-1].intercept_)
