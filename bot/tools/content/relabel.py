@@ -73,11 +73,8 @@ def intent_choices(paths: ContentPaths) -> List[str]:
     """The intents a message can be filed under: the domain's, less button payloads and the
     two safety intents (those go through the safety corpus)."""
     domain = read_domain(paths.domain, [])
-    return [
-        name
-        for name in (domain.intents if domain else ())
-        if name not in CONTROL_INTENTS | set(SAFETY_INTENTS)
-    ]
+    not_filed_here = CONTROL_INTENTS | set(SAFETY_INTENTS)
+    return [name for name in (domain.intents if domain else ()) if name not in not_filed_here]
 
 
 def _form_of(path: Path, folder: str) -> str:
