@@ -7,8 +7,8 @@ it to finish. Here the same graph runs on dask's threaded scheduler with one wor
 core: each component still runs after everything it needs, with the same inputs, so the
 trained components are the same as Rasa's (DIET's weights byte for byte, the safety
 classifiers' coefficients equal: tests/bot/tools/test_rasa_train.py); DIET and the safety
-classifiers overlap: 10-25 s less of a 216-273 s training from an empty cache on two cores
-(README, Performance: *Training*).
+classifiers overlap: 10-25 s less of a training from an empty cache on two cores, measured
+when it took 216-273 s (README, Performance: *Training*).
 
 Everything else is Rasa's own `rasa train`: its command line, cache, fingerprints and
 model archive. `python -m bot.tools.rasa_train train ...` takes Rasa's arguments;

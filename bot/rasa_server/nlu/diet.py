@@ -15,25 +15,62 @@ the inputs to the traced function again):
   called with the batch's tensors in the signature's order, after the first call has gone
   through Rasa's own path (which traces it and prepares the model for prediction).
 
-Training, persistence and loading are Rasa's own; the prediction is the same numbers
+Training is Rasa's own, with one thing taken away: TensorFlow's autotuning of the input
+pipeline. Keras makes a tf.data iterator over Rasa's batches for each epoch, and each starts a
+thread that tunes buffer sizes it does not have (Rasa prefetches one batch, a fixed size), waking
+at a period that doubles up to 60 s. At the end of `fit` the iterators are destroyed, and in
+TensorFlow 2.12 a destructor can miss the thread's cancellation and wait out that period: in
+about half of the trainings DIET sat idle for up to a minute after its last epoch (gdb:
+`RootDataset::Iterator::~Iterator` waiting on `Model::OptimizeLoop`). Without autotuning no such
+thread starts; the batches, their order and the weights are the same (tested).
+
+Persistence and loading are Rasa's own; the prediction is the same numbers
 (tests/bot/rasa_server/nlu/test_diet.py compares both paths on the trained model).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, Optional, Text
 
 import tensorflow as tf
+from keras.engine import data_adapter
 from keras.utils import tf_utils
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 from rasa.shared.constants import DIAGNOSTIC_DATA
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow import model_data_utils
 from rasa.utils.tensorflow.constants import BILOU_FLAG, FEATURIZERS, SEQUENCE, SEQUENCE_LENGTH
 from rasa.utils.tensorflow.model_data import RasaModelData
 from rasa.utils.train_utils import create_data_generators
+
+
+class _SequenceAdapterWithoutAutotuning(data_adapter.KerasSequenceAdapter):
+    """Keras' adapter for a `Sequence` (Rasa's batch generator), its dataset not autotuned."""
+
+    def get_dataset(self) -> tf.data.Dataset:
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        return super().get_dataset().with_options(options)
+
+
+@contextmanager
+def _batches_without_autotuning() -> Iterator[None]:
+    """While training, Keras reads a `Sequence` through the adapter above.
+
+    Keras picks the adapter from the list `ALL_ADAPTER_CLS` at each `fit`; ours takes the place
+    of its own for the duration (the Rasa server never trains, so it never sees it)."""
+    adapters = data_adapter.ALL_ADAPTER_CLS
+    index = adapters.index(data_adapter.KerasSequenceAdapter)
+    adapters[index] = _SequenceAdapterWithoutAutotuning
+    try:
+        yield
+    finally:
+        adapters[index] = data_adapter.KerasSequenceAdapter
 
 
 @DefaultV1Recipe.register(
@@ -41,9 +78,15 @@ from rasa.utils.train_utils import create_data_generators
     is_trainable=True,
 )
 class DIETIntentClassifier(DIETClassifier):
-    """DIETClassifier whose per-message prediction skips work whose result is never read."""
+    """DIETClassifier: its per-message prediction skips work whose result is never read, and
+    its training does not wait on tf.data's autotuning (module docstring)."""
 
     _traced: Optional[Any] = None  # the traced prediction function, once Rasa has made it
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Rasa's training, its input pipeline without autotuning (module docstring)."""
+        with _batches_without_autotuning():
+            return super().train(training_data)
 
     def _prediction_data(self, message: Message) -> RasaModelData:
         """What `_create_model_data([message], training=False)` builds, without new stand-ins."""
