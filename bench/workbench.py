@@ -44,9 +44,9 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-import yaml
-
 from bot import PROJECT_ROOT
+from bot.core.safety.classifier import CORPUS_DIR, corpus_messages
+from bot.tools.content.files import form_of, read_examples
 from bot.tools.servers import free_port
 
 FORMS = {"en": 0.40, "ar": 0.27, "ur": 0.13, "roman_ur": 0.20}
@@ -61,25 +61,18 @@ DAYS = 90
 
 
 def _examples() -> Dict[str, List[Tuple[str, str]]]:
-    """(text, intent) per written form, from data/nlu (Urdu script and Roman Urdu told apart by file)."""
+    """(text, intent) per written form, from data/nlu."""
     out: Dict[str, List[Tuple[str, str]]] = {f: [] for f in FORMS}
     for path in sorted((PROJECT_ROOT / "data" / "nlu").rglob("*.yml")):
-        folder = path.parent.name
-        form = ("roman_ur" if path.name.startswith("roman") else "ur") if folder == "ur" else folder
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            for line in str(block.get("examples") or "").splitlines():
-                if line.strip().startswith("- "):
-                    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line.strip()[2:])
-                    out[form].append((text, block["intent"]))
+        out[form_of(path)].extend((e.text, e.intent) for e in read_examples(path, []))
     return out
 
 
 def _safety() -> Dict[Tuple[str, str], List[str]]:
     out: Dict[Tuple[str, str], List[str]] = {}
-    for path in sorted((PROJECT_ROOT / "data" / "safety" / "corpus").glob("written_*.yml")):
-        for m in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("messages") or []:
-            if m.get("lang") in FORMS and m.get("label") in ("urgent", "personal"):
-                out.setdefault((m["lang"], m["label"]), []).append(str(m["text"]))
+    for m in corpus_messages(sorted(CORPUS_DIR.glob("written_*.yml"))):
+        if m.lang in FORMS and m.label in ("urgent", "personal"):
+            out.setdefault((m.lang, m.label), []).append(m.text)
     return out
 
 

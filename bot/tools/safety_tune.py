@@ -1,6 +1,6 @@
 """Choose the safety classifier's thresholds: cross-validated recall and false escalations.
 
-    python -m bot.core.safety.tune [--folds 5]
+    python -m bot.tools.safety_tune [--folds 5]
 
 Trains the two classifiers on 4/5 of the training corpus (data/safety/corpus/ plus the
 NLU examples) and scores the held-out fifth, five times, then prints, for a few threshold
@@ -20,40 +20,28 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 from bot import PROJECT_ROOT
-from bot.core._yaml import read_yaml
-from bot.core.safety.classifier import SafetyTextClassifier
+from bot.core.safety.classifier import SafetyTextClassifier, corpus_messages
 from bot.core.safety.guard import SafetyClass, default_guard
+from bot.tools.content.files import form_of, read_examples
 
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
 _INTENT_LABEL = {"report_adverse_reaction": "urgent", "personal_medical_question": "personal"}
 
 
 def nlu_examples(nlu_dir: Path = NLU_DIR) -> List[Tuple[str, str, str]]:
-    """(text, label, form) of every NLU example; the form from the file's folder and name."""
-    out = []
-    for path in sorted(nlu_dir.rglob("*.yml")):
-        form = (
-            path.parent.name if path.parent.name != "ur" or not path.stem.startswith("roman") else "roman_ur"
-        )
-        for block in (read_yaml(path) or {}).get("nlu") or []:
-            if "intent" not in block:
-                continue
-            for line in str(block.get("examples") or "").splitlines():
-                text = line.strip()[2:].strip() if line.strip().startswith("- ") else ""
-                if text:
-                    out.append((text, _INTENT_LABEL.get(block["intent"], "none"), form))
-    return out
+    """(text, label, form) of every NLU example."""
+    return [
+        (example.text, _INTENT_LABEL.get(example.intent, "none"), form_of(path))
+        for path in sorted(nlu_dir.rglob("*.yml"))
+        for example in read_examples(path, [])
+    ]
 
 
 def corpus_examples(with_concept: bool = False) -> list:
-    from bot.core.safety.classifier import _LABEL_NAMES, CORPUS_DIR
-
-    out = []
-    for path in sorted(CORPUS_DIR.glob("*.yml")):
-        for m in (read_yaml(path) or {}).get("messages") or []:
-            item = (str(m["text"]), _LABEL_NAMES[str(m["label"])], str(m.get("lang") or "?"))
-            out.append(item + (str(m.get("concept") or "-"),) if with_concept else item)
-    return out
+    return [
+        (m.text, m.label, m.lang, m.concept) if with_concept else (m.text, m.label, m.lang)
+        for m in corpus_messages()
+    ]
 
 
 def cross_validate(examples, folds: int, seed: int = 7) -> List[Dict[str, float]]:

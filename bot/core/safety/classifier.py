@@ -14,7 +14,7 @@ because they fail differently:
   when do results show?" from a report, so its threshold can be low.
 
 The decision escalates when the rules or either model says so (bot/core/safety/decision.py). The
-thresholds are in config.yml; `python -m bot.core.safety.tune` prints what each costs on the
+thresholds are in config.yml; `python -m bot.tools.safety_tune` prints what each costs on the
 training corpus (cross-validated).
 """
 
@@ -24,6 +24,7 @@ import hashlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -51,14 +52,31 @@ DEFAULT_THRESHOLDS = {
 MODELS = ("reader", "shape")
 
 
+@dataclass(frozen=True)
+class CorpusMessage:
+    """One labelled message of data/safety/corpus/."""
+
+    text: str
+    label: str  # one of LABELS
+    lang: str  # its written form (en, ar, ur, roman_ur, ...), "?" where the file gives none
+    concept: str  # the red-flag concept it was written for, "-" where the file gives none
+
+
+def corpus_messages(paths: Optional[Iterable[Path]] = None) -> List[CorpusMessage]:
+    """The messages of the safety corpus files: the one reader of data/safety/corpus/."""
+    out = []
+    for path in sorted(paths if paths is not None else CORPUS_DIR.glob("*.yml")):
+        for m in (read_yaml(path) or {}).get("messages") or []:
+            label = _LABEL_NAMES[str(m["label"])]
+            out.append(
+                CorpusMessage(str(m["text"]), label, str(m.get("lang") or "?"), str(m.get("concept") or "-"))
+            )
+    return out
+
+
 def read_corpus(paths: Optional[Iterable[Path]] = None) -> List[Tuple[str, str]]:
     """(text, label) pairs of the safety corpus files."""
-    pairs = []
-    for path in sorted(paths if paths is not None else CORPUS_DIR.glob("*.yml")):
-        raw = read_yaml(path) or {}
-        for m in raw.get("messages") or []:
-            pairs.append((str(m["text"]), _LABEL_NAMES[str(m["label"])]))
-    return pairs
+    return [(m.text, m.label) for m in corpus_messages(paths)]
 
 
 def corpus_fingerprint(paths: Optional[Iterable[Path]] = None) -> str:

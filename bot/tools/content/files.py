@@ -47,6 +47,12 @@ class Domain:
     forms: Set[str]
 
 
+def form_of(nlu_file: Path) -> str:
+    """The written form of an NLU file: its language folder, Roman Urdu for `ur/roman*.yml`."""
+    folder = nlu_file.parent.name
+    return "roman_ur" if folder == "ur" and nlu_file.name.startswith("roman") else folder
+
+
 def read_domain(path: Path, problems: List[Problem]) -> Optional[Domain]:
     try:
         raw, text = load_yaml_with_lines(path)

@@ -36,7 +36,7 @@ from bot.core.normalize import normalise_for_matching
 from bot.core.safety import SAFETY_INTENTS  # filed through the corpus, not as NLU examples
 from bot.tools.content._fastyaml import load as load_yaml_with_lines
 from bot.tools.content.changes import ChangeRefused, ContentChange
-from bot.tools.content.files import CONTROL_INTENTS, read_domain, read_examples
+from bot.tools.content.files import CONTROL_INTENTS, form_of, read_domain, read_examples
 from bot.tools.content.paths import ContentPaths
 from bot.tools.content.review import mask_contact_details
 from bot.tools.content.yaml_edit import YamlEditor
@@ -77,15 +77,9 @@ def intent_choices(paths: ContentPaths) -> List[str]:
     return [name for name in (domain.intents if domain else ()) if name not in not_filed_here]
 
 
-def _form_of(path: Path, folder: str) -> str:
-    if folder == "ur":
-        return "roman_ur" if path.name.startswith("roman") else "ur"
-    return folder
-
-
 def nlu_files(paths: ContentPaths, form: str) -> List[Path]:
     folder = FOLDER_OF[form]
-    return [p for p in sorted((paths.nlu / folder).glob("*.yml")) if _form_of(p, folder) == form]
+    return [p for p in sorted((paths.nlu / folder).glob("*.yml")) if form_of(p) == form]
 
 
 def choose_file(paths: ContentPaths, form: str, intent: str) -> Path:
