@@ -47,6 +47,10 @@ class Domain:
     forms: Set[str]
 
 
+# The folder of data/nlu each written form's files are in (Roman Urdu beside Urdu script).
+FOLDER_OF = {"en": "en", "ar": "ar", "ur": "ur", "roman_ur": "ur"}
+
+
 def form_of(nlu_file: Path) -> str:
     """The written form of an NLU file: its language folder, Roman Urdu for `ur/roman*.yml`."""
     folder = nlu_file.parent.name

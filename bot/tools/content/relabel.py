@@ -36,13 +36,12 @@ from bot.core.normalize import normalise_for_matching
 from bot.core.safety import SAFETY_INTENTS  # filed through the corpus, not as NLU examples
 from bot.tools.content._fastyaml import load as load_yaml_with_lines
 from bot.tools.content.changes import ChangeRefused, ContentChange
-from bot.tools.content.files import CONTROL_INTENTS, form_of, read_domain, read_examples
+from bot.tools.content.files import CONTROL_INTENTS, FOLDER_OF, form_of, read_domain, read_examples
 from bot.tools.content.paths import ContentPaths
 from bot.tools.content.review import mask_contact_details
 from bot.tools.content.yaml_edit import YamlEditor
 
 FORMS = ("en", "ar", "ur", "roman_ur")
-FOLDER_OF = {"en": "en", "ar": "ar", "ur": "ur", "roman_ur": "ur"}
 # The two safety choices and the corpus label each writes.
 URGENT, CLINICIAN = "should-have-been-urgent", "should-have-gone-to-a-clinician"
 SAFETY_LABELS = {URGENT: "urgent", CLINICIAN: "personal"}

@@ -81,7 +81,7 @@ def _featurized_examples(storage):
     messages = [Message(data={"text": t, "intent": intent}) for intent, ts in examples.items() for t in ts]
     data = TrainingData(messages)
     _component(WhitespaceTokenizer, "tokenizer", storage).process_training_data(data)
-    featurizer = _component(CountVectorsFeaturizer, "words", storage, analyzer="char_wb", max_ngram=3)
+    featurizer = _component(CountVectorsFeaturizer, "chars", storage, analyzer="char_wb", max_ngram=3)
     featurizer.train(data)
     featurizer.process_training_data(data)
     return data
