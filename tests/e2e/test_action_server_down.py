@@ -5,20 +5,20 @@ import sqlite3
 
 import pytest
 
-from bot.tools.model import train
-from bot.tools.servers import BotServers, say
+from bot.tools.servers import say
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def bot_without_actions(tmp_path_factory):
-    train()
-    run_dir = tmp_path_factory.mktemp("no-actions")
-    servers = BotServers.in_folder(run_dir)
-    with servers:
-        servers.stop_process("actions")
-        yield servers
+def bot_without_actions(bot):
+    """The session's bot with its action server stopped for this module, started again after
+    (a bot of its own cost another Rasa start)."""
+    bot.stop_process("actions")
+    try:
+        yield bot
+    finally:
+        bot.start_actions()
 
 
 @pytest.mark.parametrize(

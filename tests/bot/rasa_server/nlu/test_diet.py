@@ -1,5 +1,6 @@
-"""bot/rasa_server/nlu/diet.py: the trained intent classifier predicts exactly what Rasa's DIET path gives,
-and trains to exactly Rasa's weights without tf.data's autotuning."""
+"""bot/rasa_server/nlu/diet.py: the trained intent classifier predicts exactly what Rasa's DIET path gives;
+it trains as Rasa's DIET does (the same Adam, as one fused kernel, and without tf.data's autotuning) and
+saves what prediction needs."""
 
 from typing import Any
 
@@ -87,10 +88,42 @@ def _featurized_examples(storage):
     return data
 
 
+_SETTINGS = dict(
+    epochs=3, number_of_transformer_layers=1, transformer_size=16, entity_recognition=False,
+    constrain_similarities=True, random_seed=7,
+)  # fmt: skip
+
+
+def test_the_fused_adam_makes_kerass_adam_updates():
+    """Rasa compiles DIET with Keras' Adam; ours takes the same steps with TensorFlow's fused kernel
+    (the same formula; only the float rounding of its constants differs)."""
+    import tensorflow as tf
+
+    from bot.rasa_server.nlu.diet import _fused
+
+    rng = np.random.default_rng(3)
+    start = rng.normal(size=(300, 8)).astype(np.float32)
+    grads = [rng.normal(size=start.shape).astype(np.float32) * scale for scale in (1.0, 0.01, 5.0, 0.2)]
+    fused = _fused(tf.keras.optimizers.Adam(0.002))
+    assert "legacy" in type(fused).__module__ and fused.get_config()["learning_rate"] == pytest.approx(0.002)
+    sgd = tf.keras.optimizers.SGD(0.1)
+    assert _fused(sgd) is sgd  # only Adam has a fused twin here
+    weights = {}
+    for name, optimizer in (("keras", tf.keras.optimizers.Adam(0.002)), ("fused", fused)):
+        variable = tf.Variable(start)
+        for grad in grads:
+            optimizer.apply_gradients([(tf.constant(grad), variable)])
+        weights[name] = variable.numpy()
+    moved = np.abs(weights["keras"] - start)
+    assert np.median(moved) > 1e-3  # four steps of about the learning rate each
+    np.testing.assert_allclose(weights["fused"], weights["keras"], rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.slow
-def test_training_reads_batches_without_autotuning_and_gives_rasas_weights(tmp_path, monkeypatch):
-    """The minute-long wait after the last epoch came from tf.data's autotuning thread; without
-    it the classifier trains to exactly the weights Rasa's DIETClassifier gets."""
+def test_training_reads_batches_without_autotuning_and_follows_rasas_training(tmp_path, monkeypatch):
+    """The minute-long wait after the last epoch came from tf.data's autotuning thread; without it,
+    and with the fused Adam, the classifier trains to Rasa's DIETClassifier's weights (to float
+    rounding) and predicts what it predicts."""
     from keras.engine import data_adapter
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.nlu.classifiers.diet_classifier import DIETClassifier
@@ -108,18 +141,52 @@ def test_training_reads_batches_without_autotuning_and_gives_rasas_weights(tmp_p
         return dataset
 
     monkeypatch.setattr(diet_module._SequenceAdapterWithoutAutotuning, "get_dataset", spy)
-    settings = dict(
-        epochs=3, number_of_transformer_layers=1, transformer_size=16, entity_recognition=False,
-        constrain_similarities=True, random_seed=7,
-    )  # fmt: skip
-    ours = _component(diet_module.DIETIntentClassifier, "ours", storage, **settings)
+    ours = _component(diet_module.DIETIntentClassifier, "ours", storage, **_SETTINGS)
     ours.train(data)
-    rasas = _component(DIETClassifier, "rasas", storage, **settings)
+    rasas = _component(DIETClassifier, "rasas", storage, **_SETTINGS)
     rasas.train(data)
 
     assert autotuned and not any(autotuned)  # every dataset Keras read while ours trained
     assert data_adapter.KerasSequenceAdapter in data_adapter.ALL_ADAPTER_CLS  # Keras' own again after
     assert diet_module._SequenceAdapterWithoutAutotuning not in data_adapter.ALL_ADAPTER_CLS
+    assert "legacy" in type(ours.model.optimizer).__module__  # the fused kernel trained it
     ours_weights, rasas_weights = ours.model.get_weights(), rasas.model.get_weights()
     assert len(ours_weights) == len(rasas_weights) > 0
-    assert all(np.array_equal(a, b) for a, b in zip(ours_weights, rasas_weights))
+    for a, b in zip(ours_weights, rasas_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+    for message in data.intent_examples:
+        assert _ranking(ours, message) == _ranking(rasas, message)
+
+
+def _ranking(component, message):
+    out = component._predict(message)
+    return [int(i) for i in np.argsort(-out["i_scores"][0])]
+
+
+@pytest.mark.slow
+def test_the_saved_classifier_predicts_the_same_without_the_optimizers_state(tmp_path):
+    """Adam keeps two numbers per weight for training; the saved model is the weights alone, a
+    third of the size, and the loaded classifier predicts what the trained one did."""
+    import tensorflow as tf
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from bot.rasa_server.nlu.diet import DIETIntentClassifier
+
+    storage = LocalModelStorage(tmp_path)
+    data = _featurized_examples(storage)
+    trained = _component(DIETIntentClassifier, "ours", storage, **_SETTINGS)
+    trained.train(data)
+
+    checkpoint = next((tmp_path / "ours").glob("*.tf_model.index")).with_suffix("")
+    saved = [name for name, _ in tf.train.list_variables(str(checkpoint))]
+    assert any("sparse_to_dense/kernel" in name for name in saved)
+    assert not any("optimizer" in name.lower() for name in saved)
+
+    config = {**DIETIntentClassifier.get_default_config(), **_SETTINGS}
+    context = ExecutionContext(GraphSchema({}), "test")
+    loaded = DIETIntentClassifier.load(config, storage, Resource("ours"), context)
+    for message in data.intent_examples:
+        want, got = trained._predict(message), loaded._predict(message)
+        np.testing.assert_allclose(got["i_scores"], want["i_scores"], rtol=1e-5)
