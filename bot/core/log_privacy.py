@@ -32,6 +32,8 @@ import warnings
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Tuple
 
+from bot.core.payloads import reads_as_intent
+
 MESSAGE = "[message]"
 WITHHELD = "[withheld]"
 NUMBER = "[number]"
@@ -111,7 +113,7 @@ def _variants(text: str) -> Iterable[str]:
         fold_arabic_script(stripped.lower()),
         normalise_for_matching(stripped),
     }
-    if stripped.startswith("/"):
+    if reads_as_intent(stripped):  # logged as the intent Rasa reads, without its slash
         forms |= {f[1:].strip() for f in list(forms)}
     return sorted((f for f in forms if len(f) >= MIN_REDACTED_LENGTH), key=len, reverse=True)
 

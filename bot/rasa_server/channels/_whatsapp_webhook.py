@@ -154,7 +154,7 @@ def _text_of(message: Dict[str, Any]) -> Tuple[str, str]:
     if kind == "button":  # a quick-reply button on a template message
         button = message.get("button") or {}
         payload = button.get("payload")
-        text = payload if str(payload or "").startswith("/") else button.get("text")
+        text = payload if isinstance(payload, str) and reads_as_intent(payload) else button.get("text")
         return ("text", text) if isinstance(text, str) else ("unsupported", "")
     if kind in ("system", "ephemeral", "request_welcome"):
         return "ignored", ""
