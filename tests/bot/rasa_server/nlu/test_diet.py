@@ -60,12 +60,15 @@ def _featurized(agent, text: str):
     return messages
 
 
-def _component(cls, name: str, storage, **config):
+def _component(cls, name: str, storage, load: bool = False, **config):
+    """A graph component as Rasa makes it, with `config` over its defaults: created to train,
+    or (`load`) loaded from what one of that name saved."""
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.resource import Resource
 
     context = ExecutionContext(GraphSchema({}), "test")
-    return cls.create({**cls.get_default_config(), **config}, storage, Resource(name), context)
+    make = cls.load if load else cls.create
+    return make({**cls.get_default_config(), **config}, storage, Resource(name), context)
 
 
 def _featurized_examples(storage):
@@ -168,9 +171,7 @@ def test_the_saved_classifier_predicts_the_same_without_the_optimizers_state(tmp
     """Adam keeps two numbers per weight for training; the saved model is the weights alone, a
     third of the size, and the loaded classifier predicts what the trained one did."""
     import tensorflow as tf
-    from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage
-    from rasa.engine.storage.resource import Resource
 
     from bot.rasa_server.nlu.diet import DIETIntentClassifier
 
@@ -184,9 +185,7 @@ def test_the_saved_classifier_predicts_the_same_without_the_optimizers_state(tmp
     assert any("sparse_to_dense/kernel" in name for name in saved)
     assert not any("optimizer" in name.lower() for name in saved)
 
-    config = {**DIETIntentClassifier.get_default_config(), **_SETTINGS}
-    context = ExecutionContext(GraphSchema({}), "test")
-    loaded = DIETIntentClassifier.load(config, storage, Resource("ours"), context)
+    loaded = _component(DIETIntentClassifier, "ours", storage, load=True, **_SETTINGS)
     for message in data.intent_examples:
         want, got = trained._predict(message), loaded._predict(message)
         np.testing.assert_allclose(got["i_scores"], want["i_scores"], rtol=1e-5)
