@@ -7,11 +7,12 @@ it to finish. Here the same graph runs on dask's threaded scheduler with one wor
 core: each component still runs after everything it needs, with the same inputs, so the
 trained components are the same as Rasa's (DIET's weights byte for byte, the safety
 classifiers' coefficients equal: tests/bot/tools/test_rasa_train.py); DIET and the safety
-classifiers overlap: 10-25 s less of a training from an empty cache on two cores, measured
-when it took 216-273 s (README, Performance: *Training*). Since DIET's Adam runs as one fused
-kernel (2026-12-06) the overlap gains less: the classifiers slow DIET's epochs from 4 s to 6-7 s
-while they run, at the lowest priority or even as idle-class threads (the cores share memory
-bandwidth); one after the other took 181-187 s against 167-180 s at the same time.
+classifiers overlap. The classifiers fit in processes of their own
+(bot/core/safety/classifier.py): fitted in threads of this process, much of their fit is Python
+holding the global lock, and DIET's own Python waited for it (its first epoch 22-25 s instead
+of 12 s, its epochs beside them 8 s instead of 5-6 s). Trainings from an empty cache on two
+cores (2026-12-06, farm-bench, A and B in turn): 156.6 and 158.3 s against 166.2 and 177.0 s
+with the fits in threads; one component after another took 181-187 s the night before.
 
 The model archive is Rasa's, gzip-compressed at level 1 instead of tarfile's 9: it is almost all
 DIET's float weights, which gzip cannot shrink (46.0 MB at either level), and level 9 spent

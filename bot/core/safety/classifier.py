@@ -21,9 +21,8 @@ training corpus (cross-validated).
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -151,12 +150,9 @@ def _pipeline(c: float = 8.0, with_rules: bool = True):
     return Pipeline([("features", features), ("model", model)])
 
 
-def _lower_priority() -> None:
-    """Give way to the rest of the process: Linux gives each thread its own nice value."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (AttributeError, OSError):  # not Linux, or not allowed: the same fit, at the same priority
-        pass
+def _fit_pipeline(c: float, with_rules: bool, texts: List[str], labels: List[str]):
+    """One model's fit: what each process of `SafetyTextClassifier.fit` runs."""
+    return _pipeline(c, with_rules=with_rules).fit(texts, labels)
 
 
 class SafetyTextClassifier:
@@ -170,22 +166,24 @@ class SafetyTextClassifier:
         self._scorer = None  # made on first use, again when `pipelines` is replaced
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], c: float = 8.0) -> "SafetyTextClassifier":
-        """Both models at once, each in a thread of its own, at a lower priority.
+        """Both models at once, each in a process of its own.
 
-        The solver spends its time in scipy's sparse products, which release the GIL, so the
-        two fits share the machine's cores, with the same coefficients as fitting one after
-        the other (nothing is shared between them; tests/bot/core/safety/test_classifier.py).
-        `make train` fits them while DIET trains (bot/tools/rasa_train.py); DIET keeps about
-        one core of two busy, and at a lower priority the fits take the idle one rather than
-        slow DIET down (DIET is the longer of the two)."""
+        Each process fits exactly what `_pipeline(...).fit` fits in this one (the same
+        coefficients: tests/bot/core/safety/test_classifier.py). Processes, not threads, because
+        `make train` fits them while DIET trains in this process (bot/tools/rasa_train.py), and
+        much of a fit is Python holding the global lock (the rules' reading of 12,500 messages,
+        the vectorisers' tokenising, the solver's loop). In threads, DIET's own Python (Rasa's
+        batches, TensorFlow's calls) queued behind them: its first epoch took 22-25 s instead of
+        12 s, the epochs beside the fits 8.3 s instead of 5-6 s, and the training spent 34 s in
+        the kernel against 13 s. From an empty cache: 156.6-158.3 s against 166.2-177.0 s in
+        threads (run in turn), 165-175 s against 204-207 s on a busier machine (2026-12-06).
+        `spawn`: a fresh interpreter that imports this module and scikit-learn, never a copy of
+        a process running TensorFlow's threads."""
         texts, labels = list(texts), list(labels)
-        with ThreadPoolExecutor(
-            max_workers=len(MODELS), thread_name_prefix="safety-fit", initializer=_lower_priority
+        with ProcessPoolExecutor(
+            max_workers=len(MODELS), mp_context=multiprocessing.get_context("spawn")
         ) as pool:
-            fits = {
-                name: pool.submit(_pipeline(c, with_rules=name == "shape").fit, texts, labels)
-                for name in MODELS
-            }
+            fits = {name: pool.submit(_fit_pipeline, c, name == "shape", texts, labels) for name in MODELS}
             self.pipelines = {name: fit.result() for name, fit in fits.items()}
         return self
 

@@ -69,7 +69,7 @@ def test_ordinary_questions_are_left_alone(trained, text):
     assert trained.verdict(text) is None
 
 
-def test_fitting_both_models_at_once_gives_the_same_models_as_one_after_the_other():
+def test_the_models_fitted_in_processes_of_their_own_are_the_ones_fitted_here():
     import numpy as np
 
     from bot.core.safety.classifier import MODELS, _pipeline
