@@ -20,18 +20,17 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 from bot import PROJECT_ROOT
-from bot.core.safety.classifier import SafetyTextClassifier, corpus_messages
+from bot.core.safety.classifier import INTENT_LABELS, SafetyTextClassifier, corpus_messages
 from bot.core.safety.guard import SafetyClass, default_guard
 from bot.tools.content.files import form_of, read_examples
 
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
-_INTENT_LABEL = {"report_adverse_reaction": "urgent", "personal_medical_question": "personal"}
 
 
 def nlu_examples(nlu_dir: Path = NLU_DIR) -> List[Tuple[str, str, str]]:
     """(text, label, form) of every NLU example."""
     return [
-        (example.text, _INTENT_LABEL.get(example.intent, "none"), form_of(path))
+        (example.text, INTENT_LABELS.get(example.intent, "none"), form_of(path))
         for path in sorted(nlu_dir.rglob("*.yml"))
         for example in read_examples(path, [])
     ]

@@ -21,6 +21,7 @@ training corpus (cross-validated).
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -76,6 +77,26 @@ def corpus_messages(paths: Optional[Iterable[Path]] = None) -> List[CorpusMessag
 def read_corpus(paths: Optional[Iterable[Path]] = None) -> List[Tuple[str, str]]:
     """(text, label) pairs of the safety corpus files."""
     return [(m.text, m.label) for m in corpus_messages(paths)]
+
+
+# The NLU examples of the two safety intents are urgent and personal; every other intent's are
+# negatives.
+INTENT_LABELS = {"report_adverse_reaction": "urgent", "personal_medical_question": "personal"}
+
+
+def training_pairs(
+    examples: Iterable[Tuple[Optional[str], Optional[str]]], corpus: Optional[Iterable[Path]] = None
+) -> Tuple[List[str], List[str]]:
+    """The texts and labels the classifiers learn from: the safety corpus, then the model's NLU
+    examples as (text, intent), in their order; examples without text left out."""
+    pairs = read_corpus(corpus)
+    pairs += [(text, INTENT_LABELS.get(intent or "", "none")) for text, intent in examples if text]
+    return [text for text, _ in pairs], [label for _, label in pairs]
+
+
+def fit_key(texts: Sequence[str], labels: Sequence[str], c: float) -> str:
+    """A hash of everything a fit depends on besides the code: the same key, the same models."""
+    return hashlib.sha256(json.dumps([float(c), list(texts), list(labels)]).encode()).hexdigest()
 
 
 def corpus_fingerprint(paths: Optional[Iterable[Path]] = None) -> str:
@@ -153,6 +174,12 @@ def _pipeline(c: float = 8.0, with_rules: bool = True):
 def _fit_pipeline(c: float, with_rules: bool, texts: List[str], labels: List[str]):
     """One model's fit: what each process of `SafetyTextClassifier.fit` runs."""
     return _pipeline(c, with_rules=with_rules).fit(texts, labels)
+
+
+def fit_models_here(texts: List[str], labels: List[str], c: float = 8.0) -> Dict[str, object]:
+    """Both models in this process, one after the other (`SafetyTextClassifier.fit` fits the
+    same two at once, each in a process of its own)."""
+    return {name: _fit_pipeline(c, name == "shape", texts, labels) for name in MODELS}
 
 
 class SafetyTextClassifier:

@@ -34,14 +34,14 @@ from bot.core.safety.classifier import (
     DEFAULT_THRESHOLDS,
     SafetyTextClassifier,
     corpus_fingerprint,
-    read_corpus,
+    training_pairs,
 )
+from bot.rasa_server.nlu import safety_early_fit
 from bot.rasa_server.nlu.normaliser import ORIGINAL_TEXT
 
 logger = logging.getLogger(__name__)
 SAFETY = "safety"
 _MODEL_FILE = "safety_classifier.joblib"
-_INTENT_LABEL = {"report_adverse_reaction": "urgent", "personal_medical_question": "personal"}
 
 
 def _thresholds(config: Dict[Text, Any]) -> Dict[str, float]:
@@ -85,13 +85,15 @@ class SafetyLayer(GraphComponent):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        pairs = read_corpus()
-        for example in training_data.intent_examples:
-            text = example.get(ORIGINAL_TEXT) or example.get(TEXT)
-            if text:
-                pairs.append((text, _INTENT_LABEL.get(example.get(INTENT), "none")))
-        texts, labels = zip(*pairs)
-        self.classifier.fit(texts, labels, c=self.config["c"])
+        texts, labels = training_pairs(
+            (example.get(ORIGINAL_TEXT) or example.get(TEXT), example.get(INTENT))
+            for example in training_data.intent_examples
+        )
+        fitted = safety_early_fit.take(texts, labels, self.config["c"])  # `make train` started it
+        if fitted is not None:
+            self.classifier.pipelines = fitted
+        else:
+            self.classifier.fit(texts, labels, c=self.config["c"])
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self.classifier.pipelines, directory / _MODEL_FILE)
         logger.info("safety classifier trained on %d messages", len(texts))
