@@ -50,6 +50,8 @@ DEFAULT_THRESHOLDS = {
     "reader_personal": 0.70,
 }
 MODELS = ("reader", "shape")
+# The models' inverse regularisation strength; config.yml may set another (`c`).
+DEFAULT_C = 8.0
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ class GuardFeatures:
         return self
 
 
-def _pipeline(c: float = 8.0, with_rules: bool = True):
+def _pipeline(c: float = DEFAULT_C, with_rules: bool = True):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
@@ -176,7 +178,7 @@ def _fit_pipeline(c: float, with_rules: bool, texts: List[str], labels: List[str
     return _pipeline(c, with_rules=with_rules).fit(texts, labels)
 
 
-def fit_models_here(texts: List[str], labels: List[str], c: float = 8.0) -> Dict[str, object]:
+def fit_models_here(texts: List[str], labels: List[str], c: float = DEFAULT_C) -> Dict[str, object]:
     """Both models in this process, one after the other (`SafetyTextClassifier.fit` fits the
     same two at once, each in a process of its own)."""
     return {name: _fit_pipeline(c, name == "shape", texts, labels) for name in MODELS}
@@ -192,20 +194,19 @@ class SafetyTextClassifier:
         self.thresholds = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
         self._scorer = None  # made on first use, again when `pipelines` is replaced
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str], c: float = 8.0) -> "SafetyTextClassifier":
+    def fit(
+        self, texts: Sequence[str], labels: Sequence[str], c: float = DEFAULT_C
+    ) -> "SafetyTextClassifier":
         """Both models at once, each in a process of its own.
 
         Each process fits exactly what `_pipeline(...).fit` fits in this one (the same
         coefficients: tests/bot/core/safety/test_classifier.py). Processes, not threads, because
         `make train` fits them while DIET trains in this process (bot/tools/rasa_train.py), and
         much of a fit is Python holding the global lock (the rules' reading of 12,500 messages,
-        the vectorisers' tokenising, the solver's loop). In threads, DIET's own Python (Rasa's
-        batches, TensorFlow's calls) queued behind them: its first epoch took 22-25 s instead of
-        12 s, the epochs beside the fits 8.3 s instead of 5-6 s, and the training spent 34 s in
-        the kernel against 13 s. From an empty cache: 156.6-158.3 s against 166.2-177.0 s in
-        threads (run in turn), 165-175 s against 204-207 s on a busier machine (2026-12-06).
-        `spawn`: a fresh interpreter that imports this module and scikit-learn, never a copy of
-        a process running TensorFlow's threads."""
+        the vectorisers' tokenising, the solver's loop): in threads, DIET's own Python queued
+        behind them (the figures: bot/tools/rasa_train.py). `spawn`: a fresh interpreter that
+        imports this module and scikit-learn, never a copy of a process running TensorFlow's
+        threads."""
         texts, labels = list(texts), list(labels)
         with ProcessPoolExecutor(
             max_workers=len(MODELS), mp_context=multiprocessing.get_context("spawn")

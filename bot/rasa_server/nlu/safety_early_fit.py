@@ -22,20 +22,20 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.core._yaml import read_yaml
-from bot.core.safety.classifier import fit_key, fit_models_here, training_pairs
+from bot.core.safety.classifier import DEFAULT_C, fit_key, fit_models_here, training_pairs
 
 logger = logging.getLogger(__name__)
 COMPONENT = "bot.rasa_server.nlu.safety_layer.SafetyLayer"
-DEFAULT_C = 8.0  # SafetyLayer.get_default_config()
 
 _started: Optional[Tuple[multiprocessing.process.BaseProcess, Connection]] = None
 
 
-def safety_c(config_path: Path) -> Optional[float]:
-    """The safety layer's C in a Rasa config, None when its pipeline has no safety layer."""
-    for step in (read_yaml(Path(config_path)) or {}).get("pipeline") or []:
+def safety_settings(config_path: Path) -> Optional[Tuple[float, Optional[str]]]:
+    """The safety layer's C and the config's language, None when its pipeline has no safety layer."""
+    config = read_yaml(Path(config_path)) or {}
+    for step in config.get("pipeline") or []:
         if isinstance(step, dict) and step.get("name") == COMPONENT:
-            return float(step.get("c", DEFAULT_C))
+            return float(step.get("c", DEFAULT_C)), config.get("language")
     return None
 
 
@@ -45,13 +45,13 @@ def start(
     """Start fitting the safety classifiers on the training data of this `rasa train`; False
     when its config has no safety layer. `corpus`: other corpus files than the project's."""
     global _started
-    c = safety_c(config_path)
-    if c is None:
+    settings = safety_settings(config_path)
+    if settings is None:
         return False
     # spawn: a fresh interpreter, never a copy of a process that may already run TensorFlow.
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    args = (sender, str(config_path), str(domain_path), [str(p) for p in data_paths], c, corpus)
+    args = (sender, str(config_path), str(domain_path), [str(p) for p in data_paths], *settings, corpus)
     process = context.Process(target=_fit, args=args, name="safety-early-fit", daemon=True)
     process.start()
     sender.close()  # the child's end: a child that dies unsent makes `recv` raise, not wait
@@ -69,11 +69,13 @@ def take(texts: Sequence[str], labels: Sequence[str], c: float) -> Optional[Dict
     try:
         key, pipelines = receiver.recv()
     except (EOFError, OSError):
-        logger.warning("the early safety fit ended without models; fitting them now")
-        return None
+        key = None
     finally:
         receiver.close()
         process.join(timeout=10)
+    if key is None:
+        logger.warning("the early safety fit ended without models; fitting them now")
+        return None
     if key != fit_key(texts, labels, c):
         logger.info("the early safety fit read other training pairs; fitting them now")
         return None
@@ -82,7 +84,13 @@ def take(texts: Sequence[str], labels: Sequence[str], c: float) -> Optional[Dict
 
 
 def _fit(
-    sender: Connection, config: str, domain: str, data: List[str], c: float, corpus: Optional[List[Path]]
+    sender: Connection,
+    config: str,
+    domain: str,
+    data: List[str],
+    c: float,
+    language: Optional[str],
+    corpus: Optional[List[Path]],
 ) -> None:
     """In the child: Rasa's reading of the training data (as `rasa train` reads it), then both
     models; sends (key, models), or (None, None) when something failed."""
@@ -91,7 +99,6 @@ def _fit(
         from rasa.shared.nlu.constants import INTENT, TEXT
 
         importer = TrainingDataImporter.load_from_config(config, domain, data)
-        language = (read_yaml(Path(config)) or {}).get("language")
         examples = importer.get_nlu_data(language).intent_examples
         texts, labels = training_pairs(((m.get(TEXT), m.get(INTENT)) for m in examples), corpus)
         pipelines = fit_models_here(texts, labels, c)  # one by one: Rasa's start leaves one core idle

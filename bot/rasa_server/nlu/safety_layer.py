@@ -31,6 +31,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.core.payloads import is_button_press
 from bot.core.safety import SAFETY_INTENTS, SafetyGuard, decide_safety
 from bot.core.safety.classifier import (
+    DEFAULT_C,
     DEFAULT_THRESHOLDS,
     SafetyTextClassifier,
     corpus_fingerprint,
@@ -55,7 +56,7 @@ class SafetyLayer(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # bot/core/safety/classifier.py explains the two models; config.yml sets the thresholds.
-        return {**DEFAULT_THRESHOLDS, "c": 8.0}
+        return {**DEFAULT_THRESHOLDS, "c": DEFAULT_C}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:

@@ -72,13 +72,14 @@ def test_ordinary_questions_are_left_alone(trained, text):
 def test_the_models_fitted_in_processes_of_their_own_are_the_ones_fitted_here():
     import numpy as np
 
-    from bot.core.safety.classifier import MODELS, _pipeline
+    from bot.core.safety.classifier import MODELS, fit_models_here
 
     pairs = read_corpus()[::4]
     texts, labels = [t for t, _ in pairs], [label for _, label in pairs]
     at_once = SafetyTextClassifier().fit(texts, labels).pipelines
+    here = fit_models_here(texts, labels)
     for name in MODELS:
-        alone = _pipeline(with_rules=name == "shape").fit(texts, labels)
+        alone = here[name]
         assert list(at_once[name].classes_) == list(alone.classes_)
         np.testing.assert_array_equal(at_once[name][-1].coef_, alone[-1].coef_)
         np.testing.assert_array_equal(at_once[name][-1].intercept_, alone[-1].intercept_)

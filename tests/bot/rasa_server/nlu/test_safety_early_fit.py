@@ -99,3 +99,14 @@ def test_a_config_without_the_safety_layer_starts_nothing(project):
     (project / "other.yml").write_text("language: en\npipeline:\n  - name: WhitespaceTokenizer\n")
     assert not _start(project, "other.yml")
     assert safety_early_fit.take(["x"], ["none"], 8.0) is None
+
+
+def test_the_projects_config_starts_the_early_fit_with_the_layers_settings():
+    from bot import PROJECT_ROOT
+    from bot.rasa_server.nlu.safety_layer import SafetyLayer
+
+    assert safety_early_fit.COMPONENT == f"{SafetyLayer.__module__}.{SafetyLayer.__name__}"
+    assert safety_early_fit.safety_settings(PROJECT_ROOT / "config.yml") == (
+        SafetyLayer.get_default_config()["c"],
+        "en",
+    )
